@@ -1,0 +1,72 @@
+// kvplan size: bytes per token and for a request, layer by layer.
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "kvplan/core/error.hpp"
+#include "kvplan/core/fit.hpp"
+#include "kvplan/report/reports.hpp"
+
+namespace kvplan::cli {
+namespace {
+
+struct SizeOptions {
+  std::string model;
+  std::string tokens = "1";
+  std::string batch = "1";
+  std::string policy = "exact";
+  std::string block_size = "16";
+  std::string max_model_len;
+  bool per_layer = false;
+  KvOptions kv;
+};
+
+int run_size(const SizeOptions& o, const CommonOptions& common) {
+  const report::Format format = output_format(common);
+  const ModelSpec model = make_catalog(common).model(o.model);
+  Policy policy;
+  if (o.policy == "exact") policy.kind = PolicyKind::exact;
+  else if (o.policy == "paged") policy.kind = PolicyKind::paged;
+  else if (o.policy == "contiguous") policy.kind = PolicyKind::contiguous;
+  else if (o.policy == "pow2") { policy.kind = PolicyKind::contiguous; policy.reservation = Reservation::pow2; }
+  else throw Error("--policy: expected exact, paged, contiguous or pow2, got '" + o.policy + "'");
+  policy.block_size = parse_count_option(o.block_size, "--block-size");
+  policy.max_model_len = resolve_max_model_len(
+      model, o.max_model_len.empty() ? 0 : parse_count_option(o.max_model_len, "--max-model-len"));
+  const std::uint64_t tokens = parse_count_option(o.tokens, "--tokens");
+  if (policy.kind == PolicyKind::contiguous && policy.reservation == Reservation::max_model_len &&
+      tokens > policy.max_model_len)
+    throw Error("--tokens " + std::to_string(tokens) + " exceeds max-model-len " + std::to_string(policy.max_model_len));
+
+  report::SizeView view;
+  view.model = &model;
+  view.kv = resolve_kv(model, o.kv);
+  view.result = size_batch(model, view.kv, parse_count_option(o.batch, "--batch"), tokens, policy);
+  view.per_layer = o.per_layer;
+  report::render_size(std::cout, view, format);
+  return kOk;
+}
+
+}  // namespace
+
+Runner setup_size(CLI::App& app, CommonOptions& common) {
+  auto o = std::make_shared<SizeOptions>();
+  app.add_option("--model,-m", o->model, "Model name (see `kvplan models`) or path to a spec")
+      ->type_name("MODEL")
+      ->required();
+  app.add_option("--tokens,-t", o->tokens, "Tokens per sequence")->type_name("N")->capture_default_str();
+  app.add_option("--batch,-b", o->batch, "Number of sequences")->type_name("B")->capture_default_str();
+  app.add_option("--policy", o->policy, "exact, paged, contiguous (reserve max-model-len) or pow2")
+      ->type_name("POLICY")
+      ->capture_default_str();
+  app.add_option("--block-size", o->block_size, "Tokens per block for --policy paged")
+      ->type_name("B")
+      ->capture_default_str();
+  app.add_option("--max-model-len", o->max_model_len, "Reservation for --policy contiguous (default: model context)")
+      ->type_name("N");
+  app.add_flag("--per-layer", o->per_layer, "One row per layer instead of runs of identical layers");
+  add_kv_options(app, o->kv);
+  return [o, &common] { return run_size(*o, common); };
+}
+
+}  // namespace kvplan::cli

@@ -1,0 +1,71 @@
+#include "common.hpp"
+
+#include <cstdlib>
+
+#include "kvplan/core/dtype.hpp"
+#include "kvplan/core/error.hpp"
+#include "kvplan/core/units.hpp"
+
+namespace kvplan::cli {
+
+void add_common_options(CLI::App& app, CommonOptions& common) {
+  app.add_option("--models-dir", common.models_dirs,
+                 "Directory of extra model specs (*.yaml) and gpus.yaml; also $KVPLAN_MODELS_DIR")
+      ->type_name("DIR");
+  app.add_option("--format", common.format, "Output format: table, json, csv, markdown")->type_name("FORMAT");
+}
+
+void add_kv_options(CLI::App& app, KvOptions& kv) {
+  app.add_option("--kv-cache-dtype", kv.kv_cache_dtype,
+                 "KV cache dtype for K and V: auto (the model's dtype), fp16, bf16, fp32, fp8, fp8_e5m2, int8, "
+                 "q8_0, q4_0, ...")
+      ->type_name("DTYPE");
+  app.add_option("--cache-type-k", kv.cache_type_k, "K cache dtype (overrides --kv-cache-dtype for K)")
+      ->type_name("DTYPE");
+  app.add_option("--cache-type-v", kv.cache_type_v, "V cache dtype (overrides --kv-cache-dtype for V)")
+      ->type_name("DTYPE");
+}
+
+Catalog make_catalog(const CommonOptions& common) {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("KVPLAN_MODELS_DIR"); env && *env) dirs.emplace_back(env);
+  dirs.insert(dirs.end(), common.models_dirs.begin(), common.models_dirs.end());
+  return Catalog(dirs);
+}
+
+report::Format output_format(const CommonOptions& common) {
+  try {
+    return report::parse_format(common.format);
+  } catch (const Error& e) {
+    throw Error(std::string("--format: ") + e.what());
+  }
+}
+
+namespace {
+DType lookup(const std::string& name, const char* option) {
+  try {
+    return dtype_by_name(name);
+  } catch (const Error& e) {
+    throw Error(std::string(option) + ": " + e.what());
+  }
+}
+}  // namespace
+
+KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv) {
+  const DType both = kv.kv_cache_dtype == "auto" ? lookup(model.torch_dtype, "torch_dtype")
+                                                 : lookup(kv.kv_cache_dtype, "--kv-cache-dtype");
+  KvDtypes out{both, both};
+  if (!kv.cache_type_k.empty()) out.k = lookup(kv.cache_type_k, "--cache-type-k");
+  if (!kv.cache_type_v.empty()) out.v = lookup(kv.cache_type_v, "--cache-type-v");
+  return out;
+}
+
+std::uint64_t parse_count_option(const std::string& text, const char* option) {
+  try {
+    return parse_count(text);
+  } catch (const Error& e) {
+    throw Error(std::string(option) + ": " + e.what());
+  }
+}
+
+}  // namespace kvplan::cli

@@ -1,0 +1,46 @@
+#pragma once
+// Glue shared by the subcommands: options every command takes, and turning option strings
+// into core values. No sizing logic lives here.
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kvplan/core/model.hpp"
+#include "kvplan/core/sizing.hpp"
+#include "kvplan/io/catalog.hpp"
+#include "kvplan/report/format.hpp"
+
+namespace kvplan::cli {
+
+// Exit codes are a contract (README): 0 fits/ok, 1 does not fit, 2 bad usage or input,
+// 3 probe unavailable on this machine.
+enum ExitCode : int { kOk = 0, kDoesNotFit = 1, kBadInput = 2, kUnavailable = 3 };
+
+struct CommonOptions {
+  std::vector<std::string> models_dirs;
+  std::string format = "table";
+};
+
+struct KvOptions {
+  std::string kv_cache_dtype = "auto";
+  std::string cache_type_k;
+  std::string cache_type_v;
+};
+
+// A subcommand's entry point, called after parsing when that subcommand was chosen.
+using Runner = std::function<int()>;
+
+void add_common_options(CLI::App& app, CommonOptions& common);
+void add_kv_options(CLI::App& app, KvOptions& kv);
+
+Catalog make_catalog(const CommonOptions& common);  // built-ins, KVPLAN_MODELS_DIR, --models-dir
+report::Format output_format(const CommonOptions& common);
+// "auto" means the model's own dtype, as in vLLM; K and V may be overridden separately.
+KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv);
+std::uint64_t parse_count_option(const std::string& text, const char* option);
+
+}  // namespace kvplan::cli

@@ -1,0 +1,51 @@
+// kvplan: plan, predict and measure LLM KV-cache memory. main wires the subcommands and holds
+// the one try that maps errors to exit codes.
+#include <iostream>
+#include <map>
+
+#include "commands.hpp"
+#include "kvplan/core/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace kvplan::cli;
+  CLI::App app{"kvplan: plan, predict and measure the KV-cache memory of LLM inference"};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", std::string("kvplan ") + KVPLAN_VERSION);
+  CommonOptions common;
+  std::map<CLI::App*, Runner> runners;
+  auto add = [&](const char* name, const char* help, Runner (*setup)(CLI::App&, CommonOptions&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    add_common_options(*sub, common);
+    runners[sub] = setup(*sub, common);
+  };
+  add("fit", "Will these scenarios fit on this GPU? Contiguous vs paged, side by side (the default command)",
+      setup_fit);
+  add("size", "KV bytes per token, per sequence and per batch, layer by layer", setup_size);
+  add("explain", "The KV formula with a model's numbers substituted step by step", setup_explain);
+  add("models", "List the known model specs with their KV bytes per token", setup_models);
+  add("gpus", "List the GPU catalog", setup_gpus);
+  app.footer(
+      "Exit codes: 0 fits/ok, 1 does not fit, 2 bad usage or input, 3 probe unavailable.\n"
+      "Without a subcommand kvplan runs `fit` on its defaults: qwen2.5-7b on an L40S, 32x500 against 1x16000.");
+
+  try {
+    app.parse(argc, argv);
+    for (const auto& [sub, run] : runners)
+      if (sub->parsed()) return run();
+    // No subcommand: the main job on its built-in defaults.
+    CLI::App* fit = nullptr;
+    for (const auto& [sub, run] : runners)
+      if (sub->get_name() == "fit") fit = sub;
+    fit->parse(std::vector<std::string>{});
+    return runners[fit]();
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help, version or the parse error
+    return code == 0 ? kOk : kBadInput;
+  } catch (const kvplan::Error& e) {
+    std::cerr << "kvplan: error: " << e.what() << '\n';
+    return kBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "kvplan: internal error: " << e.what() << '\n';
+    return kBadInput;
+  }
+}

@@ -1,0 +1,68 @@
+#pragma once
+// Does a scenario fit on a GPU? Weights + KV cache + a stated runtime overhead against capacity,
+// under contiguous max-model-len reservation and under paged blocks, side by side.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kvplan/core/gpu.hpp"
+#include "kvplan/core/model.hpp"
+#include "kvplan/core/scenario.hpp"
+#include "kvplan/core/sizing.hpp"
+#include "kvplan/core/weights.hpp"
+
+namespace kvplan {
+
+struct FitRequest {
+  std::uint64_t capacity_bytes = 0;   // GPU memory
+  std::string gpu_label;              // for reports
+  DType weight_dtype;
+  KvDtypes kv;
+  std::uint64_t max_model_len = 0;    // 0: the model's max_position_embeddings
+  std::uint64_t block_size = 16;
+  std::uint64_t overhead_bytes = 0;   // runtime overhead (CUDA context, activations, ...)
+  PolicyKind deciding_policy = PolicyKind::paged;  // which policy's verdict sets the exit code
+  std::vector<Scenario> scenarios;
+};
+
+struct PolicyFit {
+  Policy policy;
+  std::uint64_t token_slots = 0;     // whole batch, summed over sequences, per layer (max over layers)
+  std::uint64_t kv_bytes = 0;        // reserved
+  std::uint64_t kv_bytes_needed = 0; // exact need
+  std::uint64_t total_bytes = 0;     // weights + overhead + kv
+  bool fits = false;
+  std::int64_t headroom_bytes = 0;   // capacity - total (negative: short by that much)
+};
+
+struct ScenarioFit {
+  Scenario scenario;
+  bool exceeds_max_model_len = false;  // no policy can run it
+  PolicyFit contiguous;
+  PolicyFit paged;
+  bool fits = false;  // under the deciding policy
+};
+
+struct FitResult {
+  std::string model_name;
+  std::string gpu_label;
+  std::uint64_t capacity_bytes = 0;
+  ParamCount params;
+  std::string weight_dtype;
+  std::uint64_t weight_bytes = 0;
+  std::uint64_t overhead_bytes = 0;
+  std::uint64_t max_model_len = 0;
+  std::uint64_t block_size = 0;
+  std::uint64_t bytes_per_token = 0;
+  std::string kv_dtype;
+  PolicyKind deciding_policy = PolicyKind::paged;
+  std::vector<ScenarioFit> scenarios;
+  bool all_fit = false;
+};
+
+// The max-model-len a request asks for, checked against the model (0 means the model's own).
+std::uint64_t resolve_max_model_len(const ModelSpec& model, std::uint64_t requested);
+
+FitResult plan_fit(const ModelSpec& model, const FitRequest& request);
+
+}  // namespace kvplan

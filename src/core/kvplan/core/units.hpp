@@ -1,0 +1,17 @@
+#pragma once
+// Parsing of sizes and counts as users type them. Decimal and binary units are never mixed
+// silently: "80GB" is 80·10^9 bytes, "80GiB" is 80·2^30, and a bare "80G" is refused.
+#include <cstdint>
+#include <string_view>
+
+namespace kvplan {
+
+// "85899345920", "80GiB", "1.5 GiB", "24GB", "512MiB", "81559MiB". Throws Error on anything else.
+std::uint64_t parse_bytes(std::string_view text);
+
+// Token and sequence counts: "16000", "16k" (16,000), "16K" (16,384), "1m", "1M" — the same
+// suffix rule as vLLM's --max-model-len (lowercase decimal, uppercase binary). Throws on zero
+// when `allow_zero` is false, on negatives, on junk and on overflow.
+std::uint64_t parse_count(std::string_view text, bool allow_zero = false);
+
+}  // namespace kvplan

@@ -1,0 +1,25 @@
+#pragma once
+// Parameter count from the architecture, and weight bytes for a weight dtype.
+#include <cstdint>
+
+#include "kvplan/core/dtype.hpp"
+#include "kvplan/core/model.hpp"
+
+namespace kvplan {
+
+struct ParamCount {
+  std::uint64_t embedding = 0;  // token (+ learned position) embeddings
+  std::uint64_t attention = 0;  // all layers' attention projections and biases
+  std::uint64_t mlp = 0;        // all layers' MLPs, or experts + routers
+  std::uint64_t norms = 0;      // all norms, final norm included
+  std::uint64_t head = 0;       // lm_head (0 when tied to the embedding)
+  std::uint64_t total = 0;
+};
+
+ParamCount count_params(const ModelSpec& model);
+
+// Bytes of the weights in `dtype` (block formats round each tensor up to whole blocks; the
+// count here treats the model as one tensor, which differs by at most one block).
+std::uint64_t weight_bytes(const ParamCount& params, const DType& dtype);
+
+}  // namespace kvplan

@@ -1,0 +1,83 @@
+#include "kvplan/core/model.hpp"
+
+#include <string>
+
+#include "kvplan/core/checked.hpp"
+#include "kvplan/core/error.hpp"
+
+namespace kvplan {
+
+const char* to_string(CacheKind kind) {
+  switch (kind) {
+    case CacheKind::full: return "full";
+    case CacheKind::sliding_window: return "sliding_window";
+    case CacheKind::chunked_local: return "chunked_local";
+    case CacheKind::mla: return "mla";
+    case CacheKind::recurrent: return "recurrent";
+    case CacheKind::none: return "none";
+  }
+  return "?";
+}
+
+namespace {
+void require_positive(std::uint64_t value, const char* field) {
+  if (value == 0) throw Error(std::string("field '") + field + "' is missing or zero");
+}
+}  // namespace
+
+void finalize(ModelSpec& spec) {
+  require_positive(spec.hidden_size, "hidden_size");
+  require_positive(spec.num_hidden_layers, "num_hidden_layers");
+  require_positive(spec.num_attention_heads, "num_attention_heads");
+  require_positive(spec.vocab_size, "vocab_size");
+  require_positive(spec.max_position_embeddings, "max_position_embeddings");
+  if (spec.num_key_value_heads == 0) spec.num_key_value_heads = spec.num_attention_heads;
+  if (spec.num_key_value_heads > spec.num_attention_heads)
+    throw Error("field 'num_key_value_heads' (" + std::to_string(spec.num_key_value_heads) +
+                ") exceeds 'num_attention_heads' (" + std::to_string(spec.num_attention_heads) + ")");
+  if (spec.num_attention_heads % spec.num_key_value_heads != 0)
+    throw Error("field 'num_attention_heads' (" + std::to_string(spec.num_attention_heads) +
+                ") is not a multiple of 'num_key_value_heads' (" + std::to_string(spec.num_key_value_heads) + ")");
+  if (spec.head_dim == 0) {
+    if (spec.hidden_size % spec.num_attention_heads != 0)
+      throw Error("field 'head_dim' is missing and hidden_size is not a multiple of num_attention_heads");
+    spec.head_dim = spec.hidden_size / spec.num_attention_heads;
+  }
+  if (spec.head_dim_v == 0) spec.head_dim_v = spec.head_dim;
+  if (!spec.moe) require_positive(spec.intermediate_size, "intermediate_size");
+  if (spec.norms_per_layer == 0) spec.norms_per_layer = 2;
+  if (spec.moe) {
+    require_positive(spec.moe->num_experts, "moe.num_experts");
+    require_positive(spec.moe->num_experts_per_tok, "moe.num_experts_per_tok");
+    require_positive(spec.moe->moe_intermediate_size, "moe.moe_intermediate_size");
+    if (spec.moe->num_experts_per_tok > spec.moe->num_experts)
+      throw Error("field 'moe.num_experts_per_tok' exceeds 'moe.num_experts'");
+  }
+  if (spec.mla) {
+    require_positive(spec.mla->kv_lora_rank, "mla.kv_lora_rank");
+    require_positive(spec.mla->qk_rope_head_dim, "mla.qk_rope_head_dim");
+  }
+
+  if (!spec.layers.empty()) {
+    if (spec.layers.size() != spec.num_hidden_layers)
+      throw Error("'layers' lists " + std::to_string(spec.layers.size()) + " layers but num_hidden_layers is " +
+                  std::to_string(spec.num_hidden_layers));
+    return;
+  }
+  // Uniform stack: every layer has the same cache shape.
+  LayerSpec layer;
+  if (spec.mla) {
+    layer.kind = CacheKind::mla;
+    layer.kv_heads = 1;
+    layer.latent_dim = checked_add(spec.mla->kv_lora_rank, spec.mla->qk_rope_head_dim, "MLA latent");
+  } else {
+    layer.kind = spec.sliding_window > 0 ? CacheKind::sliding_window : CacheKind::full;
+    layer.kv_heads = spec.num_key_value_heads;
+    layer.head_dim_k = spec.head_dim;
+    layer.head_dim_v = spec.head_dim_v;
+    layer.window = spec.sliding_window;
+  }
+  spec.layers.assign(spec.num_hidden_layers, layer);
+}
+
+}  // namespace kvplan

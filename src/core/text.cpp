@@ -1,0 +1,48 @@
+#include "kvplan/core/text.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace kvplan {
+namespace {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+std::size_t edit_distance(std::string_view a_in, std::string_view b_in) {
+  const std::string a = lower(a_in), b = lower(b_in);
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::vector<std::string> closest_names(std::string_view query, const std::vector<std::string>& candidates,
+                                       std::size_t limit) {
+  const std::string q = lower(query);
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  for (const auto& c : candidates) {
+    const bool contains = !q.empty() && lower(c).find(q) != std::string::npos;
+    scored.emplace_back(contains ? 0 : 1 + edit_distance(q, c), c);
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<std::string> out;
+  for (const auto& [score, name] : scored) {
+    if (out.size() >= limit) break;
+    // Suggest only names that are plausibly what was meant.
+    if (score == 0 || score - 1 <= std::max<std::size_t>(3, q.size() / 2)) out.push_back(name);
+  }
+  return out;
+}
+
+}  // namespace kvplan

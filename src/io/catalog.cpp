@@ -1,0 +1,132 @@
+#include "kvplan/io/catalog.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "kvplan/core/error.hpp"
+#include "kvplan/core/text.hpp"
+#include "kvplan/io/embedded.hpp"
+#include "kvplan/io/files.hpp"
+#include "kvplan/io/input_error.hpp"
+#include "kvplan/io/model_yaml.hpp"
+
+namespace kvplan {
+namespace fs = std::filesystem;
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool looks_like_path(std::string_view s) {
+  return s.find('/') != std::string_view::npos || ends_with(s, ".yaml") || ends_with(s, ".yml") ||
+         ends_with(s, ".json");
+}
+
+constexpr std::string_view kGpuCatalog = "gpus.yaml";
+
+void add_gpus(std::vector<GpuSpec>& into, std::vector<GpuSpec> more) {
+  for (auto& g : more) {
+    auto same = [&](const GpuSpec& x) { return x.name == g.name; };
+    into.erase(std::remove_if(into.begin(), into.end(), same), into.end());
+    into.push_back(std::move(g));
+  }
+}
+
+}  // namespace
+
+ModelSpec load_model_file(const std::string& path) {
+  if (ends_with(path, ".json"))
+    throw InputError(path, "Hugging Face config.json import is not available in this build");
+  return parse_model_yaml(read_text_file(path), path);
+}
+
+Catalog::Catalog(std::vector<std::string> user_dirs) {
+  for (const auto& file : embedded_files()) {
+    const fs::path p(file.path);
+    if (p.filename() == kGpuCatalog) {
+      add_gpus(gpus_, parse_gpu_catalog(std::string(file.text), "builtin:" + std::string(file.path)));
+    } else if (p.extension() == ".yaml") {
+      model_sources_[p.stem().string()] = Source{"builtin:" + std::string(file.path), std::string(file.text), true};
+    }
+  }
+  for (const auto& dir : user_dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw InputError(dir, "models directory does not exist");
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const auto ext = entry.path().extension();
+      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      if (f.filename() == kGpuCatalog) {
+        add_gpus(gpus_, parse_gpu_catalog(read_text_file(f.string()), f.string()));
+      } else {
+        model_sources_[f.stem().string()] = Source{f.string(), "", false};
+      }
+    }
+  }
+}
+
+ModelSpec Catalog::load(const std::string& name, const Source& source) const {
+  ModelSpec spec = parse_model_yaml(source.builtin ? source.text : read_text_file(source.origin), source.origin);
+  if (spec.name != name)
+    throw InputError(source.origin, "field 'name' is '" + spec.name + "' but the file is named '" + name +
+                                        ".yaml'; they must match so that --model finds it");
+  return spec;
+}
+
+ModelSpec Catalog::model(std::string_view name_or_path) const {
+  const std::string key = lower(name_or_path);
+  if (auto it = model_sources_.find(key); it != model_sources_.end()) return load(it->first, it->second);
+  if (looks_like_path(name_or_path)) return load_model_file(std::string(name_or_path));
+  std::string message = "unknown model '" + std::string(name_or_path) + "'";
+  const auto near = closest_names(key, model_names());
+  if (!near.empty()) {
+    message += " (did you mean ";
+    for (std::size_t i = 0; i < near.size(); ++i) message += (i ? ", " : "") + near[i];
+    message += "?)";
+  }
+  throw Error(message + "; `kvplan models` lists them all");
+}
+
+std::vector<std::string> Catalog::model_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, source] : model_sources_) names.push_back(name);
+  return names;
+}
+
+std::vector<ModelSpec> Catalog::all_models() const {
+  std::vector<ModelSpec> out;
+  for (const auto& [name, source] : model_sources_) out.push_back(load(name, source));
+  return out;
+}
+
+const GpuSpec& Catalog::gpu(std::string_view name) const {
+  const std::string key = lower(name);
+  for (const auto& g : gpus_) {
+    if (g.name == key) return g;
+    for (const auto& a : g.aliases)
+      if (lower(a) == key) return g;
+  }
+  std::vector<std::string> names;
+  for (const auto& g : gpus_) names.push_back(g.name);
+  std::string message = "unknown GPU '" + std::string(name) + "'";
+  const auto near = closest_names(key, names);
+  if (!near.empty()) {
+    message += " (did you mean ";
+    for (std::size_t i = 0; i < near.size(); ++i) message += (i ? ", " : "") + near[i];
+    message += "?)";
+  }
+  throw Error(message + "; `kvplan gpus` lists them, or give --gpu-memory SIZE");
+}
+
+}  // namespace kvplan

@@ -1,0 +1,15 @@
+#pragma once
+// kvplan's own model spec format (docs/model-spec.md) and GPU catalog, from YAML text.
+#include <string>
+#include <vector>
+
+#include "kvplan/core/gpu.hpp"
+#include "kvplan/core/model.hpp"
+
+namespace kvplan {
+
+// `origin` names the text in error messages (a path, or "builtin:models/x.yaml").
+ModelSpec parse_model_yaml(const std::string& text, const std::string& origin);
+std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::string& origin);
+
+}  // namespace kvplan

@@ -1,0 +1,43 @@
+#pragma once
+// Strict reading of YAML mappings: every key must be known, every number a plain non-negative
+// integer, and every error names the file, line, column and field.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace kvplan::yaml_fields {
+
+class Reader {
+ public:
+  Reader(const YAML::Node& map, std::string origin, std::string prefix = "");
+  // Throws on a key that is not in `known`, suggesting the closest one.
+  void reject_unknown(const std::vector<std::string>& known) const;
+
+  bool has(const std::string& key) const;
+  std::uint64_t u64(const std::string& key) const;  // required, may be 0
+  std::uint64_t u64_or(const std::string& key, std::uint64_t fallback) const;
+  std::uint64_t positive(const std::string& key) const;  // required, >= 1
+  std::string str(const std::string& key) const;
+  std::string str_or(const std::string& key, const std::string& fallback) const;
+  bool boolean_or(const std::string& key, bool fallback) const;
+  std::vector<std::string> str_list_or(const std::string& key) const;
+  YAML::Node node(const std::string& key) const;
+  Reader sub(const std::string& key) const;  // a nested mapping
+
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+  [[noreturn]] void fail_at(const YAML::Node& node, const std::string& key, const std::string& message) const;
+  const std::string& origin() const { return origin_; }
+
+ private:
+  YAML::Node map_;
+  std::string origin_;
+  std::string prefix_;
+};
+
+// Parses `text`; a syntax error becomes an InputError with its line and column.
+YAML::Node parse(const std::string& text, const std::string& origin);
+
+}  // namespace kvplan::yaml_fields

@@ -1,0 +1,178 @@
+#include "kvplan/io/model_yaml.hpp"
+
+#include "kvplan/core/dtype.hpp"
+#include "kvplan/core/error.hpp"
+#include "kvplan/io/input_error.hpp"
+#include "kvplan/io/yaml_fields.hpp"
+
+namespace kvplan {
+namespace {
+
+using yaml_fields::Reader;
+
+const std::vector<std::string> kModelKeys = {
+    "name", "display_name", "source", "model_type", "hidden_size", "num_hidden_layers", "num_attention_heads",
+    "num_key_value_heads", "head_dim", "head_dim_v", "intermediate_size", "vocab_size", "max_position_embeddings",
+    "tie_word_embeddings", "torch_dtype", "mlp", "norm", "norms_per_layer", "attention_bias", "attention_out_bias",
+    "mlp_bias", "learned_position_embeddings", "sliding_window", "layer_types", "moe", "mla", "published_params",
+    "params_source",
+};
+
+void check_name(const Reader& r, const std::string& name) {
+  if (name.empty()) r.fail("name", "must not be empty");
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+    if (!ok) r.fail("name", "'" + name + "' may contain only lowercase letters, digits, '.', '-' and '_'");
+  }
+}
+
+// Hugging Face's layer_types vocabulary, mapped onto kvplan's cache kinds.
+CacheKind layer_kind(const Reader& r, const YAML::Node& item, const std::string& text) {
+  if (text == "full_attention" || text == "attention" || text == "global") return CacheKind::full;
+  if (text == "sliding_attention" || text == "sliding_window" || text == "local") return CacheKind::sliding_window;
+  if (text == "chunked_attention" || text == "chunked_local") return CacheKind::chunked_local;
+  if (text == "mamba" || text == "linear_attention" || text == "recurrent") return CacheKind::recurrent;
+  if (text == "none") return CacheKind::none;
+  r.fail_at(item, "layer_types",
+            "unknown layer type '" + text +
+                "' (valid: full_attention, sliding_attention, chunked_attention, mamba, linear_attention, none)");
+}
+
+void read_layer_types(const Reader& r, ModelSpec& m) {
+  if (!r.has("layer_types")) return;
+  const YAML::Node list = r.node("layer_types");
+  if (!list.IsSequence()) r.fail("layer_types", "expected a list with one entry per layer");
+  if (list.size() != m.num_hidden_layers)
+    r.fail("layer_types", "lists " + std::to_string(list.size()) + " layers but num_hidden_layers is " +
+                              std::to_string(m.num_hidden_layers));
+  for (const auto& item : list) {
+    if (!item.IsScalar()) r.fail_at(item, "layer_types", "expected a layer type name");
+    LayerSpec layer;
+    layer.kind = layer_kind(r, item, item.Scalar());
+    layer.kv_heads = m.num_key_value_heads;
+    layer.head_dim_k = m.head_dim;
+    layer.head_dim_v = m.head_dim_v;
+    if (layer.kind == CacheKind::sliding_window || layer.kind == CacheKind::chunked_local) {
+      if (m.sliding_window == 0) r.fail_at(item, "layer_types", "a windowed layer needs 'sliding_window'");
+      layer.window = m.sliding_window;
+    }
+    if (layer.kind == CacheKind::recurrent)
+      r.fail_at(item, "layer_types", "recurrent layers need a state size, which this schema version cannot give");
+    m.layers.push_back(layer);
+  }
+}
+
+}  // namespace
+
+ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
+  const YAML::Node root = yaml_fields::parse(text, origin);
+  if (!root.IsDefined() || root.IsNull()) throw InputError(origin, "the file is empty");
+  const Reader r(root, origin);
+  r.reject_unknown(kModelKeys);
+
+  ModelSpec m;
+  m.name = r.str("name");
+  check_name(r, m.name);
+  m.display_name = r.str_or("display_name", m.name);
+  m.source = r.str_or("source", "");
+  m.model_type = r.str_or("model_type", "");
+  m.hidden_size = r.positive("hidden_size");
+  m.num_hidden_layers = r.positive("num_hidden_layers");
+  m.num_attention_heads = r.positive("num_attention_heads");
+  m.num_key_value_heads = r.has("num_key_value_heads") ? r.positive("num_key_value_heads") : 0;
+  m.head_dim = r.has("head_dim") ? r.positive("head_dim") : 0;
+  m.head_dim_v = r.has("head_dim_v") ? r.positive("head_dim_v") : 0;
+  m.intermediate_size = r.u64_or("intermediate_size", 0);
+  m.vocab_size = r.positive("vocab_size");
+  m.max_position_embeddings = r.positive("max_position_embeddings");
+  m.tie_word_embeddings = r.boolean_or("tie_word_embeddings", false);
+  if (r.has("torch_dtype")) {
+    try {
+      m.torch_dtype = dtype_by_name(r.str("torch_dtype")).name;
+    } catch (const Error& e) {
+      r.fail("torch_dtype", e.what());
+    }
+  }
+  const std::string mlp = r.str_or("mlp", "gated");
+  if (mlp == "gated") m.mlp = MlpKind::gated;
+  else if (mlp == "plain") m.mlp = MlpKind::plain;
+  else r.fail("mlp", "expected 'gated' or 'plain', got '" + mlp + "'");
+  const std::string norm = r.str_or("norm", "rmsnorm");
+  if (norm == "rmsnorm") m.norm = NormKind::rmsnorm;
+  else if (norm == "layernorm") m.norm = NormKind::layernorm;
+  else r.fail("norm", "expected 'rmsnorm' or 'layernorm', got '" + norm + "'");
+  m.norms_per_layer = r.has("norms_per_layer") ? r.positive("norms_per_layer") : 2;
+  m.attention_bias = r.boolean_or("attention_bias", false);
+  m.attention_out_bias = r.boolean_or("attention_out_bias", false);
+  m.mlp_bias = r.boolean_or("mlp_bias", false);
+  m.learned_position_embeddings = r.u64_or("learned_position_embeddings", 0);
+  m.sliding_window = r.has("sliding_window") ? r.positive("sliding_window") : 0;
+  if (r.has("moe")) {
+    const Reader e = r.sub("moe");
+    e.reject_unknown({"num_experts", "num_experts_per_tok", "moe_intermediate_size", "num_shared_experts",
+                      "shared_expert_intermediate_size", "first_k_dense_replace"});
+    MoeSpec moe;
+    moe.num_experts = e.positive("num_experts");
+    moe.num_experts_per_tok = e.positive("num_experts_per_tok");
+    moe.moe_intermediate_size = e.positive("moe_intermediate_size");
+    moe.num_shared_experts = e.u64_or("num_shared_experts", 0);
+    moe.shared_expert_intermediate_size = e.u64_or("shared_expert_intermediate_size", 0);
+    moe.first_k_dense_replace = e.u64_or("first_k_dense_replace", 0);
+    m.moe = moe;
+  }
+  if (r.has("mla")) {
+    const Reader a = r.sub("mla");
+    a.reject_unknown({"kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"});
+    MlaSpec mla;
+    mla.kv_lora_rank = a.positive("kv_lora_rank");
+    mla.q_lora_rank = a.u64_or("q_lora_rank", 0);
+    mla.qk_rope_head_dim = a.positive("qk_rope_head_dim");
+    mla.qk_nope_head_dim = a.positive("qk_nope_head_dim");
+    mla.v_head_dim = a.positive("v_head_dim");
+    m.mla = mla;
+  }
+  m.published_params = r.u64_or("published_params", 0);
+  m.params_source = r.str_or("params_source", "");
+
+  // Derived defaults first, so that explicit layer lists see the final head dims.
+  try {
+    ModelSpec probe = m;
+    finalize(probe);
+    m.num_key_value_heads = probe.num_key_value_heads;
+    m.head_dim = probe.head_dim;
+    m.head_dim_v = probe.head_dim_v;
+    read_layer_types(r, m);
+    finalize(m);
+  } catch (const InputError&) {
+    throw;
+  } catch (const Error& e) {
+    throw InputError(origin, e.what());
+  }
+  return m;
+}
+
+std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::string& origin) {
+  const YAML::Node root = yaml_fields::parse(text, origin);
+  if (!root.IsDefined() || root.IsNull()) throw InputError(origin, "the file is empty");
+  const Reader r(root, origin);
+  r.reject_unknown({"gpus"});
+  const YAML::Node list = r.node("gpus");
+  if (!list.IsSequence()) r.fail("gpus", "expected a list of GPUs");
+  std::vector<GpuSpec> out;
+  for (const auto& item : list) {
+    const Reader g(item, origin, "gpus[" + std::to_string(out.size()) + "].");
+    g.reject_unknown({"name", "display_name", "aliases", "memory_bytes", "marketed", "bandwidth_bytes_per_s", "source"});
+    GpuSpec gpu;
+    gpu.name = g.str("name");
+    gpu.display_name = g.str_or("display_name", gpu.name);
+    gpu.aliases = g.str_list_or("aliases");
+    gpu.memory_bytes = g.positive("memory_bytes");
+    gpu.marketed = g.str_or("marketed", "");
+    gpu.bandwidth_bytes_per_s = g.u64_or("bandwidth_bytes_per_s", 0);
+    gpu.source = g.str_or("source", "");
+    out.push_back(gpu);
+  }
+  return out;
+}
+
+}  // namespace kvplan

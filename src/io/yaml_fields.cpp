@@ -1,0 +1,120 @@
+#include "kvplan/io/yaml_fields.hpp"
+
+#include <cctype>
+
+#include "kvplan/core/checked.hpp"
+#include "kvplan/core/text.hpp"
+#include "kvplan/io/input_error.hpp"
+
+namespace kvplan::yaml_fields {
+
+Reader::Reader(const YAML::Node& map, std::string origin, std::string prefix)
+    : map_(map), origin_(std::move(origin)), prefix_(std::move(prefix)) {
+  if (!map_.IsMap()) {
+    throw InputError(origin_, map_.Mark().line + 1, map_.Mark().column + 1, prefix_,
+                     "expected a mapping of 'key: value' lines");
+  }
+}
+
+void Reader::fail_at(const YAML::Node& node, const std::string& key, const std::string& message) const {
+  const YAML::Mark mark = node.Mark();
+  const bool known = mark.line >= 0;
+  throw InputError(origin_, known ? mark.line + 1 : 0, known ? mark.column + 1 : 0, prefix_ + key, message);
+}
+
+void Reader::fail(const std::string& key, const std::string& message) const {
+  fail_at(has(key) ? map_[key] : map_, key, message);
+}
+
+void Reader::reject_unknown(const std::vector<std::string>& known) const {
+  for (const auto& kv : map_) {
+    const std::string key = kv.first.as<std::string>();
+    bool ok = false;
+    for (const auto& k : known) ok = ok || k == key;
+    if (ok) continue;
+    const auto near = closest_names(key, known, 1);
+    const YAML::Mark mark = kv.first.Mark();
+    throw InputError(origin_, mark.line + 1, mark.column + 1, prefix_ + key,
+                     "unknown field" + (near.empty() ? std::string() : " (did you mean '" + near.front() + "'?)"));
+  }
+}
+
+bool Reader::has(const std::string& key) const { return map_[key].IsDefined() && !map_[key].IsNull(); }
+
+YAML::Node Reader::node(const std::string& key) const { return map_[key]; }
+
+std::uint64_t Reader::u64(const std::string& key) const {
+  if (!has(key)) fail(key, "required field is missing");
+  const YAML::Node n = map_[key];
+  if (!n.IsScalar()) fail(key, "expected a whole number");
+  const std::string s = n.Scalar();
+  if (s.empty()) fail(key, "expected a whole number");
+  if (s.front() == '-') fail(key, "must not be negative (got " + s + ")");
+  std::uint64_t value = 0;
+  for (char c : s) {
+    if (c == '_') continue;  // YAML 1.1 digit separators
+    if (!std::isdigit(static_cast<unsigned char>(c))) fail(key, "expected a whole number, got '" + s + "'");
+    try {
+      value = checked_add(checked_mul(value, 10, key), static_cast<std::uint64_t>(c - '0'), key);
+    } catch (const Error&) {
+      fail(key, "value " + s + " overflows 64 bits");
+    }
+  }
+  return value;
+}
+
+std::uint64_t Reader::u64_or(const std::string& key, std::uint64_t fallback) const {
+  return has(key) ? u64(key) : fallback;
+}
+
+std::uint64_t Reader::positive(const std::string& key) const {
+  const std::uint64_t v = u64(key);
+  if (v == 0) fail(key, "must be at least 1");
+  return v;
+}
+
+std::string Reader::str(const std::string& key) const {
+  if (!has(key)) fail(key, "required field is missing");
+  if (!map_[key].IsScalar()) fail(key, "expected a text value");
+  return map_[key].Scalar();
+}
+
+std::string Reader::str_or(const std::string& key, const std::string& fallback) const {
+  return has(key) ? str(key) : fallback;
+}
+
+bool Reader::boolean_or(const std::string& key, bool fallback) const {
+  if (!has(key)) return fallback;
+  const std::string s = str(key);
+  if (s == "true" || s == "True" || s == "yes") return true;
+  if (s == "false" || s == "False" || s == "no") return false;
+  fail(key, "expected true or false, got '" + s + "'");
+}
+
+std::vector<std::string> Reader::str_list_or(const std::string& key) const {
+  std::vector<std::string> out;
+  if (!has(key)) return out;
+  const YAML::Node n = map_[key];
+  if (!n.IsSequence()) fail(key, "expected a list");
+  for (const auto& item : n) {
+    if (!item.IsScalar()) fail_at(item, key, "expected a list of text values");
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+Reader Reader::sub(const std::string& key) const {
+  if (!has(key)) fail(key, "required field is missing");
+  if (!map_[key].IsMap()) fail(key, "expected a mapping");
+  return Reader(map_[key], origin_, prefix_ + key + ".");
+}
+
+YAML::Node parse(const std::string& text, const std::string& origin) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(origin, e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg);
+  }
+}
+
+}  // namespace kvplan::yaml_fields

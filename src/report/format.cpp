@@ -1,0 +1,53 @@
+#include "kvplan/report/format.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "kvplan/core/error.hpp"
+
+namespace kvplan::report {
+
+Format parse_format(std::string_view text) {
+  if (text == "table") return Format::table;
+  if (text == "json") return Format::json;
+  if (text == "csv") return Format::csv;
+  if (text == "markdown" || text == "md") return Format::markdown;
+  throw Error("unknown format '" + std::string(text) + "' (valid: table, json, csv, markdown)");
+}
+
+std::string grouped(std::uint64_t value) {
+  std::string digits = std::to_string(value);
+  std::string out;
+  const std::size_t n = digits.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    out += digits[i];
+    if ((n - i - 1) % 3 == 0 && i + 1 < n) out += ',';
+  }
+  return out;
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+  static constexpr const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (bytes < 1024) return grouped(bytes) + " B";
+  double value = static_cast<double>(bytes);
+  int unit = -1;
+  while (value >= 1024.0 && unit < 5) {
+    value /= 1024.0;
+    ++unit;
+  }
+  return fmt::format("{:.2f} {}", value, units[unit]);
+}
+
+std::string human_signed_bytes(std::int64_t bytes) {
+  if (bytes >= 0) return human_bytes(static_cast<std::uint64_t>(bytes));
+  // -(INT64_MIN) overflows; go through unsigned arithmetic.
+  return "-" + human_bytes(0 - static_cast<std::uint64_t>(bytes));
+}
+
+std::string percent(double fraction) {
+  if (!std::isfinite(fraction)) return "-";
+  return fmt::format("{:.1f}%", fraction * 100.0);
+}
+
+}  // namespace kvplan::report

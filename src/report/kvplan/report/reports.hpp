@@ -1,0 +1,40 @@
+#pragma once
+// Renderers: each result object goes to any std::ostream in any Format.
+#include <ostream>
+#include <vector>
+
+#include "kvplan/core/explain.hpp"
+#include "kvplan/core/fit.hpp"
+#include "kvplan/core/gpu.hpp"
+#include "kvplan/core/model.hpp"
+#include "kvplan/core/sizing.hpp"
+#include "kvplan/report/format.hpp"
+
+namespace kvplan::report {
+
+struct SizeView {
+  const ModelSpec* model = nullptr;
+  KvDtypes kv;
+  SizeResult result;
+  bool per_layer = false;  // one row per layer instead of runs of identical layers
+};
+void render_size(std::ostream& out, const SizeView& view, Format format);
+
+void render_fit(std::ostream& out, const FitResult& fit, Format format);
+
+void render_explain(std::ostream& out, const ModelSpec& model, const Explanation& e, Format format);
+
+struct ModelRow {
+  ModelSpec model;
+  std::uint64_t kv_bytes_per_token = 0;  // in the model's own dtype
+  std::uint64_t params = 0;              // computed from the architecture
+};
+void render_models(std::ostream& out, const std::vector<ModelRow>& rows, Format format);
+void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format format);
+
+// "fp16" or "q8_0/q4_0" when K and V differ.
+std::string kv_label(const KvDtypes& kv);
+// Bytes per element as the formula shows it: "2", "34/32", "1 (+4 per head)".
+std::string element_bytes(const DType& dtype);
+
+}  // namespace kvplan::report

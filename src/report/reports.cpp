@@ -1,0 +1,407 @@
+#include "kvplan/report/reports.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "kvplan/report/table.hpp"
+
+namespace kvplan::report {
+namespace {
+
+using nlohmann::json;
+
+json layer_json(const LayerSpec& l) {
+  json j{{"kind", to_string(l.kind)}};
+  switch (l.kind) {
+    case CacheKind::full:
+    case CacheKind::sliding_window:
+    case CacheKind::chunked_local:
+      j["kv_heads"] = l.kv_heads;
+      j["head_dim_k"] = l.head_dim_k;
+      j["head_dim_v"] = l.head_dim_v;
+      if (l.kind != CacheKind::full) j["window"] = l.window;
+      break;
+    case CacheKind::mla: j["latent_dim"] = l.latent_dim; break;
+    case CacheKind::recurrent: j["state_elems"] = l.state_elems; break;
+    case CacheKind::none: break;
+  }
+  return j;
+}
+
+json policy_json(const Policy& p) {
+  json j{{"kind", p.kind == PolicyKind::exact ? "exact" : p.kind == PolicyKind::paged ? "paged" : "contiguous"},
+         {"description", describe(p)}};
+  if (p.kind == PolicyKind::paged) j["block_size"] = p.block_size;
+  if (p.kind == PolicyKind::contiguous) {
+    j["reservation"] = p.reservation == Reservation::max_model_len ? "max_model_len"
+                       : p.reservation == Reservation::pow2        ? "pow2"
+                                                                   : "exact";
+    if (p.reservation == Reservation::max_model_len) j["max_model_len"] = p.max_model_len;
+  }
+  return j;
+}
+
+bool same_layer(const LayerSpec& a, const LayerSpec& b) {
+  return a.kind == b.kind && a.kv_heads == b.kv_heads && a.head_dim_k == b.head_dim_k &&
+         a.head_dim_v == b.head_dim_v && a.window == b.window && a.latent_dim == b.latent_dim &&
+         a.state_elems == b.state_elems;
+}
+
+std::string shape(const LayerSpec& l) {
+  switch (l.kind) {
+    case CacheKind::mla: return fmt::format("latent {}", l.latent_dim);
+    case CacheKind::recurrent: return fmt::format("state {} elems", grouped(l.state_elems));
+    case CacheKind::none: return "-";
+    default:
+      return fmt::format("{} × {}{}", l.kv_heads, l.head_dim_k,
+                         l.head_dim_v != l.head_dim_k ? fmt::format("/{}", l.head_dim_v) : std::string());
+  }
+}
+
+std::string kind_label(const LayerSpec& l) {
+  if (l.kind == CacheKind::sliding_window) return fmt::format("sliding {}", grouped(l.window));
+  if (l.kind == CacheKind::chunked_local) return fmt::format("chunked {}", grouped(l.window));
+  return to_string(l.kind);
+}
+
+std::string fraction_text(std::uint64_t part, std::uint64_t whole) {
+  return whole == 0 ? "-" : percent(static_cast<double>(part) / static_cast<double>(whole));
+}
+
+}  // namespace
+
+std::string kv_label(const KvDtypes& kv) { return kv.k.name == kv.v.name ? kv.k.name : kv.k.name + "/" + kv.v.name; }
+
+std::string element_bytes(const DType& d) {
+  std::string s = d.block_elems == 1 ? std::to_string(d.block_bytes)
+                                     : fmt::format("{}/{}", d.block_bytes, d.block_elems);
+  if (d.scale_bytes_per_head) s += fmt::format(" (+{} per head)", d.scale_bytes_per_head);
+  return s;
+}
+
+// ---------------------------------------------------------------- size
+
+void render_size(std::ostream& out, const SizeView& v, Format format) {
+  const SizeResult& r = v.result;
+  if (format == Format::json) {
+    json layers = json::array();
+    for (const auto& row : r.layers) {
+      json j = layer_json(row.layer);
+      j["index"] = row.index;
+      j["bytes_per_token"] = row.bytes_per_token;
+      j["tokens_needed_per_sequence"] = row.tokens_needed;
+      j["token_slots_per_sequence"] = row.token_slots;
+      j["bytes_needed"] = row.bytes_needed;
+      j["bytes_reserved"] = row.bytes_reserved;
+      layers.push_back(j);
+    }
+    json j{{"model", v.model->name},
+           {"kv_cache_dtype", {{"k", v.kv.k.name}, {"v", v.kv.v.name}}},
+           {"sequences", r.sequences},
+           {"tokens_per_sequence", r.tokens},
+           {"policy", policy_json(r.policy)},
+           {"bytes_per_token", r.bytes_per_token},
+           {"bytes_per_sequence", r.bytes_per_sequence},
+           {"bytes_needed", r.bytes_needed},
+           {"bytes_reserved", r.bytes_reserved},
+           {"layers", layers}};
+    out << j.dump(2) << '\n';
+    return;
+  }
+  Table t({"layers", "kind", "kv heads × dim", "B/token", "slots/seq", "bytes", "human"},
+          {false, false, false, true, true, true, true});
+  auto add = [&](std::size_t first, std::size_t last) {
+    const auto& row = r.layers[first];
+    const std::uint64_t count = last - first + 1;
+    std::uint64_t bytes = 0;
+    for (std::size_t i = first; i <= last; ++i) bytes += r.layers[i].bytes_reserved;  // rows summed exactly
+    const std::string range = count == 1 ? std::to_string(first) : fmt::format("{}-{} (×{})", first, last, count);
+    t.add_row({range, kind_label(row.layer), shape(row.layer), grouped(row.bytes_per_token), grouped(row.token_slots),
+               grouped(bytes), human_bytes(bytes)});
+  };
+  for (std::size_t i = 0; i < r.layers.size();) {
+    std::size_t j = i;
+    if (!v.per_layer)
+      while (j + 1 < r.layers.size() && same_layer(r.layers[j + 1].layer, r.layers[i].layer)) ++j;
+    add(i, j);
+    i = j + 1;
+  }
+  if (format == Format::table) {
+    out << fmt::format("KV cache of {} ({}), {} K/V, {} sequence(s) × {} tokens, policy {}\n\n",
+                       v.model->display_name, v.model->name, kv_label(v.kv), grouped(r.sequences), grouped(r.tokens),
+                       describe(r.policy));
+  }
+  t.render(out, format);
+  if (format == Format::table) {
+    out << '\n'
+        << fmt::format("per token     {} B ({})\n", grouped(r.bytes_per_token), human_bytes(r.bytes_per_token))
+        << fmt::format("per sequence  {} B ({})\n", grouped(r.bytes_per_sequence), human_bytes(r.bytes_per_sequence))
+        << fmt::format("needed        {} B ({}) for {} tokens held\n", grouped(r.bytes_needed),
+                       human_bytes(r.bytes_needed), grouped(r.sequences * r.tokens))
+        << fmt::format("reserved      {} B ({}) under {}\n", grouped(r.bytes_reserved), human_bytes(r.bytes_reserved),
+                       describe(r.policy));
+  }
+}
+
+// ---------------------------------------------------------------- fit
+
+namespace {
+
+json policy_fit_json(const PolicyFit& f) {
+  return json{{"policy", policy_json(f.policy)},  {"token_slots", f.token_slots},
+              {"kv_bytes", f.kv_bytes},           {"kv_bytes_needed", f.kv_bytes_needed},
+              {"total_bytes", f.total_bytes},     {"fits", f.fits},
+              {"headroom_bytes", f.headroom_bytes}};
+}
+
+std::string why(const FitResult& fit, const ScenarioFit& s) {
+  const std::uint64_t tokens = s.scenario.total_tokens();
+  if (s.exceeds_max_model_len)
+    return fmt::format("{}: each sequence needs {} tokens, more than max-model-len {}; an engine refuses it",
+                       s.scenario.label(), grouped(s.scenario.tokens()), grouped(fit.max_model_len));
+  return fmt::format(
+      "{}: contiguous reserves max-model-len ({}) slots for each of {} sequence(s) = {} slots for {} tokens "
+      "({} used); paged blocks of {} hold {} slots ({} used)",
+      s.scenario.label(), grouped(fit.max_model_len), grouped(s.scenario.sequences), grouped(s.contiguous.token_slots),
+      grouped(tokens), fraction_text(tokens, s.contiguous.token_slots), fit.block_size, grouped(s.paged.token_slots),
+      fraction_text(tokens, s.paged.token_slots));
+}
+
+// Scenarios that hold the same number of tokens but cost different memory: the lesson of
+// reserving per sequence instead of per token.
+std::vector<std::string> comparisons(const FitResult& fit) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < fit.scenarios.size(); ++i) {
+    for (std::size_t j = i + 1; j < fit.scenarios.size(); ++j) {
+      const auto& a = fit.scenarios[i];
+      const auto& b = fit.scenarios[j];
+      if (a.exceeds_max_model_len || b.exceeds_max_model_len) continue;
+      if (a.scenario.total_tokens() != b.scenario.total_tokens()) continue;
+      if (a.contiguous.kv_bytes == b.contiguous.kv_bytes) continue;
+      out.push_back(fmt::format(
+          "{} and {} hold the same {} tokens, yet contiguous reservation costs {} against {}: it reserves "
+          "max-model-len per sequence, so {} sequence(s) reserve {} slots and {} reserve {}. Paged blocks cost "
+          "{} against {}, because they grow with the tokens actually held.",
+          a.scenario.label(), b.scenario.label(), grouped(a.scenario.total_tokens()), human_bytes(a.contiguous.kv_bytes),
+          human_bytes(b.contiguous.kv_bytes), grouped(a.scenario.sequences), grouped(a.contiguous.token_slots),
+          grouped(b.scenario.sequences), grouped(b.contiguous.token_slots), human_bytes(a.paged.kv_bytes),
+          human_bytes(b.paged.kv_bytes)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void render_fit(std::ostream& out, const FitResult& fit, Format format) {
+  const char* deciding = fit.deciding_policy == PolicyKind::contiguous ? "contiguous" : "paged";
+  if (format == Format::json) {
+    json scenarios = json::array();
+    for (const auto& s : fit.scenarios) {
+      scenarios.push_back(json{{"scenario", s.scenario.label()},
+                               {"sequences", s.scenario.sequences},
+                               {"tokens_per_sequence", s.scenario.tokens()},
+                               {"total_tokens", s.scenario.total_tokens()},
+                               {"exceeds_max_model_len", s.exceeds_max_model_len},
+                               {"contiguous", policy_fit_json(s.contiguous)},
+                               {"paged", policy_fit_json(s.paged)},
+                               {"fits", s.fits},
+                               {"why", why(fit, s)}});
+    }
+    json j{{"model", fit.model_name},
+           {"gpu", fit.gpu_label},
+           {"capacity_bytes", fit.capacity_bytes},
+           {"weights", {{"params", fit.params.total}, {"dtype", fit.weight_dtype}, {"bytes", fit.weight_bytes}}},
+           {"overhead_bytes", fit.overhead_bytes},
+           {"kv_cache_dtype", fit.kv_dtype},
+           {"kv_bytes_per_token", fit.bytes_per_token},
+           {"max_model_len", fit.max_model_len},
+           {"block_size", fit.block_size},
+           {"deciding_policy", deciding},
+           {"scenarios", scenarios},
+           {"comparisons", comparisons(fit)},
+           {"all_fit", fit.all_fit}};
+    out << j.dump(2) << '\n';
+    return;
+  }
+  Table t({"scenario", "tokens", "policy", "token slots", "KV cache", "total", "headroom", "fits"},
+          {false, true, false, true, true, true, true, false});
+  for (const auto& s : fit.scenarios) {
+    for (const PolicyFit* f : {&s.contiguous, &s.paged}) {
+      const bool first = f == &s.contiguous;
+      const bool is_contiguous = f->policy.kind == PolicyKind::contiguous;
+      t.add_row({first ? s.scenario.label() : "", first ? grouped(s.scenario.total_tokens()) : "",
+                 is_contiguous ? "contiguous" : "paged", grouped(f->token_slots), human_bytes(f->kv_bytes),
+                 human_bytes(f->total_bytes), human_signed_bytes(f->headroom_bytes),
+                 s.exceeds_max_model_len ? "no (> max-model-len)" : f->fits ? "yes" : "no"});
+    }
+  }
+  if (format == Format::table) {
+    out << fmt::format("{} on {}: capacity {} ({} B)\n", fit.model_name, fit.gpu_label, human_bytes(fit.capacity_bytes),
+                       grouped(fit.capacity_bytes))
+        << fmt::format("weights   {} ({} params × {})\n", human_bytes(fit.weight_bytes), grouped(fit.params.total),
+                       fit.weight_dtype)
+        << fmt::format("overhead  {} (runtime: CUDA context, activations, allocator; --overhead)\n",
+                       human_bytes(fit.overhead_bytes))
+        << fmt::format("KV cache  {} B per token ({}), max-model-len {}, block size {}\n\n",
+                       grouped(fit.bytes_per_token), fit.kv_dtype, grouped(fit.max_model_len), fit.block_size);
+  }
+  t.render(out, format);
+  if (format == Format::csv) return;
+  out << "\nWhy:\n";
+  for (const auto& s : fit.scenarios) out << "- " << why(fit, s) << '\n';
+  for (const auto& c : comparisons(fit)) out << "- " << c << '\n';
+  out << '\n'
+      << (fit.all_fit ? fmt::format("All scenarios fit under {} (the deciding policy, --policy).\n", deciding)
+                      : fmt::format("Not every scenario fits under {} (the deciding policy, --policy).\n", deciding));
+}
+
+// ---------------------------------------------------------------- explain
+
+void render_explain(std::ostream& out, const ModelSpec& model, const Explanation& e, Format format) {
+  if (format == Format::json) {
+    json groups = json::array();
+    for (const auto& g : e.groups) {
+      json j = layer_json(g.layer);
+      j["layers"] = g.count;
+      j["bytes_per_token_per_layer"] = g.bytes_per_token;
+      groups.push_back(j);
+    }
+    json j{{"model", model.name},
+           {"kv_cache_dtype", {{"k", e.kv.k.name}, {"v", e.kv.v.name}}},
+           {"tokens", e.tokens},
+           {"groups", groups},
+           {"bytes_per_token", e.bytes_per_token},
+           {"bytes_for_tokens", e.bytes_for_tokens},
+           {"mha_assumption_bytes_per_token", e.mha_assumption_bytes_per_token},
+           {"kv_computations_with_cache", e.kv_computations_with_cache},
+           {"kv_computations_without_cache", e.kv_computations_without_cache}};
+    if (e.derived_head_dim) {
+      j["derived_head_dim"] = e.derived_head_dim;
+      j["derived_head_dim_bytes_per_token"] = e.derived_head_dim_bytes_per_token;
+    }
+    out << j.dump(2) << '\n';
+    return;
+  }
+  const bool md = format == Format::markdown;
+  const std::string code = md ? "```\n" : "";
+  const std::string bk = element_bytes(e.kv.k), bv = element_bytes(e.kv.v);
+  out << (md ? "## " : "") << fmt::format("KV cache of {} ({}), K {} / V {}\n\n", model.display_name, model.name,
+                                          e.kv.k.name, e.kv.v.name);
+  out << code;
+  out << "bytes per token = sum over layers of (K row + V row)\n";
+  out << "  full attention: 2 (K and V) × kv_heads × head_dim × bytes per element\n\n";
+  std::vector<std::string> terms;
+  for (const auto& g : e.groups) {
+    const LayerSpec& l = g.layer;
+    std::string expr;
+    switch (l.kind) {
+      case CacheKind::mla:
+        expr = fmt::format("{} MLA layers × (kv_lora_rank + qk_rope_head_dim = {}) × {} B", g.count, l.latent_dim, bk);
+        break;
+      case CacheKind::recurrent:
+      case CacheKind::none: expr = fmt::format("{} {} layers × 0 B per token", g.count, to_string(l.kind)); break;
+      default:
+        if (l.head_dim_k == l.head_dim_v && bk == bv)
+          expr = fmt::format("{} {} layers × 2 × {} kv_heads × {} head_dim × {} B", g.count, kind_label(l), l.kv_heads,
+                             l.head_dim_k, bk);
+        else
+          expr = fmt::format("{} {} layers × {} kv_heads × ({} × {} B + {} × {} B)", g.count, kind_label(l),
+                             l.kv_heads, l.head_dim_k, bk, l.head_dim_v, bv);
+    }
+    out << fmt::format("  {}\n    = {} × {} B = {} B\n", expr, g.count, grouped(g.bytes_per_token),
+                       grouped(g.count * g.bytes_per_token));
+  }
+  out << fmt::format("  total = {} B per token ({})\n\n", grouped(e.bytes_per_token), human_bytes(e.bytes_per_token));
+  out << fmt::format("for {} tokens: {} B ({})", grouped(e.tokens), grouped(e.bytes_for_tokens),
+                     human_bytes(e.bytes_for_tokens));
+  if (e.bytes_for_tokens != e.bytes_per_token * e.tokens)
+    out << " (windowed layers keep at most their window)";
+  out << "\n" << code << "\n";
+
+  out << (md ? "### " : "") << "What common shortcuts get wrong here\n";
+  if (e.mha_assumption_bytes_per_token != e.bytes_per_token && model.num_key_value_heads != model.num_attention_heads) {
+    out << fmt::format(
+        "- Assuming every attention head keeps its own K and V ({} KV heads instead of {}): {} × 2 × {} × {} × {} B = "
+        "{} B per token ({:.2f} MB), {:.1f}× the real {} B. {} shares each K/V head among {} query heads (GQA/MQA).\n",
+        model.num_attention_heads, model.num_key_value_heads, model.num_hidden_layers, model.num_attention_heads,
+        model.head_dim, bk, grouped(e.mha_assumption_bytes_per_token), e.mha_assumption_bytes_per_token / 1e6,
+        static_cast<double>(e.mha_assumption_bytes_per_token) / static_cast<double>(e.bytes_per_token),
+        grouped(e.bytes_per_token), model.display_name, model.num_attention_heads / model.num_key_value_heads);
+  }
+  if (e.derived_head_dim) {
+    out << fmt::format("- Taking head_dim as hidden_size / num_attention_heads = {} instead of the configured {}: {} B "
+                       "per token.\n",
+                       e.derived_head_dim, model.head_dim, grouped(e.derived_head_dim_bytes_per_token));
+  }
+  out << fmt::format("- Quoting decimal MB/GB as binary: {} B is {:.3f} MB but {} .\n", grouped(e.bytes_for_tokens),
+                     e.bytes_for_tokens / 1e6, human_bytes(e.bytes_for_tokens));
+  out << '\n' << (md ? "### " : "") << "What the cache saves\n";
+  out << fmt::format(
+      "Generating {} tokens, each new token needs K and V for every earlier one. With the cache each position's K/V is "
+      "computed once: {} K/V computations per layer. Without it every step recomputes the whole prefix: 1 + 2 + … + {} "
+      "= {} ({:.1f}× more).\n",
+      grouped(e.tokens), grouped(e.kv_computations_with_cache), grouped(e.tokens),
+      grouped(e.kv_computations_without_cache),
+      static_cast<double>(e.kv_computations_without_cache) / static_cast<double>(e.kv_computations_with_cache));
+}
+
+// ---------------------------------------------------------------- catalogs
+
+void render_models(std::ostream& out, const std::vector<ModelRow>& rows, Format format) {
+  if (format == Format::json) {
+    json list = json::array();
+    for (const auto& r : rows) {
+      list.push_back(json{{"name", r.model.name},
+                          {"display_name", r.model.display_name},
+                          {"layers", r.model.num_hidden_layers},
+                          {"attention_heads", r.model.num_attention_heads},
+                          {"kv_heads", r.model.num_key_value_heads},
+                          {"head_dim", r.model.head_dim},
+                          {"max_position_embeddings", r.model.max_position_embeddings},
+                          {"dtype", r.model.torch_dtype},
+                          {"kv_bytes_per_token", r.kv_bytes_per_token},
+                          {"params", r.params},
+                          {"published_params", r.model.published_params},
+                          {"source", r.model.source}});
+    }
+    out << list.dump(2) << '\n';
+    return;
+  }
+  Table t({"model", "name", "layers", "heads/kv", "head dim", "context", "params", "dtype", "KV B/token", "KV/token"},
+          {false, false, true, true, true, true, true, false, true, true});
+  for (const auto& r : rows) {
+    const auto& m = r.model;
+    t.add_row({m.name, m.display_name, std::to_string(m.num_hidden_layers),
+               fmt::format("{}/{}", m.num_attention_heads, m.num_key_value_heads), std::to_string(m.head_dim),
+               grouped(m.max_position_embeddings), fmt::format("{:.2f}B", static_cast<double>(r.params) / 1e9),
+               m.torch_dtype, grouped(r.kv_bytes_per_token), human_bytes(r.kv_bytes_per_token)});
+  }
+  t.render(out, format);
+}
+
+void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format format) {
+  if (format == Format::json) {
+    json list = json::array();
+    for (const auto& g : gpus) {
+      list.push_back(json{{"name", g.name},
+                          {"display_name", g.display_name},
+                          {"aliases", g.aliases},
+                          {"memory_bytes", g.memory_bytes},
+                          {"marketed", g.marketed},
+                          {"bandwidth_bytes_per_s", g.bandwidth_bytes_per_s},
+                          {"source", g.source}});
+    }
+    out << list.dump(2) << '\n';
+    return;
+  }
+  Table t({"gpu", "name", "memory", "bytes", "marketed", "bandwidth"}, {false, false, true, true, false, true});
+  for (const auto& g : gpus) {
+    t.add_row({g.name, g.display_name, human_bytes(g.memory_bytes), grouped(g.memory_bytes), g.marketed,
+               g.bandwidth_bytes_per_s ? fmt::format("{:.2f} TB/s", g.bandwidth_bytes_per_s / 1e12) : "-"});
+  }
+  t.render(out, format);
+}
+
+}  // namespace kvplan::report
