@@ -30,17 +30,22 @@ std::size_t edit_distance(std::string_view a_in, std::string_view b_in) {
 std::vector<std::string> closest_names(std::string_view query, const std::vector<std::string>& candidates,
                                        std::size_t limit) {
   const std::string q = lower(query);
-  std::vector<std::pair<std::size_t, std::string>> scored;
-  for (const auto& c : candidates) {
-    const bool contains = !q.empty() && lower(c).find(q) != std::string::npos;
-    scored.emplace_back(contains ? 0 : 1 + edit_distance(q, c), c);
-  }
-  std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  struct Scored {
+    bool contains;
+    std::size_t distance;
+    std::string name;
+  };
+  std::vector<Scored> scored;
+  for (const auto& c : candidates)
+    scored.push_back({!q.empty() && lower(c).find(q) != std::string::npos, edit_distance(q, c), c});
+  std::stable_sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {
+    return x.contains != y.contains ? x.contains : x.distance < y.distance;
+  });
   std::vector<std::string> out;
-  for (const auto& [score, name] : scored) {
+  for (const auto& s : scored) {
     if (out.size() >= limit) break;
     // Suggest only names that are plausibly what was meant.
-    if (score == 0 || score - 1 <= std::max<std::size_t>(3, q.size() / 2)) out.push_back(name);
+    if (s.contains || s.distance <= std::max<std::size_t>(3, q.size() / 2)) out.push_back(s.name);
   }
   return out;
 }

@@ -20,7 +20,7 @@ kvplan_cli_test(size_markdown EXIT 0 MATCH "[|] 0-11 [(]×12[)] [|]" ARGS size -
 kvplan_cli_test(size_per_layer EXIT 0 MATCH "^31 +full" ARGS size --model llama-2-7b --per-layer)
 
 # fit
-kvplan_cli_test(fit_explicit EXIT 0 MATCH "contiguous reserves max-model-len [(]32,768[)] slots for each of 32"
+kvplan_cli_test(fit_explicit EXIT 0 MATCH "contiguous reserves max-model-len [(]131,072[)] slots for each of 32"
                 ARGS fit --model qwen2.5-7b --gpu l40s 32x500 1x16000)
 kvplan_cli_test(fit_contiguous_policy_fails EXIT 1 MATCH "Not every scenario fits under contiguous"
                 ARGS fit --model qwen2.5-7b --gpu l40s --policy contiguous 32x500 1x16000)
