@@ -216,10 +216,15 @@ Trace parse_jsonl(std::istream& in, const std::string& origin) {
       b.fail(line_no, e.byte == 0 ? 1 : e.byte, "", "not valid JSON: " + why);
     }
     if (!j.is_object()) b.fail(line_no, 1, "", "each line must be one JSON object");
+    // The column of a key's first occurrence in the line (1 when it cannot be found).
+    auto col = [&](const std::string& key) -> std::size_t {
+      const std::size_t at = line.find('"' + key + '"');
+      return at == std::string::npos ? 1 : at + 1;
+    };
     for (const auto& [key, value] : j.items()) {
       bool known = false;
       for (const char* c : kColumns) known = known || key == c;
-      if (!known) b.fail(line_no, 1, key, "unknown field (valid: " + valid_columns() + ")");
+      if (!known) b.fail(line_no, col(key), key, "unknown field (valid: " + valid_columns() + ")");
     }
     auto number = [&](const char* key, std::uint64_t min, std::uint64_t max, bool required) -> std::uint64_t {
       const auto it = j.find(key);
@@ -229,14 +234,15 @@ Trace parse_jsonl(std::istream& in, const std::string& origin) {
       }
       const std::string range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
       if (!it->is_number_unsigned()) {
-        if (it->is_number_integer()) b.fail(line_no, 1, key, it->dump() + " is negative; expected " + range);
-        b.fail(line_no, 1, key, it->dump() + " is not " + range);
+        if (it->is_number_integer()) b.fail(line_no, col(key), key, it->dump() + " is negative; expected " + range);
+        b.fail(line_no, col(key), key, it->dump() + " is not " + range);
       }
       const auto v = it->get<std::uint64_t>();
-      if (v < min || v > max) b.fail(line_no, 1, key, it->dump() + " is out of range; expected " + range);
+      if (v < min || v > max) b.fail(line_no, col(key), key, it->dump() + " is out of range; expected " + range);
       return v;
     };
     Builder::Fields f;
+    for (int k = 0; k < kColumnCount; ++k) f.col[k] = col(kColumns[k]);
     f.arrival = number("arrival", 0, kMaxArrival, true);
     f.prompt = number("prompt_tokens", 1, kMaxTokens, true);
     f.output = number("output_tokens", 1, kMaxTokens, true);
@@ -244,8 +250,8 @@ Trace parse_jsonl(std::istream& in, const std::string& origin) {
     if (const auto it = j.find("prefix_id"); it != j.end() && !it->is_null()) {
       if (it->is_string()) f.prefix_id = it->get<std::string>();
       else if (it->is_number_unsigned()) f.prefix_id = std::to_string(it->get<std::uint64_t>());
-      else b.fail(line_no, 1, "prefix_id", it->dump() + " is not a string or a non-negative integer");
-      if (f.prefix_id->empty()) b.fail(line_no, 1, "prefix_id", "must not be empty");
+      else b.fail(line_no, col("prefix_id"), "prefix_id", it->dump() + " is not a string or a non-negative integer");
+      if (f.prefix_id->empty()) b.fail(line_no, col("prefix_id"), "prefix_id", "must not be empty");
     }
     b.add(f, line_no);
   }
