@@ -409,6 +409,18 @@ TEST_CASE("invariants hold with shared prefixes, tight memory and tiny blocks", 
   }
 }
 
+TEST_CASE("blocks too large for the timing wheel fall back to the heap", "[simulator]") {
+  // Block size 100,000 > 65,536: events go through the binary heap instead of the wheel.
+  const std::vector<SimRequest> w{req(0, 10, 5), req(0, 10, 5), req(1, 10, 5)};
+  Recorder rec;
+  rec.block = 100000;
+  const auto m = simulate(w, config(250000, 4096, 100000), SimPolicy::paged, &rec);
+  CHECK(m.completed == 3);
+  CHECK(m.peak_running == 2);  // two blocks in the pool
+  CHECK(m.last_step == 4 + 5);  // the third waits for the first two (done at the end of step 4)
+  check_lifecycles(rec.events, w.size());
+}
+
 TEST_CASE("prefix sharing stores less on a workload with shared system prompts", "[simulator][prefix]") {
   const auto w = sharegpt(2000, 1.0, 5, 2, 512);
   const SimConfig c = config(30000, 4096, 16);

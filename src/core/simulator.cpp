@@ -124,6 +124,71 @@ struct EvLater {
   bool operator()(const Ev& a, const Ev& b) const { return a.time != b.time ? a.time > b.time : a.key > b.key; }
 };
 
+// The pending per-sequence events. Contiguous policies keep a binary heap (a completion may lie
+// max-model-len steps ahead). Paged policies use a timing wheel of block_size + 1 buckets: every
+// paged event lies at most block_size steps ahead (the next block crossing is at most one block
+// of tokens away, and a completion comes before it), so bucket `time mod (B + 1)` holds only
+// events of that time and push/take are O(1) instead of O(log running).
+class EventQueue {
+ public:
+  void init(bool wheel, std::uint64_t horizon) {
+    wheel_ = wheel;
+    if (wheel_) buckets_.assign(horizon + 1, {});
+  }
+  bool empty() const { return count_ == 0; }
+  void push(const Ev& e, std::uint64_t now) {
+    ++count_;
+    if (!wheel_) {
+      heap_.push_back(e);
+      std::push_heap(heap_.begin(), heap_.end(), EvLater{});
+      return;
+    }
+    if (e.time < now || e.time - now >= buckets_.size())
+      throw Error("simulator: event beyond the timing wheel (internal error)");
+    buckets_[e.time % buckets_.size()].push_back(e);
+  }
+  // The earliest pending time; every pending event lies after `last` (the last step processed).
+  std::uint64_t next_time(std::uint64_t last) const {
+    if (count_ == 0) return kNever;
+    if (!wheel_) return heap_.front().time;
+    const std::size_t w = buckets_.size();
+    for (std::uint64_t d = 1; d <= w; ++d)
+      if (!buckets_[(last + d) % w].empty()) return last + d;
+    return kNever;
+  }
+  // Moves the events of step t in one phase (growth or completion) into `out`, oldest admission first.
+  void take(std::uint64_t t, bool completion, std::vector<Ev>& out) {
+    out.clear();
+    const auto in_phase = [&](const Ev& e) { return ((e.key & kCompletionPhase) != 0) == completion; };
+    if (!wheel_) {
+      while (!heap_.empty() && heap_.front().time == t && in_phase(heap_.front())) {
+        std::pop_heap(heap_.begin(), heap_.end(), EvLater{});
+        out.push_back(heap_.back());
+        heap_.pop_back();
+      }
+    } else {
+      auto& bucket = buckets_[t % buckets_.size()];
+      for (std::size_t i = 0; i < bucket.size();) {
+        if (in_phase(bucket[i])) {
+          out.push_back(bucket[i]);
+          bucket[i] = bucket.back();
+          bucket.pop_back();
+        } else {
+          ++i;
+        }
+      }
+      std::sort(out.begin(), out.end(), [](const Ev& a, const Ev& b) { return a.key < b.key; });
+    }
+    count_ -= out.size();
+  }
+
+ private:
+  bool wheel_ = false;
+  std::uint64_t count_ = 0;
+  std::vector<Ev> heap_;
+  std::vector<std::vector<Ev>> buckets_;
+};
+
 struct Waiting {
   std::uint32_t req;
   std::uint32_t done;  // output tokens produced before a preemption
@@ -152,6 +217,7 @@ class Simulation {
       for (const auto& r : requests) max_group = std::max(max_group, r.prefix_group);
       groups_.resize(std::size_t{max_group} + 1);
     }
+    events_.init(paged_ && block_ <= 65536, block_);  // larger blocks: the heap (the wheel would be huge)
     m_.policy = policy;
     m_.capacity_tokens = capacity_;
     m_.block_size = paged_ ? block_ : 0;
@@ -168,32 +234,33 @@ class Simulation {
     for (;;) {
       std::uint64_t t = pending_admit;
       if (next_req < reqs_.size()) t = std::min(t, reqs_[next_req].arrival);
-      if (!heap_.empty()) t = std::min(t, heap_.front().time);
+      t = std::min(t, events_.next_time(m_.last_step));
       if (t == kNever) break;
       account(unaccounted, t);  // quiet steps [unaccounted, t)
       pending_admit = kNever;
       freed_ = false;
       // (a) arrivals join the back of the queue, or are refused
       while (next_req < reqs_.size() && reqs_[next_req].arrival == t) arrive(static_cast<std::uint32_t>(next_req++), t);
-      // (b) first-come first-served admission while memory allows
-      admit(t);
-      // (c) growth: sequences that need a new block for this step's token, oldest first
-      while (!heap_.empty() && heap_.front().time == t && (heap_.front().key & kCompletionPhase) == 0) {
-        const Ev e = pop();
+      // (b) growth: running sequences that need a new block for this step's token, oldest
+      // first, preempting the most recently admitted when no block is free
+      preempted_ = false;
+      events_.take(t, false, batch_);
+      for (const Ev& e : batch_)
         if (seqs_[e.slot].gen == e.gen && seqs_[e.slot].live) grow(e.slot, t);
-      }
+      // (c) first-come first-served admission while memory allows; none in a step that had to
+      // preempt (vLLM v1 schedules waiting requests only when it preempted nobody)
+      if (!preempted_) admit(t);
       // (d) the state at the end of step t
       sample(t);
       account(t, t + 1);
       unaccounted = t + 1;
       m_.last_step = t;
       // (e) sequences that produced their last token free their memory
-      while (!heap_.empty() && heap_.front().time == t) {
-        const Ev e = pop();
+      events_.take(t, true, batch_);
+      for (const Ev& e : batch_)
         if (seqs_[e.slot].gen == e.gen && seqs_[e.slot].live) complete(e.slot, t);
-      }
       if (freed_ && !waiting_.empty()) pending_admit = t + 1;
-      if (heap_.empty() && next_req == reqs_.size() && pending_admit == kNever && !waiting_.empty())
+      if (events_.empty() && next_req == reqs_.size() && pending_admit == kNever && !waiting_.empty())
         throw Error("simulator: requests wait with nothing running (internal error)");
     }
     finish();
@@ -231,16 +298,9 @@ class Simulation {
     if (observer_) observer_->on_event(e);
   }
 
-  Ev pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), EvLater{});
-    const Ev e = heap_.back();
-    heap_.pop_back();
-    return e;
-  }
-  void push(std::uint64_t time, bool completion, std::uint32_t slot) {
+  void push(std::uint64_t time, bool completion, std::uint32_t slot, std::uint64_t now) {
     const Seq& s = seqs_[slot];
-    heap_.push_back(Ev{time, (completion ? kCompletionPhase : 0) | s.admit_no, slot, s.gen});
-    std::push_heap(heap_.begin(), heap_.end(), EvLater{});
+    events_.push(Ev{time, (completion ? kCompletionPhase : 0) | s.admit_no, slot, s.gen}, now);
   }
 
   std::uint64_t group_slots(const SimRequest& r) const {
@@ -360,11 +420,11 @@ class Simulation {
     if (paged_) {
       const std::uint64_t needs_block_at = s.held + s.shared + 1;
       if (needs_block_at <= s.final_len) {
-        push(t + (needs_block_at - len), false, slot);
+        push(t + (needs_block_at - len), false, slot, t);
         return;
       }
     }
-    push(t + (s.final_len - len), true, slot);
+    push(t + (s.final_len - len), true, slot, t);
   }
 
   void grow(std::uint32_t slot, std::uint64_t t) {
@@ -430,6 +490,7 @@ class Simulation {
     // Preempted before this step's token is computed: it keeps what it had at the end of t − 1.
     const std::uint64_t kept = s.length_at(t) - 1;
     const std::uint64_t shared_freed = release(slot, t);
+    preempted_ = true;
     waiting_.push_front(Waiting{s.req, static_cast<std::uint32_t>(kept - r.prompt_tokens)});
     m_.peak_waiting = std::max<std::uint64_t>(m_.peak_waiting, waiting_.size());
     ++m_.preemptions;
@@ -521,7 +582,8 @@ class Simulation {
   std::vector<Seq> seqs_;
   std::vector<std::uint32_t> free_slots_;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> order_;  // (admit_no, slot), oldest first
-  std::vector<Ev> heap_;
+  EventQueue events_;
+  std::vector<Ev> batch_;
   std::deque<Waiting> waiting_;
   std::uint64_t next_admit_no_ = 0;
   std::uint64_t running_ = 0;
@@ -530,6 +592,7 @@ class Simulation {
   std::uint64_t reserved_ = 0;
   std::uint64_t internal_ = 0;
   bool freed_ = false;
+  bool preempted_ = false;
   double sum_used_ = 0, sum_reserved_ = 0, sum_internal_ = 0, sum_external_ = 0, sum_running_ = 0;
   std::uint64_t steps_ = 0;
   SimMetrics m_;
