@@ -1,6 +1,7 @@
 // kvplan simulate: replay a request trace (or a synthetic workload) through one deployment's KV
 // memory under each allocation policy.
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -40,9 +41,10 @@ struct SimulateOptions {
   double rate = 10;
   double step_ms = 20;
   std::string arrivals = "poisson";
-  double prompt_mean = 0;
-  double output_mean = 0;
-  double sigma = 0;
+  // NaN: not given (the preset's value stays); given values are checked by the workload generator.
+  double prompt_mean = std::numeric_limits<double>::quiet_NaN();
+  double output_mean = std::numeric_limits<double>::quiet_NaN();
+  double sigma = std::numeric_limits<double>::quiet_NaN();
   std::uint32_t prefix_groups = 0;
   std::uint32_t prefix_tokens = 0;
   std::uint64_t seed = 0;
@@ -153,9 +155,9 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   } else {
     SyntheticSpec spec;
     apply_preset(o.synthetic, spec);
-    if (o.prompt_mean > 0) spec.prompt.mean = o.prompt_mean;
-    if (o.output_mean > 0) spec.output.mean = o.output_mean;
-    if (o.sigma > 0) spec.prompt.sigma = spec.output.sigma = o.sigma;
+    if (!std::isnan(o.prompt_mean)) spec.prompt.mean = o.prompt_mean;
+    if (!std::isnan(o.output_mean)) spec.output.mean = o.output_mean;
+    if (!std::isnan(o.sigma)) spec.prompt.sigma = spec.output.sigma = o.sigma;
     spec.requests = parse_count_option(o.requests, "--requests");
     if (!(o.rate > 0) || !std::isfinite(o.rate)) throw Error("--rate must be a positive number of requests per second");
     spec.rate_per_step = o.rate * o.step_ms / 1000.0;

@@ -59,9 +59,9 @@ std::uint32_t clamp_length(double x) {
 
 void check_length_spec(const LengthSpec& s, const char* what) {
   if (!(s.mean >= 1.0) || !std::isfinite(s.mean))
-    throw Error(std::string(what) + " mean must be a finite number of tokens >= 1");
+    throw Error(std::string(what) + " mean must be a finite number of tokens >= 1 (--prompt-mean, --output-mean)");
   if (!(s.sigma > 0.0) || !std::isfinite(s.sigma) || s.sigma > 10.0)
-    throw Error(std::string(what) + " sigma must be in (0, 10]");
+    throw Error(std::string(what) + " sigma must be in (0, 10] (--sigma)");
 }
 
 }  // namespace
