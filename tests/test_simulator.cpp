@@ -92,6 +92,26 @@ TEST_CASE("splitmix64 and xoshiro256** match the reference streams", "[simulator
   CHECK(rng.next() == 0x1a5f849d4933e6e0ull);
 }
 
+TEST_CASE("a uniform workload with fixed spacing is the same on every platform", "[simulator][prng]") {
+  // Integer arithmetic only (no libm): values computed with an independent Python transcription.
+  SyntheticSpec s;
+  apply_preset("uniform", s);
+  s.prompt.mean = 100;  // integers 1..199
+  s.output.mean = 50;   // integers 1..99
+  s.requests = 5;
+  s.rate_per_step = 0.5;
+  s.arrivals = ArrivalProcess::fixed;
+  s.seed = 2026;
+  const auto w = generate_workload(s);
+  const std::uint32_t expected[5][2] = {{63, 89}, {75, 67}, {111, 74}, {9, 63}, {108, 76}};
+  REQUIRE(w.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(w[i].arrival == 2 * i);
+    CHECK(w[i].prompt_tokens == expected[i][0]);
+    CHECK(w[i].output_tokens == expected[i][1]);
+  }
+}
+
 TEST_CASE("uniform01 lies in [0, 1) and uniform_open01 in (0, 1]", "[simulator][prng]") {
   Xoshiro256 rng(7);
   for (int i = 0; i < 10000; ++i) {
@@ -325,6 +345,24 @@ TEST_CASE("shared prefix blocks are stored once", "[simulator][prefix]") {
   CHECK(shared_rec.events.back().kind == SimEventKind::completion);
   CHECK(shared_rec.events.back().shared_slots == 32);
   CHECK(shared.completed == 2);
+}
+
+TEST_CASE("a prompt that is all shared prefix keeps one private block for its new tokens", "[simulator][prefix]") {
+  // Prompt 32 = prefix 32, block 16: both blocks are shared; the first generated token opens a
+  // private block (the copy-on-write point), and the 17th generated token a second one.
+  const std::vector<SimRequest> w{req(0, 32, 17, 1, 32), req(0, 32, 17, 1, 32)};
+  Recorder rec;
+  rec.block = 16;
+  const auto m = simulate(w, config(1000, 4096, 16), SimPolicy::paged_prefix, &rec);
+  REQUIRE(rec.events.size() >= 4);
+  CHECK(rec.events[2].kind == SimEventKind::admission);
+  CHECK(rec.events[2].slots == 16 + 32);
+  CHECK(rec.events[2].prefix_slots == 32);
+  CHECK(rec.events[3].slots == 16);
+  CHECK(rec.steps[0].used_tokens == 32 + 1 + 1);
+  CHECK(rec.steps[0].reserved_tokens == 32 + 16 + 16);
+  CHECK(m.growth_events == 2);  // each opens a second private block at its 17th new token
+  CHECK(m.completed == 2);
 }
 
 TEST_CASE("requests that can never run are refused, the rest wait", "[simulator]") {
