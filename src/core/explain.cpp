@@ -8,7 +8,7 @@ namespace {
 bool same_shape(const LayerSpec& a, const LayerSpec& b) {
   return a.kind == b.kind && a.kv_heads == b.kv_heads && a.head_dim_k == b.head_dim_k &&
          a.head_dim_v == b.head_dim_v && a.window == b.window && a.latent_dim == b.latent_dim &&
-         a.state_elems == b.state_elems;
+         a.state_elems == b.state_elems && a.conv_elems == b.conv_elems;
 }
 
 // Bytes per token if every layer were a full-attention layer with `heads` KV heads of `head_dim`.
