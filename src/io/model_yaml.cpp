@@ -56,6 +56,8 @@ void read_layer_types(const Reader& r, ModelSpec& m) {
       if (m.sliding_window == 0) r.fail_at(item, "layer_types", "a windowed layer needs 'sliding_window'");
       layer.window = m.sliding_window;
     }
+    if (layer.kind == CacheKind::recurrent || layer.kind == CacheKind::none)
+      layer.kv_heads = layer.head_dim_k = layer.head_dim_v = 0;  // no K/V of their own
     if (layer.kind == CacheKind::recurrent && !m.mamba)
       r.fail_at(item, "layer_types", "recurrent (mamba) layers need the 'mamba' section (d_state, d_conv, expand, dt_rank)");
     m.layers.push_back(layer);
