@@ -83,8 +83,8 @@ LlamaCppKv llamacpp_kv(const std::vector<LayerSpec>& layers, const LlamaCppParam
 
   LlamaCppCache base{LlamaCppCacheKind::base, r.n_ctx_seq, r.n_stream, {}, k_type, v_type, 0, 0, 0};
   LlamaCppCache swa{LlamaCppCacheKind::swa, 0, r.n_stream, {}, k_type, v_type, 0, 0, 0};
-  LlamaCppCache rec{LlamaCppCacheKind::recurrent, std::max<std::uint64_t>(1, p.n_seq), 1, {}, p.type_r.name,
-                    p.type_s.name, 0, 0, 0};
+  LlamaCppCache rec{LlamaCppCacheKind::recurrent, std::max<std::uint64_t>(1, p.n_seq), 1, {},
+                    ggml_name(p.type_r, "recurrent R type"), ggml_name(p.type_s, "recurrent S type"), 0, 0, 0};
   for (const auto& l : layers) {
     if (!is_swa(l)) continue;
     if (l.window == 0) throw Error("a sliding-window layer needs a window of at least 1 token");

@@ -127,32 +127,54 @@ void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
   const std::uint64_t vllm_total = times(e.vllm.bytes, r.sequences);
   out << fmt::format("  vLLM v1    {:>22} B  ({})  blocks of {}, max_num_batched_tokens {}\n", grouped(vllm_total),
                      human_bytes(vllm_total), e.vllm_config.block_size, grouped(e.vllm_config.max_num_batched_tokens));
-  // Runs of layers with the same kind and block count.
-  for (std::size_t i = 0; i < r.layers.size();) {
-    std::size_t j = i;
-    while (j + 1 < r.layers.size() && same_layer(r.layers[j + 1].layer, r.layers[i].layer) &&
-           e.vllm.layer_blocks[j + 1] == e.vllm.layer_blocks[i])
-      ++j;
-    const LayerSpec& l = r.layers[i].layer;
-    const std::uint64_t blocks = e.vllm.layer_blocks[i];
+  // Groups of layers with the same shape and block count.
+  struct Group {
+    std::size_t first;
+    std::size_t count;
+  };
+  std::vector<Group> groups;
+  bool recurrent = false, attention = false;
+  for (std::size_t i = 0; i < r.layers.size(); ++i) {
+    (r.layers[i].layer.kind == CacheKind::recurrent ? recurrent : attention) = true;
+    bool found = false;
+    for (auto& g : groups) {
+      if (same_layer(r.layers[g.first].layer, r.layers[i].layer) && e.vllm.layer_blocks[g.first] == e.vllm.layer_blocks[i]) {
+        ++g.count;
+        found = true;
+        break;
+      }
+    }
+    if (!found) groups.push_back({i, 1});
+  }
+  for (const auto& g : groups) {
+    const LayerSpec& l = r.layers[g.first].layer;
+    const std::uint64_t blocks = e.vllm.layer_blocks[g.first];
+    const std::uint64_t b = e.vllm_config.block_size;
     std::string rule;
     switch (l.kind) {
       case CacheKind::sliding_window:
-        rule = fmt::format("cdiv(min({} - 1 + {}, {}), {}) + 1", grouped(l.window),
-                           grouped(e.vllm_config.max_num_batched_tokens), grouped(r.tokens), e.vllm_config.block_size);
+        rule = fmt::format("cdiv(min({} - 1 + {}, {}), {}) + 1 = {} blocks ({} slots)", grouped(l.window),
+                           grouped(e.vllm_config.max_num_batched_tokens), grouped(r.tokens), b, grouped(blocks),
+                           grouped(times(blocks, b)));
         break;
       case CacheKind::chunked_local:
-        rule = fmt::format("cdiv(min({} + {}, {}), {})", grouped(l.window), grouped(e.vllm_config.max_num_batched_tokens),
-                           grouped(r.tokens), e.vllm_config.block_size);
+        rule = fmt::format("cdiv(min({} + {}, {}), {}) = {} blocks ({} slots)", grouped(l.window),
+                           grouped(e.vllm_config.max_num_batched_tokens), grouped(r.tokens), b, grouped(blocks),
+                           grouped(times(blocks, b)));
         break;
-      case CacheKind::recurrent: rule = "1 state page per sequence"; break;
+      case CacheKind::recurrent:
+        rule = fmt::format("{} state page(s) of {} B (conv + SSM state)", blocks,
+                           grouped(vllm_page_bytes(l, v.kv, e.vllm_config)));
+        break;
       case CacheKind::none: rule = "no cache"; break;
-      default: rule = fmt::format("cdiv({}, {})", grouped(r.tokens), e.vllm_config.block_size);
+      default:
+        rule = fmt::format("cdiv({}, {}) = {} blocks ({} slots)", grouped(r.tokens), b, grouped(blocks),
+                           grouped(times(blocks, b)));
     }
-    out << fmt::format("               layers {}: {}: {} = {} blocks ({} slots) per sequence\n",
-                       i == j ? std::to_string(i) : fmt::format("{}-{} (×{})", i, j, j - i + 1), kind_label(l), rule, grouped(blocks), grouped(times(blocks, e.vllm_config.block_size)));
-    i = j + 1;
+    out << fmt::format("               {} × {} layer(s): {} per sequence\n", g.count, kind_label(l), rule);
   }
+  if (recurrent && attention)
+    out << "               (vLLM also pads attention and Mamba pages of hybrid models to one page size; not modelled)\n";
   if (!e.llamacpp_available) {
     out << "  llama.cpp  n/a: " << e.llamacpp_unavailable << '\n';
     return;
@@ -173,9 +195,11 @@ void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
       how = "PAD(n_ctx, 256) per stream";
     else
       how = "one cell per sequence";
-    out << fmt::format("               {:<9} {} cells × {} stream(s) × {} layers = {}  ({}), K ({}) {} B, V ({}) {} B\n",
+    const bool rec = c.kind == LlamaCppCacheKind::recurrent;
+    out << fmt::format("               {:<9} {} cells × {} stream(s) × {} layers = {}  ({}), {} ({}) {} B, {} ({}) {} B\n",
                        to_string(c.kind), grouped(c.cells), c.streams, c.layer_indices.size(), how,
-                       human_bytes(c.bytes), c.k_type, grouped(c.k_bytes), c.v_type, grouped(c.v_bytes));
+                       human_bytes(c.bytes), rec ? "R" : "K", c.k_type, grouped(c.k_bytes), rec ? "S" : "V", c.v_type,
+                       grouped(c.v_bytes));
   }
 }
 
@@ -402,6 +426,10 @@ void render_explain(std::ostream& out, const ModelSpec& model, const Explanation
         expr = fmt::format("{} MLA layers × (kv_lora_rank + qk_rope_head_dim = {}) × {} B", g.count, l.latent_dim, bk);
         break;
       case CacheKind::recurrent:
+        expr = fmt::format("{} recurrent layers × 0 B per token (each keeps a fixed state per sequence: conv {} + SSM {} "
+                           "elements)",
+                           g.count, grouped(l.conv_elems), grouped(l.state_elems));
+        break;
       case CacheKind::none: expr = fmt::format("{} {} layers × 0 B per token", g.count, to_string(l.kind)); break;
       default:
         if (l.head_dim_k == l.head_dim_v && bk == bv)
@@ -418,7 +446,7 @@ void render_explain(std::ostream& out, const ModelSpec& model, const Explanation
   out << fmt::format("for {} tokens: {} B ({})", grouped(e.tokens), grouped(e.bytes_for_tokens),
                      human_bytes(e.bytes_for_tokens));
   if (e.bytes_for_tokens != e.bytes_per_token * e.tokens)
-    out << " (windowed layers keep at most their window)";
+    out << " (windowed layers keep at most their window; recurrent layers a fixed state)";
   out << "\n" << code << "\n";
 
   out << (md ? "### " : "") << "What common shortcuts get wrong here\n";
