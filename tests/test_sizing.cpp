@@ -84,7 +84,7 @@ TEST_CASE("sliding windows cap what a layer keeps") {
 TEST_CASE("invariants: layer rows sum to totals; paged >= exact; reserved >= needed", "[invariant]") {
   for (const char* name : {"llama-2-7b", "llama-2-70b", "mistral-7b-v0.1", "mixtral-8x7b", "falcon-7b", "gpt2"}) {
     const ModelSpec m = shipped(name);
-    for (std::uint64_t tokens : {1ULL, 15ULL, 16ULL, 17ULL, 500ULL, 2047ULL}) {
+    for (std::uint64_t tokens : {1ULL, 15ULL, 16ULL, 17ULL, 500ULL, 1023ULL, 1024ULL}) {
       for (std::uint64_t block : {1ULL, 16ULL, 32ULL, 256ULL}) {
         Policy paged{PolicyKind::paged, block, m.max_position_embeddings, Reservation::max_model_len};
         Policy contiguous{PolicyKind::contiguous, block, m.max_position_embeddings, Reservation::max_model_len};

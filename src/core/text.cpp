@@ -45,7 +45,8 @@ std::vector<std::string> closest_names(std::string_view query, const std::vector
   for (const auto& s : scored) {
     if (out.size() >= limit) break;
     // Suggest only names that are plausibly what was meant.
-    if (s.contains || s.distance <= std::max<std::size_t>(3, q.size() / 2)) out.push_back(s.name);
+    if (s.contains || s.distance <= std::max<std::size_t>(3, std::max(q.size(), s.name.size()) / 2))
+      out.push_back(s.name);
   }
   return out;
 }
