@@ -260,3 +260,15 @@ TEST_CASE("layers with no cache cost nothing under every rule") {
   p.n_ctx = 256;
   CHECK(llamacpp_kv(m.layers, p).caches[0].layer_indices.size() == 1);
 }
+
+#include "kvplan/core/explain.hpp"
+
+TEST_CASE("explain: MLA against caching per-head K and V") {
+  const ModelSpec m = shipped("deepseek-v3");
+  CHECK(m.head_dim == 192);  // qk_nope 128 + qk_rope 64
+  CHECK(m.head_dim_v == 128);
+  const Explanation e = explain(m, bf16, 4096);
+  CHECK(e.bytes_per_token == 70272);
+  CHECK(e.mha_assumption_bytes_per_token == 61ULL * 128 * (192 + 128) * 2);
+  CHECK(e.derived_head_dim == 0);  // hidden / heads = 56 means nothing for MLA
+}

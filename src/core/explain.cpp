@@ -51,7 +51,7 @@ Explanation explain(const ModelSpec& model, const KvDtypes& dt, std::uint64_t to
   e.bytes_for_tokens = size_batch(model, dt, 1, tokens, Policy{}).bytes_needed;
   e.mha_assumption_bytes_per_token =
       uniform_bytes_per_token(model, dt, model.num_attention_heads, model.head_dim, model.head_dim_v);
-  if (model.hidden_size % model.num_attention_heads == 0) {
+  if (!model.mla && model.hidden_size % model.num_attention_heads == 0) {
     const std::uint64_t derived = model.hidden_size / model.num_attention_heads;
     if (derived != model.head_dim) {
       e.derived_head_dim = derived;

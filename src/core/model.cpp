@@ -44,6 +44,11 @@ void finalize(ModelSpec& spec) {
   if (spec.num_attention_heads % spec.num_key_value_heads != 0)
     throw Error("field 'num_attention_heads' (" + std::to_string(spec.num_attention_heads) +
                 ") is not a multiple of 'num_key_value_heads' (" + std::to_string(spec.num_key_value_heads) + ")");
+  if (spec.head_dim == 0 && spec.mla && spec.mla->qk_nope_head_dim + spec.mla->qk_rope_head_dim > 0) {
+    // MLA: per-head q/k is nope + rope wide and v is v_head_dim (the cache keeps the latent instead).
+    spec.head_dim = checked_add(spec.mla->qk_nope_head_dim, spec.mla->qk_rope_head_dim, "MLA head dim");
+    if (spec.head_dim_v == 0) spec.head_dim_v = spec.mla->v_head_dim;
+  }
   if (spec.head_dim == 0) {
     if (spec.hidden_size % spec.num_attention_heads != 0)
       throw Error("field 'head_dim' is missing and hidden_size is not a multiple of num_attention_heads");

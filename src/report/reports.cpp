@@ -402,7 +402,15 @@ void render_explain(std::ostream& out, const ModelSpec& model, const Explanation
            {"mha_assumption_bytes_per_token", e.mha_assumption_bytes_per_token},
            {"kv_computations_with_cache", e.kv_computations_with_cache},
            {"kv_computations_without_cache", e.kv_computations_without_cache}};
-    if (e.derived_head_dim) {
+    if (model.mla && e.mha_assumption_bytes_per_token != e.bytes_per_token) {
+    out << fmt::format(
+        "- Caching per-head K and V as plain multi-head attention would ({} heads × ({} + {}) per layer) instead of "
+        "the MLA latent: {} B per token, {:.1f}× the real {} B.\n",
+        model.num_attention_heads, model.head_dim, model.head_dim_v, grouped(e.mha_assumption_bytes_per_token),
+        static_cast<double>(e.mha_assumption_bytes_per_token) / static_cast<double>(e.bytes_per_token),
+        grouped(e.bytes_per_token));
+  }
+  if (e.derived_head_dim) {
       j["derived_head_dim"] = e.derived_head_dim;
       j["derived_head_dim_bytes_per_token"] = e.derived_head_dim_bytes_per_token;
     }
@@ -458,6 +466,14 @@ void render_explain(std::ostream& out, const ModelSpec& model, const Explanation
         model.head_dim, bk, grouped(e.mha_assumption_bytes_per_token), e.mha_assumption_bytes_per_token / 1e6,
         static_cast<double>(e.mha_assumption_bytes_per_token) / static_cast<double>(e.bytes_per_token),
         grouped(e.bytes_per_token), model.display_name, model.num_attention_heads / model.num_key_value_heads);
+  }
+  if (model.mla && e.mha_assumption_bytes_per_token != e.bytes_per_token) {
+    out << fmt::format(
+        "- Caching per-head K and V as plain multi-head attention would ({} heads × ({} + {}) per layer) instead of "
+        "the MLA latent: {} B per token, {:.1f}× the real {} B.\n",
+        model.num_attention_heads, model.head_dim, model.head_dim_v, grouped(e.mha_assumption_bytes_per_token),
+        static_cast<double>(e.mha_assumption_bytes_per_token) / static_cast<double>(e.bytes_per_token),
+        grouped(e.bytes_per_token));
   }
   if (e.derived_head_dim) {
     out << fmt::format("- Taking head_dim as hidden_size / num_attention_heads = {} instead of the configured {}: {} B "

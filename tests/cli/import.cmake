@@ -51,3 +51,5 @@ kvplan_cli_test(import_negative EXIT 2
                 ARGS size --model ${HF_BAD}/negative.config.json)
 kvplan_cli_test(import_missing_file EXIT 2 MATCH "nope[.]config[.]json: no such file" ARGS import ./nope.config.json)
 kvplan_cli_test(import_no_arg EXIT 2 MATCH "config is required" ARGS import)
+kvplan_cli_test(explain_mla_shortcut EXIT 0 MATCH "instead of the MLA latent: 4,997,120 B per token"
+                ARGS explain --model deepseek-v3)
