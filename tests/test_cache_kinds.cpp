@@ -272,3 +272,14 @@ TEST_CASE("explain: MLA against caching per-head K and V") {
   CHECK(e.mha_assumption_bytes_per_token == 61ULL * 128 * (192 + 128) * 2);
   CHECK(e.derived_head_dim == 0);  // hidden / heads = 56 means nothing for MLA
 }
+
+TEST_CASE("a windowed layer without a window is refused, not divided by zero") {
+  LayerSpec l;
+  l.kind = CacheKind::chunked_local;
+  l.kv_heads = 1;
+  l.head_dim_k = l.head_dim_v = 8;
+  CHECK_THROWS_AS(layer_tokens_needed(l, 10), Error);
+  l.kind = CacheKind::sliding_window;
+  CHECK_THROWS_AS(layer_tokens_needed(l, 10), Error);
+  CHECK_THROWS_AS(vllm_layer_blocks(l, 10, VllmConfig{}), Error);
+}

@@ -72,8 +72,11 @@ std::uint64_t layer_tokens_needed(const LayerSpec& layer, std::uint64_t tokens) 
   switch (layer.kind) {
     case CacheKind::full:
     case CacheKind::mla: return tokens;
-    case CacheKind::sliding_window: return std::min(tokens, layer.window);
+    case CacheKind::sliding_window:
+      if (layer.window == 0) throw Error("a sliding-window layer needs a window of at least 1 token");
+      return std::min(tokens, layer.window);
     case CacheKind::chunked_local:
+      if (layer.window == 0) throw Error("a chunked-attention layer needs a chunk of at least 1 token");
       // Attention stays within the current chunk, so only its tokens are needed.
       return tokens == 0 ? 0 : (tokens - 1) % layer.window + 1;
     case CacheKind::recurrent:
