@@ -10,5 +10,7 @@ Runner setup_fit(CLI::App& app, CommonOptions& common);
 Runner setup_explain(CLI::App& app, CommonOptions& common);
 Runner setup_models(CLI::App& app, CommonOptions& common);
 Runner setup_gpus(CLI::App& app, CommonOptions& common);
+Runner setup_max(CLI::App& app, CommonOptions& common);
+Runner setup_check(CLI::App& app, CommonOptions& common);
 
 }  // namespace kvplan::cli

@@ -65,7 +65,8 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   st.weight_bytes = b.weight_bytes_per_gpu ? *b.weight_bytes_per_gpu : req.weight_dtype.tensor_bytes(shard.params.total);
   st.lines.push_back({"weights", st.weight_bytes,
                       b.weight_bytes_per_gpu ? "given (--weights-memory)"
-                                             : str(shard.params.total) + " params on this GPU x " + req.weight_dtype.name});
+                                             : engine_grouped(shard.params.total) + " params on this GPU x " +
+                                                   req.weight_dtype.name});
   if (b.cuda_context_bytes || p.cuda_context_bytes)
     st.lines.push_back({"CUDA context, non-torch", b.cuda_context_bytes.value_or(p.cuda_context_bytes),
                         b.cuda_context_bytes ? "given (--cuda-context-memory)" : "stated default (see notes)"});
@@ -287,18 +288,19 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
 
   // Stated figures and assumptions, so that nobody mistakes an estimate for a measurement.
   const BudgetOptions& b = req.budget;
-  if (!b.cuda_context_bytes && p.cuda_context_bytes)
+  const bool rule_used = !b.kv_cache_memory;
+  if (rule_used && !b.cuda_context_bytes && p.cuda_context_bytes)
     plan.notes.push_back("CUDA context and non-torch memory: a stated " + str(p.cuda_context_bytes >> 20) +
-                         " MiB (vLLM logged non_torch_memory=0.35GiB on one RTX 3090 in "
-                         "https://github.com/vllm-project/vllm/issues/10517); set --cuda-context-memory");
-  if (!b.activation_bytes && p.estimates_activation)
+                         " MiB, not a measurement (for scale: vLLM logged non_torch_memory=0.35GiB on one RTX 3090 "
+                         "in https://github.com/vllm-project/vllm/issues/10517); set --cuda-context-memory");
+  if (rule_used && !b.activation_bytes && p.estimates_activation)
     plan.notes.push_back("peak activation: kvplan's estimate T x (3 x intermediate/tp + 2 x hidden) x " +
                          m.torch_dtype + " bytes + max_num_seqs x vocab x 4 (fp32 logits), not a measurement; "
                          "set --activation-memory to the engine's figure");
-  if (!b.activation_bytes && req.engine == Engine::llamacpp)
+  if (rule_used && !b.activation_bytes && req.engine == Engine::llamacpp)
     plan.notes.push_back("compute buffer: a stated 512 MiB (llama.cpp logs the real one as 'CUDA0 compute buffer "
                          "size'); set --activation-memory");
-  if (req.engine == Engine::vllm && !b.cuda_graph_bytes)
+  if (rule_used && req.engine == Engine::vllm && !b.cuda_graph_bytes)
     plan.notes.push_back("CUDA graphs: vLLM v1 captures them after the KV cache is allocated, out of the "
                          "(1 - gpu_memory_utilization) headroom, so they are not subtracted; set --cuda-graph-memory "
                          "to subtract them");
@@ -421,8 +423,10 @@ MinGpus min_tensor_parallel(const ModelSpec& model, const DeployRequest& request
     const DeployPlan plan = plan_deployment(model, r);
     const WorkloadFit f = fit_workload(plan, workload, margin_ppm);
     t.fits = f.fits;
+    const std::int64_t kv = plan.stages[plan.limiting_stage].kv_budget_signed;
     if (!f.fits)
       t.reason = f.exceeds_max_model_len ? "exceeds max-model-len"
+                 : kv <= 0 ? "weights and overhead leave no memory for the KV cache"
                  : !plan.serves_max_model_len
                      ? "cannot serve one request of max-model-len"
                      : "needs " + str(f.units_needed) + " units, " + str(f.allowed_units) + " available";
