@@ -413,6 +413,10 @@ TEST_CASE("budget rules per engine, item by item") {
     CHECK(p.stages[0].kv_budget_signed < 0);
     CHECK(p.capacity.units == 0);
     CHECK_FALSE(p.serves_max_model_len);
+    CHECK(has_line(p, "ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` "
+                      "when initializing the engine."));
+    r.engine = Engine::sglang;
+    CHECK(has_line(plan_deployment(m, r), "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static."));
   }
   SECTION("options that belong to another engine are refused") {
     r.engine = Engine::sglang;

@@ -128,6 +128,12 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
   const std::uint64_t L = plan.max_model_len;
   switch (plan.engine) {
     case Engine::vllm: {
+      if (c.units == 0) {
+        // check_enough_kv_cache_memory: available <= 0 (or not one block) is refused outright.
+        plan.engine_log.push_back("ValueError: No available memory for the cache blocks. Try increasing "
+                                  "`gpu_memory_utilization` when initializing the engine.");
+        break;
+      }
       plan.engine_log.push_back("Available KV cache memory: " + gib2(st.kv_budget_bytes) + " GiB");
       if (!plan.serves_max_model_len) {
         const std::uint64_t need = checked_mul(c.units_for(L), plan.unit_bytes, "KV bytes");
@@ -144,6 +150,10 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
       break;
     }
     case Engine::sglang: {
+      if (plan.token_capacity == 0) {
+        plan.engine_log.push_back("RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.");
+        break;
+      }
       const std::uint64_t rows = checked_add(plan.token_capacity, c.unit_tokens, "SGLang pool rows");
       if (st.shard.kv_heads == 0) {
         plan.engine_log.push_back("KV Cache is allocated. #tokens: " + str(plan.token_capacity) + ", KV size: " +
