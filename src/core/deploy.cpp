@@ -323,8 +323,9 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
   bool windowed = false;
   for (const auto& l : m.layers) windowed = windowed || l.kind == CacheKind::sliding_window || l.kind == CacheKind::chunked_local;
   if (windowed)
-    plan.notes.push_back("windowed layers are counted as full attention (vLLM with --disable-hybrid-kv-cache-manager); "
-                         "the hybrid manager's per-group accounting is not modelled here");
+    plan.notes.push_back("windowed layers are counted as full attention here, for every engine (as vLLM does with "
+                         "--disable-hybrid-kv-cache-manager); the engines' window savings are not modelled by the "
+                         "planner (`kvplan size` shows them)");
   if (plan.kv_heads_replicated)
     plan.notes.push_back("tp " + str(req.parallel.tp) + " > " + str(plan.kv_heads_total) +
                          " KV heads: each GPU keeps one KV head, replicated on " +
