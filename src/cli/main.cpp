@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "kvplan/core/error.hpp"
+#include "kvplan/probe/probe.hpp"
 
 int main(int argc, char** argv) {
   using namespace kvplan::cli;
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   add("explain", "The KV formula with a model's numbers substituted step by step", setup_explain);
   add("models", "List the known model specs with their KV bytes per token", setup_models);
   add("gpus", "List the GPU catalog", setup_gpus);
+  add("probe", "Allocate the predicted KV buffers in real memory (GPU or host), verify, measure, compare", setup_probe);
   app.footer(
       "Exit codes: 0 fits/ok, 1 does not fit, 2 bad usage or input, 3 probe unavailable.\n"
       "Without a subcommand kvplan runs `fit` on its defaults: qwen2.5-7b on an L40S, 32x500 against 1x16000.");
@@ -41,6 +43,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);  // prints help, version or the parse error
     return code == 0 ? kOk : kBadInput;
+  } catch (const kvplan::probe::Unavailable& e) {
+    std::cerr << "kvplan: " << e.what() << '\n';
+    return kUnavailable;
+  } catch (const kvplan::probe::DeviceError& e) {
+    std::cerr << "kvplan: probe error: " << e.what() << '\n';
+    return kBadInput;
   } catch (const kvplan::Error& e) {
     std::cerr << "kvplan: error: " << e.what() << '\n';
     return kBadInput;
