@@ -27,8 +27,8 @@ struct ProbeOptions {
   std::vector<std::string> scenarios;
   std::string backend = "auto";
   int device = 0;
-  std::vector<std::string> policies{"contiguous", "paged"};
-  std::vector<std::string> block_sizes{"16"};
+  std::string policies = "contiguous,paged";
+  std::string block_sizes = "16";
   std::string max_model_len;
   std::string reserve = "max-model-len";
   std::string layout = "per-layer";
@@ -68,6 +68,26 @@ std::unique_ptr<probe::Probe> open_backend(const ProbeOptions& o) {
   }
 }
 
+// "contiguous,paged" -> {"contiguous", "paged"}; empty items are kept so that they are reported.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string::size_type start = 0;
+  while (true) {
+    const auto comma = text.find(',', start);
+    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+std::uint64_t bytes_option(const std::string& text, const char* option) {
+  try {
+    return parse_bytes(text);
+  } catch (const Error& e) {
+    throw Error(std::string(option) + ": " + e.what());
+  }
+}
+
 struct Planned {
   std::string label;
   AllocationPlan plan;
@@ -90,9 +110,9 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   else if (o.reserve == "exact") reservation = Reservation::exact;
   else throw Error("--reserve: expected max-model-len or exact, got '" + o.reserve + "'");
   std::vector<std::uint64_t> block_sizes;
-  for (const std::string& b : o.block_sizes) block_sizes.push_back(parse_count_option(b, "--block-size"));
+  for (const std::string& b : split_list(o.block_sizes)) block_sizes.push_back(parse_count_option(b, "--block-size"));
   std::vector<Policy> policies;
-  for (const std::string& name : o.policies) {
+  for (const std::string& name : split_list(o.policies)) {
     if (name == "contiguous") {
       Policy p;
       p.kind = PolicyKind::contiguous;
@@ -128,7 +148,7 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   }
   if (plans.empty() && churn_requests == 0 && !o.bandwidth)
     throw Error("nothing to probe: give a scenario (e.g. 4x512), --churn-requests N or --bandwidth");
-  const std::uint64_t cap_option = o.max_memory.empty() ? 0 : parse_bytes(o.max_memory);
+  const std::uint64_t cap_option = o.max_memory.empty() ? 0 : bytes_option(o.max_memory, "--max-memory");
   if (!o.max_memory.empty() && cap_option == 0) throw Error("--max-memory must be greater than zero");
 
   std::unique_ptr<probe::Probe> backend = open_backend(o);  // Unavailable: exit 3 (main)
@@ -156,7 +176,7 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   try {
     for (const Planned& p : plans) rep.rows.push_back(probe::measure_plan(*backend, p.label, p.plan, run));
     if (o.bandwidth) {
-      std::uint64_t bytes = !o.bandwidth_bytes.empty()          ? parse_bytes(o.bandwidth_bytes)
+      std::uint64_t bytes = !o.bandwidth_bytes.empty()          ? bytes_option(o.bandwidth_bytes, "--bandwidth-bytes")
                             : rep.device.backend == "cuda" ? (1ull << 30)
                                                            : (256ull << 20);
       bytes = std::min(bytes, rep.device.cap_bytes / 3);
@@ -175,7 +195,7 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
       cp.seed = o.seed;
       cp.arena_bytes = o.arena.empty()
                            ? checked_mul(checked_mul(cp.max_tokens, cp.bytes_per_token, "arena"), 4, "arena")
-                           : parse_bytes(o.arena);
+                           : bytes_option(o.arena, "--arena");
       if (cp.arena_bytes > rep.device.cap_bytes)
         throw Error("the churn arena of " + std::to_string(cp.arena_bytes) + " B exceeds the cap of " +
                     std::to_string(rep.device.cap_bytes) + " B (--arena, --max-memory)");
@@ -218,10 +238,10 @@ Runner setup_probe(CLI::App& app, CommonOptions& common) {
   app.add_option("--device", o->device, "CUDA device index")->type_name("N")->capture_default_str();
   app.add_option("--policy", o->policies, "Policies to probe, comma-separated: contiguous, paged")
       ->type_name("LIST")
-      ->delimiter(',');
+      ->capture_default_str();
   app.add_option("--block-size", o->block_sizes, "Tokens per block for paged, comma-separated (16,32,256)")
       ->type_name("LIST")
-      ->delimiter(',');
+      ->capture_default_str();
   app.add_option("--max-model-len", o->max_model_len, "Contiguous reservation per sequence (default: model context)")
       ->type_name("N");
   app.add_option("--reserve", o->reserve, "Contiguous reservation: max-model-len or exact")
