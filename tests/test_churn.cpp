@@ -50,7 +50,7 @@ TEST_CASE("Churn: contiguous refuses a request that paged blocks admit (hand-mad
   CHECK(g.usable_bytes == 10);
 }
 
-TEST_CASE("Churn stream: deterministic, within bounds; paged never refuses with enough free") {
+TEST_CASE("Churn stream: deterministic and within bounds, and paged never refuses with enough free") {
   ChurnParams p;
   p.arena_bytes = 25000;  // 2,500 tokens against a mean demand of ~4.5 × 505
   p.bytes_per_token = 10;

@@ -55,7 +55,7 @@ TEST_CASE("Host granularity measured from the footprint is the page size") {
   CHECK(host->device().backend == "host");
 }
 
-TEST_CASE("Host buffers: every byte written and verified; a changed byte is found") {
+TEST_CASE("Host buffers: every byte written and verified, a changed byte is found") {
   auto host = probe::make_host_probe();
   auto b = host->allocate(3 * page() + 13);
   b->fill(0, b->size(), 7);
@@ -131,7 +131,7 @@ TEST_CASE("Ctrl-C: the probe unwinds, frees every buffer and the baseline is res
   CHECK(host->used_bytes() <= before + kRestoredPages * page());
 }
 
-TEST_CASE("--max-memory: the probe stops before the cap and reports how far it got") {
+TEST_CASE("The cap (--max-memory): the probe stops before the cap and reports how far it got") {
   auto host = probe::make_host_probe();
   const AllocationPlan plan = plan_allocation(shipped("llama-2-7b"), kv_dtypes(dtype_by_name("fp16")), 2, 100,
                                               contiguous(256));  // 64 buffers of 4 MiB = 256 MiB
