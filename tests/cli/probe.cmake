@@ -15,7 +15,7 @@ kvplan_cli_test(probe_host_rows EXIT 0 MATCH "2x100 +paged B=256 .* yes +verifie
                 ARGS probe --model gpt2 --backend host --max-model-len 128 --block-size 16,32,256 2x100 1x128)
 kvplan_cli_test(probe_host_fused EXIT 0 MATCH "contiguous max-model-len 128, fused"
                 ARGS probe -m llama-2-7b --backend host --max-model-len 128 --layout fused --policy contiguous 2x100)
-kvplan_cli_test(probe_host_exact EXIT 0 MATCH "contiguous exact .* [+]0 +yes +verified"
+kvplan_cli_test(probe_host_exact EXIT 0 MATCH "3x77 +contiguous exact .* yes +verified"
                 ARGS probe -m llama-3-8b --backend host --reserve exact --policy contiguous 3x77)
 kvplan_cli_test(probe_json EXIT 0 MATCH "\"block_table_bytes\": 28,"
                 ARGS probe --model gpt2 --backend host --max-model-len 128 --policy paged --format json 1x100)
