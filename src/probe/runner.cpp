@@ -110,22 +110,29 @@ ProbeRow measure_plan(Probe& probe, const std::string& scenario, const Allocatio
 }
 
 std::uint64_t measure_granularity(Probe& probe, std::string* method) {
-  constexpr int kBuffers = 16;
+  // Sizes 1 B and 2^k + 1 B for k = 12..22, each twice: an allocator with granule g moves the
+  // footprint by ceil(size / g) × g (or by nothing, when it sub-allocates a small request from a
+  // chunk it already holds), so the steps differ and their gcd is g. Identical sizes would only
+  // give a multiple of g.
+  std::vector<std::uint64_t> sizes{1, 1};
+  for (int k = 12; k <= 22; ++k) sizes.insert(sizes.end(), 2, (1ull << k) + 1);
   std::vector<std::unique_ptr<Buffer>> buffers;
   std::uint64_t g = 0;
   probe.synchronize();
   std::uint64_t before = probe.used_bytes();
-  for (int i = 0; i < kBuffers; ++i) {
-    buffers.push_back(probe.allocate(1));
-    buffers.back()->fill(0, 1, seed_for(i));
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    buffers.push_back(probe.allocate(sizes[i]));
+    fill_all(*buffers.back(), seed_for(i));
     probe.synchronize();
-    (void)buffers.back()->verify(0, 1, seed_for(i));
+    if (verify_all(*buffers.back(), seed_for(i)) != 0)
+      throw DeviceError("granularity probe: a " + std::to_string(sizes[i]) + "-byte buffer read back wrong");
     const std::uint64_t now = probe.used_bytes();
     if (now > before) g = std::gcd(g, now - before);
     before = now;
   }
   if (method)
-    *method = "gcd of the footprint's positive steps over " + std::to_string(kBuffers) + " one-byte allocations";
+    *method = "gcd of the footprint's steps over " + std::to_string(sizes.size()) +
+              " allocations of 1 B and 2^k+1 B (k = 12..22)";
   return g == 0 ? 1 : g;
 }
 
