@@ -22,6 +22,9 @@ if [ -n "$bad" ]; then
   echo "build-portable: dist/kvplan needs libraries a bare machine may lack: $bad" >&2
   exit 1
 fi
+# The C library it was linked against sets the oldest glibc it runs with (here: the build machine's).
+glibc=$(objdump -T dist/kvplan | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
+echo "dist/kvplan: needs ${glibc/GLIBC_/glibc >= } on the target machine"
 # Which probe backends are in: the CUDA one answers "unavailable" on a machine without a driver,
 # a build without it says so.
 if dist/kvplan probe --model gpt2 --backend cuda --max-model-len 16 1x1 2>&1 | grep -q "built without CUDA"; then

@@ -46,9 +46,21 @@ if [ ! -x "$bin" ]; then
   echo "gpu-validate: $bin missing: run scripts/build-portable.sh on the build machine and carry dist/" >&2
   exit 2
 fi
+# Preflight: the portable binary needs the build machine's glibc (2.36 for a Debian 12 build) and a
+# driver for the CUDA runtime it carries (CUDA 13: driver >= 580). Say plainly which one is missing.
+if ! "$bin" --version >/dev/null 2>"$out/preflight.stderr"; then
+  echo "gpu-validate: $bin does not start here (glibc $(ldd --version 2>/dev/null | head -1 | awk '{print $NF}')):" >&2
+  cat "$out/preflight.stderr" >&2
+  exit 2
+fi
+rm -f "$out/preflight.stderr"
 
 # 1. Reachability and the device's own numbers (granule, context overhead).
 run smoke "$bin" probe --backend cuda --model llama-2-7b --max-model-len 4096 --block-size 16 1x100
+if grep -q "cudaErrorInsufficientDriver" "$out/smoke.txt" "$out/smoke.stderr" 2>/dev/null; then
+  echo "gpu-validate: the driver ($(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null)) is" \
+       "older than the CUDA runtime in $bin needs; only the PyTorch check can run" | tee -a "$status" >&2
+fi
 
 # 2. The matrix: models × scenarios × policies (contiguous to max-model-len; paged B = 16, 32, 256).
 models=(llama-2-7b llama-3-8b qwen2.5-7b mistral-7b-v0.1)
