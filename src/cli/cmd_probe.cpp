@@ -88,6 +88,20 @@ std::uint64_t bytes_option(const std::string& text, const char* option) {
   }
 }
 
+// "1", "0.5" (percent) -> 0.01, 0.005
+double parse_percent(const std::string& text) {
+  std::size_t used = 0;
+  double value = -1;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !(value >= 0 && value <= 100))
+    throw Error("--tolerance: expected auto or a percentage from 0 to 100, got '" + text + "'");
+  return value / 100.0;
+}
+
 struct Planned {
   std::string label;
   AllocationPlan plan;
@@ -151,6 +165,8 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   const std::uint64_t cap_option = o.max_memory.empty() ? 0 : bytes_option(o.max_memory, "--max-memory");
   if (!o.max_memory.empty() && cap_option == 0) throw Error("--max-memory must be greater than zero");
 
+  const double tolerance = o.tolerance == "auto" ? -1.0 : parse_percent(o.tolerance);  // < 0: by backend
+
   std::unique_ptr<probe::Probe> backend = open_backend(o);  // Unavailable: exit 3 (main)
   probe::install_interrupt_handler();
   ProbeReport rep;
@@ -160,8 +176,7 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   rep.device = backend->device();
   rep.device.granule = probe::measure_granularity(*backend, &rep.device.granule_method);
   rep.device.cap_bytes = cap_option != 0 ? cap_option : backend->default_cap();
-  if (o.tolerance == "auto") rep.relative_tolerance = rep.device.backend == "cuda" ? 0.01 : 0.0;
-  else rep.relative_tolerance = std::stod(o.tolerance) / 100.0;
+  rep.relative_tolerance = tolerance >= 0 ? tolerance : rep.device.backend == "cuda" ? 0.01 : 0.0;
   const std::uint64_t baseline = backend->used_bytes();
 
   probe::RunOptions run;

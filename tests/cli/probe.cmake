@@ -48,3 +48,7 @@ kvplan_cli_test(probe_too_long EXIT 2 MATCH "scenario 1x300: 300 tokens exceed -
                 ARGS probe -m gpt2 --backend host --max-model-len 256 1x300)
 kvplan_cli_test(probe_bad_cap EXIT 2 MATCH "--max-memory|bytes"
                 ARGS probe -m gpt2 --backend host --max-memory 50G 1x10)
+kvplan_cli_test(probe_bad_tolerance EXIT 2 MATCH "--tolerance: expected auto or a percentage"
+                ARGS probe -m gpt2 --backend host --tolerance 1x 1x10)
+kvplan_cli_test(probe_tolerance EXIT 0 MATCH "tolerance 1[.]0% of predicted"
+                ARGS probe -m gpt2 --backend host --max-model-len 16 --tolerance 1 1x10)
