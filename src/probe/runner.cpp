@@ -116,6 +116,15 @@ std::uint64_t measure_granularity(Probe& probe, std::string* method) {
   // give a multiple of g.
   std::vector<std::uint64_t> sizes{1, 1};
   for (int k = 12; k <= 22; ++k) sizes.insert(sizes.end(), 2, (1ull << k) + 1);
+  {
+    // Warm-up outside the measurement: the first fill and verify load the kernels (CUDA loads
+    // modules lazily, into device memory) and fault in the code paths. An unaligned range in a
+    // 64-byte buffer runs every kernel: bytes before, 16-byte words, bytes after.
+    auto warm = probe.allocate(64);
+    warm->fill(3, 50, 1);
+    probe.synchronize();
+    if (warm->verify(3, 50, 1) != 0) throw DeviceError("granularity probe: warm-up buffer read back wrong");
+  }
   std::vector<std::unique_ptr<Buffer>> buffers;
   std::uint64_t g = 0;
   probe.synchronize();
