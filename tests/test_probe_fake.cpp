@@ -51,7 +51,11 @@ class FakeBuffer final : public probe::Buffer {
 class FakeProbe final : public probe::Probe {
  public:
   explicit FakeProbe(Script& s) : s_(s) {}
-  ProbeDevice device() const override { return ProbeDevice{.backend = "fake"}; }
+  ProbeDevice device() const override {
+    ProbeDevice d;
+    d.backend = "fake";
+    return d;
+  }
   std::uint64_t used_bytes() override { return s_.used; }
   std::uint64_t default_cap() override { return 1ULL << 40; }
   std::unique_ptr<probe::Buffer> allocate(std::uint64_t bytes) override {
