@@ -19,7 +19,7 @@ const KvDtypes bf16 = kv_dtypes(dtype_by_name("bf16"));
 const KvDtypes f16 = kv_dtypes(dtype_by_name("fp16"));
 }  // namespace
 
-TEST_CASE("Mistral-7B-v0.1 at 32,768 tokens: the 4,096 window caps every layer; exact, vLLM, llama.cpp") {
+TEST_CASE("Mistral-7B-v0.1 at 32,768 tokens: the 4,096 window caps every layer under exact, vLLM, llama.cpp") {
   const ModelSpec m = shipped("mistral-7b-v0.1");
   REQUIRE(m.layers.size() == 32);
   for (const auto& l : m.layers) {

@@ -91,7 +91,7 @@ TEST_CASE("KV heads per GPU: split, then replicated, never below one") {
   CHECK(kv_heads_per_rank(1, 4) == 1);
 }
 
-TEST_CASE("shards: tp=1 pp=1 holds the whole model; stages sum to it", "[invariant]") {
+TEST_CASE("shards: tp=1 pp=1 holds the whole model, stages sum to it", "[invariant]") {
   for (const char* name : {"llama-2-7b", "llama-2-70b", "llama-3-70b", "mixtral-8x7b", "qwen2.5-7b", "gpt2"}) {
     const ModelSpec m = shipped(name);
     const ParamCount whole = count_params(m);

@@ -56,7 +56,7 @@ TEST_CASE("the deciding policy sets the verdict") {
   CHECK_FALSE(plan_fit(m, req).all_fit);
 }
 
-TEST_CASE("invariants: total = weights + overhead + KV; headroom = capacity - total", "[invariant]") {
+TEST_CASE("invariants: total = weights + overhead + KV, headroom = capacity - total", "[invariant]") {
   for (const char* name : {"llama-2-7b", "llama-3-8b", "mixtral-8x7b", "gpt2"}) {
     const ModelSpec m = shipped(name);
     const FitResult r = plan_fit(m, request(80ULL << 30, {"1x1", "8x1000", "64x100+27"}));

@@ -71,7 +71,7 @@ TEST_CASE("unknown model names get suggestions") {
   CHECK_THROWS_WITH(catalog.model("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"), Catch::Contains("`kvplan models` lists"));
 }
 
-TEST_CASE("a user directory adds specs; a missing directory is an error") {
+TEST_CASE("a user directory adds specs, a missing directory is an error") {
   const Catalog catalog({std::string(KVPLAN_SOURCE_DIR) + "/tests/fixtures/models"});
   CHECK(catalog.model("tiny-test").display_name == "Tiny");
   CHECK(catalog.model("llama-2-7b").num_hidden_layers == 32);  // built-ins still there

@@ -81,7 +81,7 @@ TEST_CASE("sliding windows cap what a layer keeps") {
   CHECK(layer_token_slots(m.layers[0], 1000, contiguous) == 100);
 }
 
-TEST_CASE("invariants: layer rows sum to totals; paged >= exact; reserved >= needed", "[invariant]") {
+TEST_CASE("invariants: layer rows sum to totals, paged >= exact, reserved >= needed", "[invariant]") {
   for (const char* name : {"llama-2-7b", "llama-2-70b", "mistral-7b-v0.1", "mixtral-8x7b", "falcon-7b", "gpt2"}) {
     const ModelSpec m = shipped(name);
     for (std::uint64_t tokens : {1ULL, 15ULL, 16ULL, 17ULL, 500ULL, 1023ULL, 1024ULL}) {

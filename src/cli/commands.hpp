@@ -14,5 +14,6 @@ Runner setup_simulate(CLI::App& app, CommonOptions& common);
 Runner setup_import(CLI::App& app, CommonOptions& common);
 Runner setup_max(CLI::App& app, CommonOptions& common);
 Runner setup_check(CLI::App& app, CommonOptions& common);
+Runner setup_probe(CLI::App& app, CommonOptions& common);
 
 }  // namespace kvplan::cli

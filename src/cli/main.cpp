@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "kvplan/core/error.hpp"
+#include "kvplan/probe/probe.hpp"
 
 int main(int argc, char** argv) {
   using namespace kvplan::cli;
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   add("gpus", "List the GPU catalog", setup_gpus);
   add("simulate", "Replay request churn through KV memory under each allocation policy", setup_simulate);
   add("import", "Write a kvplan model spec from a Hugging Face config.json", setup_import);
+  add("probe", "Allocate the predicted KV buffers in real memory (GPU or host), verify, measure, compare", setup_probe);
   app.footer(
       "Exit codes: 0 fits/ok, 1 does not fit, 2 bad usage or input, 3 probe unavailable.\n"
       "Without a subcommand kvplan runs `fit` on its defaults: qwen2.5-7b on an L40S, 32x500 against 1x16000.");
@@ -46,6 +48,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);  // prints help, version or the parse error
     return code == 0 ? kOk : kBadInput;
+  } catch (const kvplan::probe::Unavailable& e) {
+    std::cerr << "kvplan: " << e.what() << '\n';
+    return kUnavailable;
+  } catch (const kvplan::probe::DeviceError& e) {
+    std::cerr << "kvplan: probe error: " << e.what() << '\n';
+    return kBadInput;
   } catch (const kvplan::Error& e) {
     std::cerr << "kvplan: error: " << e.what() << '\n';
     return kBadInput;
