@@ -34,6 +34,11 @@ bool layer_has_experts(const ModelSpec& spec, std::uint64_t index) {
 void finalize(ModelSpec& spec) {
   require_positive(spec.hidden_size, "hidden_size");
   require_positive(spec.num_hidden_layers, "num_hidden_layers");
+  // Published models have at most a few hundred layers; a runaway value would only cost memory
+  // and time in per-layer reports, so it is refused.
+  if (spec.num_hidden_layers > kMaxLayers)
+    throw Error("field 'num_hidden_layers' is " + std::to_string(spec.num_hidden_layers) + ", more than the " +
+                std::to_string(kMaxLayers) + " kvplan accepts");
   require_positive(spec.num_attention_heads, "num_attention_heads");
   require_positive(spec.vocab_size, "vocab_size");
   require_positive(spec.max_position_embeddings, "max_position_embeddings");

@@ -111,7 +111,9 @@ std::vector<SimRequest> generate_workload(const SyntheticSpec& spec) {
     throw Error("--rate must be a positive number");
   if (spec.prefix_groups > 0 && spec.prefix_tokens == 0)
     throw Error("--prefix-groups needs --prefix-tokens >= 1");
-  if (spec.requests > (std::uint64_t{1} << 32)) throw Error("--requests: at most 2^32 requests");
+  if (spec.requests > kMaxSimRequests)
+    throw Error("--requests: at most " + std::to_string(kMaxSimRequests) + " requests per simulation (got " +
+                std::to_string(spec.requests) + "), so that memory stays bounded");
 
   Xoshiro256 lengths(spec.seed);
   Xoshiro256 arrivals(spec.seed ^ 0x6a09e667f3bcc909ull);  // independent streams

@@ -35,7 +35,7 @@ std::string trim(std::string_view s) {
 // Builds requests while checking what depends on earlier lines (order, prefix groups).
 class Builder {
  public:
-  explicit Builder(std::string origin) : origin_(std::move(origin)) {}
+  Builder(std::string origin, std::uint64_t max_requests) : origin_(std::move(origin)), max_requests_(max_requests) {}
 
   [[noreturn]] void fail(std::size_t line, std::size_t col, const std::string& field, const std::string& msg) const {
     throw InputError(origin_, line, col, field, msg);
@@ -97,6 +97,9 @@ class Builder {
     } else if (f.prefix_tokens > 0) {
       fail(line, f.col[kPrefixTokens], "prefix_tokens", "given without a prefix_id");
     }
+    if (trace_.requests.size() >= max_requests_)
+      fail(line, 1, "", "the trace holds more than " + std::to_string(max_requests_) +
+                            " requests, more than one simulation takes (bounded memory); split it");
     trace_.requests.push_back(r);
   }
 
@@ -108,6 +111,7 @@ class Builder {
 
  private:
   std::string origin_;
+  std::uint64_t max_requests_;
   Trace trace_;
   std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> groups_;  // id -> (group, prefix tokens)
 };
@@ -134,6 +138,18 @@ std::vector<Cell> split_csv(const std::string& line, const Builder& b, std::size
   return cells;
 }
 
+// std::getline with a ceiling: a file with no newlines must not become one huge string.
+bool read_line(std::istream& in, std::string& line, const Builder& b, std::size_t line_no) {
+  line.clear();
+  for (int c; (c = in.get()) != std::char_traits<char>::eof();) {
+    if (c == '\n') return true;
+    if (line.size() >= kMaxTraceLineBytes)
+      b.fail(line_no, kMaxTraceLineBytes, "", "line is longer than " + std::to_string(kMaxTraceLineBytes) + " bytes");
+    line.push_back(static_cast<char>(c));
+  }
+  return !line.empty();
+}
+
 bool blank_or_comment(const std::string& line) {
   for (char c : line) {
     if (c == '#') return true;
@@ -142,14 +158,14 @@ bool blank_or_comment(const std::string& line) {
   return true;
 }
 
-Trace parse_csv(std::istream& in, const std::string& origin) {
-  Builder b(origin);
+Trace parse_csv(std::istream& in, const std::string& origin, std::uint64_t max_requests) {
+  Builder b(origin, max_requests);
   std::string line;
   std::size_t line_no = 0;
   int index[kColumnCount] = {-1, -1, -1, -1, -1};
   bool header = false;
   std::size_t columns = 0;
-  while (std::getline(in, line)) {
+  while (read_line(in, line, b, line_no + 1)) {
     ++line_no;
     if (blank_or_comment(line)) continue;
     const std::vector<Cell> cells = split_csv(line, b, line_no);
@@ -197,12 +213,12 @@ Trace parse_csv(std::istream& in, const std::string& origin) {
   return b.finish(line_no);
 }
 
-Trace parse_jsonl(std::istream& in, const std::string& origin) {
+Trace parse_jsonl(std::istream& in, const std::string& origin, std::uint64_t max_requests) {
   using nlohmann::json;
-  Builder b(origin);
+  Builder b(origin, max_requests);
   std::string line;
   std::size_t line_no = 0;
-  while (std::getline(in, line)) {
+  while (read_line(in, line, b, line_no + 1)) {
     ++line_no;
     if (blank_or_comment(line)) continue;
     json j;
@@ -265,8 +281,8 @@ TraceFormat trace_format_for(const std::string& path) {
   return ext == ".jsonl" || ext == ".ndjson" || ext == ".json" ? TraceFormat::jsonl : TraceFormat::csv;
 }
 
-Trace parse_trace(std::istream& in, const std::string& origin, TraceFormat format) {
-  return format == TraceFormat::jsonl ? parse_jsonl(in, origin) : parse_csv(in, origin);
+Trace parse_trace(std::istream& in, const std::string& origin, TraceFormat format, std::uint64_t max_requests) {
+  return format == TraceFormat::jsonl ? parse_jsonl(in, origin, max_requests) : parse_csv(in, origin, max_requests);
 }
 
 Trace load_trace(const std::string& path) {

@@ -118,6 +118,9 @@ struct ModelSpec {
 // Whether layer `index` has experts (MoE) rather than a dense MLP.
 bool layer_has_experts(const ModelSpec& spec, std::uint64_t index);
 
+// The most layers a spec may declare (the largest published models have a few hundred).
+inline constexpr std::uint64_t kMaxLayers = 100'000;
+
 // Derives defaults (head_dim, head_dim_v) and fills `layers` from the uniform fields when empty.
 // Throws Error naming the field when a value is missing, zero or inconsistent.
 void finalize(ModelSpec& spec);

@@ -10,6 +10,11 @@
 namespace kvplan {
 
 // One request of a trace. Times are in decode steps (see docs/simulator.md).
+// The most requests one simulation takes, from a trace or a generator: 24 B each plus the
+// simulator's per-request state keep this within a few GiB, so a runaway trace or --requests
+// is refused up front instead of exhausting memory.
+inline constexpr std::uint64_t kMaxSimRequests = 50'000'000;
+
 struct SimRequest {
   std::uint64_t arrival = 0;         // step at which the request joins the waiting queue
   std::uint32_t prompt_tokens = 0;   // >= 1

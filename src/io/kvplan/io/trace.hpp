@@ -3,6 +3,7 @@
 //   CSV:   arrival,prompt_tokens,output_tokens[,prefix_id,prefix_tokens]   (a header line first)
 //   JSONL: {"arrival": 0, "prompt_tokens": 161, "output_tokens": 338, "prefix_id": "sys", "prefix_tokens": 64}
 // Errors are InputErrors naming FILE:LINE:COLUMN and the field.
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -21,8 +22,11 @@ struct Trace {
 };
 
 Trace load_trace(const std::string& path);
-// Parses trace text; `origin` names it in errors.
-Trace parse_trace(std::istream& in, const std::string& origin, TraceFormat format);
+// Parses trace text; `origin` names it in errors. More than `max_requests` requests, or a line
+// longer than kMaxTraceLineBytes, is refused, so a hostile file cannot exhaust memory.
+inline constexpr std::size_t kMaxTraceLineBytes = 1 << 20;
+Trace parse_trace(std::istream& in, const std::string& origin, TraceFormat format,
+                  std::uint64_t max_requests = kMaxSimRequests);
 
 void write_trace(std::ostream& out, const std::vector<SimRequest>& requests, TraceFormat format);
 void write_trace_file(const std::string& path, const std::vector<SimRequest>& requests);
