@@ -172,7 +172,16 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
   } catch (const InputError&) {
     throw;
   } catch (const Error& e) {
-    throw InputError(origin, e.what());
+    // The core names the field it refuses ("field 'x' ..."); point at that line when the file has it.
+    const std::string message = e.what();
+    const std::string prefix = "field '";
+    if (message.rfind(prefix, 0) == 0) {
+      const std::size_t end = message.find('\'', prefix.size());
+      const std::string field = message.substr(prefix.size(), end - prefix.size());
+      if (end != std::string::npos && field.find('.') == std::string::npos && r.has(field))
+        r.fail(field, message.substr(message.find_first_not_of(": ", end + 1)));
+    }
+    throw InputError(origin, message);
   }
   return m;
 }
