@@ -49,6 +49,7 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
   } catch (const Error& e) {
     throw Error(std::string("--dtype: ") + e.what());
   }
+  req.weights_as_stored = o.dtype == "auto" && model.file_weights.has_value();
   req.kv = resolve_kv(model, o.kv);
   req.max_model_len = o.max_model_len.empty() ? 0 : parse_count_option(o.max_model_len, "--max-model-len");
   req.block_size = parse_count_option(o.block_size, "--block-size");

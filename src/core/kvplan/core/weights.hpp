@@ -13,9 +13,12 @@ struct ParamCount {
   std::uint64_t mlp = 0;        // all layers' MLPs, or experts + routers
   std::uint64_t norms = 0;      // all norms, final norm included
   std::uint64_t head = 0;       // lm_head (0 when tied to the embedding)
+  std::uint64_t other = 0;      // file-based counts only: tensors of none of the roles above
   std::uint64_t total = 0;
 };
 
+// From the model file's own tensors when it has them (ModelSpec::file_weights), else from the
+// architecture fields.
 ParamCount count_params(const ModelSpec& model);
 
 // Bytes of the weights in `dtype` (block formats round each tensor up to whole blocks; the
