@@ -213,6 +213,7 @@ struct TinyModel {
   std::uint32_t vocab = 512;
   TType weight = kQ8_0;
   bool tied = false;
+  bool vocab_none = false;  // tokenizer "none" + <arch>.vocab_size (loads in llama.cpp without a vocabulary)
 };
 
 inline GgufWriter tiny_model(const TinyModel& t) {
@@ -227,27 +228,41 @@ inline GgufWriter tiny_model(const TinyModel& t) {
   else w.arr_u32(a + ".attention.head_count_kv", t.kv_per_layer);
   w.u32(a + ".attention.key_length", t.head_dim).u32(a + ".attention.value_length", t.head_dim);
   w.f32(a + ".attention.layer_norm_rms_epsilon", 1e-5f);
-  std::vector<std::string> tokens;
-  for (std::uint32_t i = 0; i < t.vocab; ++i) tokens.push_back("t" + std::to_string(i));
-  w.str("tokenizer.ggml.model", "llama").arr_str("tokenizer.ggml.tokens", tokens);
+  if (t.vocab_none) {
+    w.str("tokenizer.ggml.model", "none").u32(a + ".vocab_size", t.vocab);
+  } else {
+    std::vector<std::string> tokens;
+    for (std::uint32_t i = 0; i < t.vocab; ++i) tokens.push_back(std::string("t") + std::to_string(i));
+    w.str("tokenizer.ggml.model", "llama").arr_str("tokenizer.ggml.tokens", tokens);
+  }
+  // Tensor sets as llama.cpp's loaders ask for them (src/models/<arch>.cpp).
+  const bool qk_norm = a == "qwen3" || a == "qwen3moe" || a == "gemma3";
+  const bool post_norms = a == "gemma2" || a == "gemma3";
   w.tensor("token_embd.weight", {t.embd, t.vocab}, kF16);
   for (std::uint32_t il = 0; il < t.layers; ++il) {
-    const std::string b = "blk." + std::to_string(il) + ".";
+    const std::string b = std::string("blk.") + std::to_string(il) + ".";
     const std::uint32_t kvh = t.kv_per_layer.empty() ? t.kv : t.kv_per_layer[il];
     const std::uint32_t h = t.heads_per_layer.empty() ? t.heads : t.heads_per_layer[il];
-    w.tensor(b + "attn_norm.weight", {t.embd}, kF32);
-    if (h > 0) {
+    if (h > 0 && kvh == 0) {  // deci: linear attention, one square projection
+      w.tensor(b + "attn_norm.weight", {t.embd}, kF32);
+      w.tensor(b + "attn_output.weight", {t.embd, t.embd}, t.weight);
+    } else if (h > 0) {
+      w.tensor(b + "attn_norm.weight", {t.embd}, kF32);
       w.tensor(b + "attn_q.weight", {t.embd, h * t.head_dim}, t.weight);
-      if (kvh > 0) {
-        w.tensor(b + "attn_k.weight", {t.embd, kvh * t.head_dim}, t.weight);
-        w.tensor(b + "attn_v.weight", {t.embd, kvh * t.head_dim}, t.weight);
-      }
+      w.tensor(b + "attn_k.weight", {t.embd, kvh * t.head_dim}, t.weight);
+      w.tensor(b + "attn_v.weight", {t.embd, kvh * t.head_dim}, t.weight);
       w.tensor(b + "attn_output.weight", {h * t.head_dim, t.embd}, t.weight);
+      if (qk_norm) {
+        w.tensor(b + "attn_q_norm.weight", {t.head_dim}, kF32);
+        w.tensor(b + "attn_k_norm.weight", {t.head_dim}, kF32);
+      }
+      if (post_norms) w.tensor(b + "post_attention_norm.weight", {t.embd}, kF32);
     }
     w.tensor(b + "ffn_norm.weight", {t.embd}, kF32);
     w.tensor(b + "ffn_gate.weight", {t.embd, t.ffn}, t.weight);
     w.tensor(b + "ffn_up.weight", {t.embd, t.ffn}, t.weight);
     w.tensor(b + "ffn_down.weight", {t.ffn, t.embd}, t.weight);
+    if (post_norms) w.tensor(b + "post_ffw_norm.weight", {t.embd}, kF32);
   }
   w.tensor("output_norm.weight", {t.embd}, kF32);
   if (!t.tied) w.tensor("output.weight", {t.embd, t.vocab}, kQ6_K);

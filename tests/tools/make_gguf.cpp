@@ -1,0 +1,83 @@
+// make_gguf OUTDIR: writes the small GGUF files the CLI tests, the fuzz seed corpus and the
+// llama.cpp fixtures (tests/fixtures/llamacpp/README.md) use. Random weights are not needed
+// for sizing, so tensor data is zero.
+#include <cstdio>
+#include <string>
+
+#include "../gguf_writer.hpp"
+
+using namespace kvplan::test;
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_gguf OUTDIR\n");
+    return 2;
+  }
+  const std::string dir = argv[1];
+  auto out = [&](const std::string& name, const GgufWriter& w) { w.write(dir + "/" + name); };
+
+  TinyModel llama;  // 4 layers, 4 heads, 2 KV heads of 64, embd 256, q8_0 weights
+  llama.vocab_none = true;
+  out("tiny-llama.gguf", tiny_model(llama));
+
+  TinyModel qwen3 = llama;  // head_dim 128 != embd / heads
+  qwen3.arch = "qwen3";
+  qwen3.layers = 3;
+  qwen3.heads = 8;
+  qwen3.head_dim = 128;
+  qwen3.ctx = 40960;
+  out("tiny-qwen3.gguf", tiny_model(qwen3));
+
+  TinyModel gemma2 = llama;
+  gemma2.arch = "gemma2";
+  gemma2.ctx = 8192;
+  auto g2 = tiny_model(gemma2);
+  g2.u32("gemma2.attention.sliding_window", 512);
+  out("tiny-gemma2.gguf", g2);
+
+  TinyModel gemma3 = llama;  // 8 layers: 0-4 and 6-7 slide, 5 is global
+  gemma3.arch = "gemma3";
+  gemma3.layers = 8;
+  gemma3.heads = 2;
+  gemma3.kv = 1;
+  gemma3.head_dim = 256;
+  gemma3.ctx = 32768;
+  gemma3.tied = true;
+  auto g3 = tiny_model(gemma3);
+  g3.u32("gemma3.attention.sliding_window", 512);
+  out("tiny-gemma3.gguf", g3);
+
+  TinyModel deci = llama;  // per-layer KV heads; layer 1 has no attention, layer 4 linear attention
+  deci.arch = "deci";
+  deci.layers = 5;
+  deci.heads_per_layer = {4, 0, 4, 4, 4};
+  deci.kv_per_layer = {2, 0, 1, 4, 0};
+  out("tiny-deci.gguf", tiny_model(deci));
+
+  TinyModel v2 = llama;  // the same model in GGUF version 2
+  auto w2 = tiny_model(v2);
+  w2.version = 2;
+  out("tiny-llama-v2.gguf", w2);
+
+  // Broken files for the error tests.
+  auto bad_magic = tiny_model(llama);
+  bad_magic.magic = 0x4C4D4747;  // "GGML"
+  out("bad-magic.gguf", bad_magic);
+  const std::string full = tiny_model(llama).bytes();
+  {
+    // the first 300 bytes of tiny-llama.gguf
+    std::FILE* f = std::fopen((dir + "/truncated.gguf").c_str(), "wb");
+    if (!f || std::fwrite(full.data(), 1, 300, f) != 300) return 1;
+    std::fclose(f);
+  }
+  GgufWriter huge;
+  std::string raw;
+  GgufWriter::put(raw, 8, 4);
+  GgufWriter::put(raw, 1ull << 62, 8);
+  huge.raw("general.name", raw);
+  out("huge-string.gguf", huge);
+  TinyModel mamba = llama;
+  mamba.arch = "mamba";
+  out("unknown-arch.gguf", tiny_model(mamba));
+  return 0;
+}
