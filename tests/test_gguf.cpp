@@ -512,6 +512,12 @@ TEST_CASE("GGUF model: missing and inconsistent keys name the key", "[gguf][mode
     w.str("general.architecture", "llama").u32("llama.block_count", 100000);
     CHECK_THAT(model_error_of(w), Catch::Contains("field 'llama.block_count'"));
   }
+  SECTION("MoE without an expert width") {
+    t.arch = "qwen3moe";
+    auto w = tiny_model(t);
+    w.u32("qwen3moe.expert_count", 8).u32("qwen3moe.expert_used_count", 2).u32("qwen3moe.expert_feed_forward_length", 0);
+    CHECK_THAT(model_error_of(w), Catch::Contains("field 'qwen3moe.expert_feed_forward_length': must be at least 1"));
+  }
   SECTION("missing block_count") {
     GgufWriter w;
     w.str("general.architecture", "llama");

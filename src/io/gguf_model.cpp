@@ -226,6 +226,10 @@ ModelSpec model_from_gguf(const gguf::File& f, const std::string& name, const st
     moe.num_experts = *experts;
     moe.num_experts_per_tok = m.required(m.key("expert_used_count"));
     moe.moe_intermediate_size = m.uint(m.key("expert_feed_forward_length")).value_or(s.intermediate_size);
+    if (moe.moe_intermediate_size == 0) {
+      const std::string k = m.key("expert_feed_forward_length");
+      m.fail(f.find(k), k, f.find(k) ? "must be at least 1" : "missing, and there is no feed_forward_length either");
+    }
     moe.num_shared_experts = m.uint(m.key("expert_shared_count")).value_or(0);
     moe.first_k_dense_replace = m.uint(m.key("leading_dense_block_count")).value_or(0);
     s.moe = moe;
