@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kvplan::test {
@@ -267,6 +268,116 @@ inline GgufWriter tiny_model(const TinyModel& t) {
   w.tensor("output_norm.weight", {t.embd}, kF32);
   if (!t.tied) w.tensor("output.weight", {t.embd, t.vocab}, kQ6_K);
   return w;
+}
+
+}  // namespace kvplan::test
+
+namespace kvplan::test {
+
+// A small DeepSeek-V2-style MLA model as llama.cpp loads it (src/models/deepseek2.cpp): one
+// KV "head" whose key is kv_lora_rank + rope (key_length), value_length = kv_lora_rank, the
+// per-head sizes in key_length_mla / value_length_mla; layer 0 dense, the rest MoE.
+inline GgufWriter tiny_deepseek2(std::uint32_t layers = 3, std::uint32_t ctx = 4096) {
+  const std::uint32_t embd = 256, heads = 4, kv_lora = 128, rope = 32, q_lora = 64, k_mla = 96, v_mla = 64;
+  const std::uint32_t ff = 512, ff_exp = 128, experts = 4, vocab = 512;
+  GgufWriter w;
+  const std::string a = "deepseek2";
+  w.str("general.architecture", a).str("general.name", "tiny deepseek2");
+  w.u32(a + ".block_count", layers).u32(a + ".context_length", ctx).u32(a + ".embedding_length", embd);
+  w.u32(a + ".feed_forward_length", ff).u32(a + ".attention.head_count", heads);
+  w.u32(a + ".attention.head_count_kv", 1).u32(a + ".attention.key_length", kv_lora + rope);
+  w.u32(a + ".attention.value_length", kv_lora).u32(a + ".attention.key_length_mla", k_mla);
+  w.u32(a + ".attention.value_length_mla", v_mla).u32(a + ".attention.kv_lora_rank", kv_lora);
+  w.u32(a + ".attention.q_lora_rank", q_lora).u32(a + ".rope.dimension_count", rope);
+  w.f32(a + ".attention.layer_norm_rms_epsilon", 1e-6f);
+  w.u32(a + ".expert_count", experts).u32(a + ".expert_used_count", 2).u32(a + ".expert_shared_count", 1);
+  w.u32(a + ".expert_feed_forward_length", ff_exp).u32(a + ".leading_dense_block_count", 1);
+  w.str("tokenizer.ggml.model", "none").u32(a + ".vocab_size", vocab);
+  w.tensor("token_embd.weight", {embd, vocab}, kF16);
+  for (std::uint32_t il = 0; il < layers; ++il) {
+    const std::string b = std::string("blk.") + std::to_string(il) + ".";
+    w.tensor(b + "attn_norm.weight", {embd}, kF32);
+    w.tensor(b + "attn_q_a_norm.weight", {q_lora}, kF32);
+    w.tensor(b + "attn_kv_a_norm.weight", {kv_lora}, kF32);
+    w.tensor(b + "attn_q_a.weight", {embd, q_lora}, kQ8_0);
+    w.tensor(b + "attn_q_b.weight", {q_lora, heads * k_mla}, kQ8_0);
+    w.tensor(b + "attn_kv_a_mqa.weight", {embd, kv_lora + rope}, kQ8_0);
+    w.tensor(b + "attn_k_b.weight", {k_mla - rope, kv_lora, heads}, kF16);
+    w.tensor(b + "attn_v_b.weight", {kv_lora, v_mla, heads}, kF16);
+    w.tensor(b + "attn_output.weight", {heads * v_mla, embd}, kQ8_0);
+    w.tensor(b + "ffn_norm.weight", {embd}, kF32);
+    if (il == 0) {
+      w.tensor(b + "ffn_gate.weight", {embd, ff}, kQ8_0);
+      w.tensor(b + "ffn_down.weight", {ff, embd}, kQ8_0);
+      w.tensor(b + "ffn_up.weight", {embd, ff}, kQ8_0);
+    } else {
+      w.tensor(b + "ffn_gate_inp.weight", {embd, experts}, kF32);
+      w.tensor(b + "ffn_down_exps.weight", {ff_exp, embd, experts}, kQ8_0);
+      w.tensor(b + "ffn_gate_exps.weight", {embd, ff_exp, experts}, kQ8_0);
+      w.tensor(b + "ffn_up_exps.weight", {embd, ff_exp, experts}, kQ8_0);
+      w.tensor(b + "ffn_gate_shexp.weight", {embd, ff_exp}, kQ8_0);
+      w.tensor(b + "ffn_down_shexp.weight", {ff_exp, embd}, kQ8_0);
+      w.tensor(b + "ffn_up_shexp.weight", {embd, ff_exp}, kQ8_0);
+    }
+  }
+  w.tensor("output_norm.weight", {embd}, kF32);
+  w.tensor("output.weight", {embd, vocab}, kQ8_0);
+  return w;
+}
+
+// The models behind tests/fixtures/llamacpp and the CLI tests, by file name. make_gguf writes
+// them; the tests rebuild the same bytes in memory.
+inline std::vector<std::pair<std::string, GgufWriter>> fixture_models() {
+  std::vector<std::pair<std::string, GgufWriter>> out;
+  TinyModel llama;  // 4 layers, 4 heads, 2 KV heads of 64, embd 256, q8_0 weights
+  llama.vocab_none = true;
+  out.emplace_back("tiny-llama.gguf", tiny_model(llama));
+
+  TinyModel hd80 = llama;  // head dim 80: not a multiple of the 32-element quant blocks
+  hd80.head_dim = 80;
+  out.emplace_back("tiny-llama-hd80.gguf", tiny_model(hd80));
+
+  TinyModel qwen3 = llama;  // head_dim 128 != embd / heads
+  qwen3.arch = "qwen3";
+  qwen3.layers = 3;
+  qwen3.heads = 8;
+  qwen3.head_dim = 128;
+  qwen3.ctx = 40960;
+  out.emplace_back("tiny-qwen3.gguf", tiny_model(qwen3));
+
+  TinyModel gemma2 = llama;
+  gemma2.arch = "gemma2";
+  gemma2.ctx = 8192;
+  gemma2.tied = true;  // llama.cpp's gemma2 always reuses token_embd as the output
+  auto g2 = tiny_model(gemma2);
+  g2.u32("gemma2.attention.sliding_window", 512);
+  out.emplace_back("tiny-gemma2.gguf", g2);
+
+  TinyModel gemma3 = llama;  // 8 layers: 0-4 and 6-7 slide, 5 is global
+  gemma3.arch = "gemma3";
+  gemma3.layers = 8;
+  gemma3.heads = 2;
+  gemma3.kv = 1;
+  gemma3.head_dim = 256;
+  gemma3.ctx = 32768;
+  gemma3.tied = true;
+  auto g3 = tiny_model(gemma3);
+  g3.u32("gemma3.attention.sliding_window", 512);
+  out.emplace_back("tiny-gemma3.gguf", g3);
+
+  TinyModel deci = llama;  // per-layer KV heads; layer 1 has no attention, layer 4 linear attention
+  deci.arch = "deci";
+  deci.layers = 5;
+  deci.heads_per_layer = {4, 0, 4, 4, 4};
+  deci.kv_per_layer = {2, 0, 1, 4, 0};
+  out.emplace_back("tiny-deci.gguf", tiny_model(deci));
+
+  out.emplace_back("tiny-deepseek2.gguf", tiny_deepseek2());
+
+  auto v2 = tiny_model(llama);  // the same llama in GGUF version 2
+  v2.version = 2;
+  out.emplace_back("tiny-llama-v2.gguf", v2);
+  return out;
 }
 
 }  // namespace kvplan::test

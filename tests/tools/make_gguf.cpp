@@ -64,48 +64,9 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   auto out = [&](const std::string& name, const GgufWriter& w) { w.write(dir + "/" + name); };
 
-  TinyModel llama;  // 4 layers, 4 heads, 2 KV heads of 64, embd 256, q8_0 weights
+  for (const auto& [name, writer] : fixture_models()) out(name, writer);
+  TinyModel llama;
   llama.vocab_none = true;
-  out("tiny-llama.gguf", tiny_model(llama));
-
-  TinyModel qwen3 = llama;  // head_dim 128 != embd / heads
-  qwen3.arch = "qwen3";
-  qwen3.layers = 3;
-  qwen3.heads = 8;
-  qwen3.head_dim = 128;
-  qwen3.ctx = 40960;
-  out("tiny-qwen3.gguf", tiny_model(qwen3));
-
-  TinyModel gemma2 = llama;
-  gemma2.arch = "gemma2";
-  gemma2.ctx = 8192;
-  auto g2 = tiny_model(gemma2);
-  g2.u32("gemma2.attention.sliding_window", 512);
-  out("tiny-gemma2.gguf", g2);
-
-  TinyModel gemma3 = llama;  // 8 layers: 0-4 and 6-7 slide, 5 is global
-  gemma3.arch = "gemma3";
-  gemma3.layers = 8;
-  gemma3.heads = 2;
-  gemma3.kv = 1;
-  gemma3.head_dim = 256;
-  gemma3.ctx = 32768;
-  gemma3.tied = true;
-  auto g3 = tiny_model(gemma3);
-  g3.u32("gemma3.attention.sliding_window", 512);
-  out("tiny-gemma3.gguf", g3);
-
-  TinyModel deci = llama;  // per-layer KV heads; layer 1 has no attention, layer 4 linear attention
-  deci.arch = "deci";
-  deci.layers = 5;
-  deci.heads_per_layer = {4, 0, 4, 4, 4};
-  deci.kv_per_layer = {2, 0, 1, 4, 0};
-  out("tiny-deci.gguf", tiny_model(deci));
-
-  TinyModel v2 = llama;  // the same model in GGUF version 2
-  auto w2 = tiny_model(v2);
-  w2.version = 2;
-  out("tiny-llama-v2.gguf", w2);
 
   // Broken files for the error tests.
   auto bad_magic = tiny_model(llama);
