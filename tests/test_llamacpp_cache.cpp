@@ -191,3 +191,14 @@ TEST_CASE("llama.cpp: MiB printed as llama.cpp prints them", "[llamacpp]") {
   CHECK(llamacpp::mib(3932160) == "   3.75");
   CHECK(llamacpp::mib(10485) == "   0.01");
 }
+
+TEST_CASE("llama.cpp: compute-buffer estimate for Llama-3-8B at -c 512", "[llamacpp]") {
+  // A published log (llama.cpp 2024, CUDA, -c 512 -ub 512, no flash attention) printed
+  // "CUDA0 compute buffer size = 258.50 MiB"; the output peak dominates: 512 x 4 B x
+  // (128,256 + 4,096) = 258.5 MiB, plus the f32 mask 512 x 512 x 4 B = 1 MiB.
+  Options o = opts(512, 1);
+  o.flash_attn = FlashAttn::off;
+  const ModelSpec m = test::shipped("llama-3-8b");
+  const auto p = llamacpp::plan(m, o);
+  CHECK(llamacpp::compute_buffer_estimate(m, p) == 512ull * 4 * (128256 + 4096) + 512ull * 512 * 4);
+}

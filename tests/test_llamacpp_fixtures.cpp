@@ -125,6 +125,18 @@ TEST_CASE("llama.cpp mode matches every figure the real llama.cpp printed", "[ll
       return n.find("n_ctx is not divisible by n_seq_max") != std::string::npos;
     });
     CHECK(rounding_logged == rounding_noted);
+    // The compute-buffer estimate against llama.cpp's graph-reserved figure: at most 14% below
+    // and never above by more than rounding.
+    std::smatch cm;
+    for (const auto& l : c.lines) {
+      static const std::regex compute_re("compute buffer size = +([0-9.]+) MiB");
+      if (std::regex_search(l, cm, compute_re)) {
+        const double actual = std::stod(cm[1]);
+        const double estimate = static_cast<double>(llamacpp::compute_buffer_estimate(m, p)) / (1 << 20);
+        CHECK(estimate <= actual + 0.01);
+        CHECK(estimate >= actual * 0.86);
+      }
+    }
   }
   CHECK(refused >= 4);
   CHECK(swa >= 10);

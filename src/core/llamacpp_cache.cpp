@@ -192,6 +192,26 @@ Plan plan(const ModelSpec& model, const Options& o) {
   return p;
 }
 
+std::uint64_t compute_buffer_estimate(const ModelSpec& m, const Plan& p) {
+  const char* what = "llama.cpp compute buffer estimate";
+  const std::uint64_t ub = p.n_ubatch;
+  std::uint64_t masks = 0, cells_max = 0;
+  for (const auto& c : p.caches) {
+    masks = checked_add(masks, checked_mul(c.cells, ub, p.flash_attn ? 2 : 4, what), what);
+    cells_max = std::max(cells_max, c.cells);
+  }
+  std::uint64_t n_ff = m.intermediate_size;
+  if (m.moe) n_ff = std::max(n_ff, checked_mul(m.moe->moe_intermediate_size, m.moe->num_experts_per_tok, what));
+  const std::uint64_t embd5 = checked_mul(5, m.hidden_size, what);
+  std::uint64_t layer = checked_mul(checked_mul(ub, 4, what), checked_add(checked_mul(2, n_ff, what), embd5, what), what);
+  if (!p.flash_attn) {
+    const std::uint64_t kq = checked_mul(checked_mul(ub, cells_max, what), checked_mul(m.num_attention_heads, 4, what), what);
+    layer = std::max(layer, checked_add(kq, checked_mul(ub, 4, embd5, what), what));
+  }
+  const std::uint64_t output = checked_mul(checked_mul(ub, 4, what), checked_add(m.vocab_size, m.hidden_size, what), what);
+  return checked_add(masks, std::max(layer, output), what);
+}
+
 std::string mib(std::uint64_t bytes, int width) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%*.2f", width, static_cast<double>(static_cast<float>(bytes) / (1024.0f * 1024.0f)));

@@ -76,6 +76,19 @@ struct Plan {
 // parameter sets it refuses.
 Plan plan(const ModelSpec& model, const Options& options);
 
+// An estimate of llama.cpp's compute buffer (its "compute buffer size = X MiB" line). llama.cpp
+// gets the exact figure by reserving the worst-case ubatch graph with ggml's graph allocator
+// (sched_reserve); there is no closed form. The estimate is the attention masks (inputs that
+// live through the whole graph: cells x n_ubatch x 2 B per cache with flash attention, 4 B
+// without) plus the larger of the per-layer peak and the output peak:
+//   layer  = n_ubatch x 4 B x (2 n_ff + 5 n_embd), and without flash attention at least
+//            n_ubatch x cells x n_head x 4 B (the f32 KQ scores) + n_ubatch x 4 B x 5 n_embd
+//   output = n_ubatch x 4 B x (n_vocab + n_embd)   (f32 logits and the last hidden state)
+// It was fitted to, and is checked against, the figures llama.cpp printed for kvplan's fixture
+// models (tests/fixtures/llamacpp): it is 0-14% below them; for Llama-3-8B at -c 512 it gives
+// 259.5 MiB where llama.cpp printed 258.50 MiB. Backends add their own host buffers.
+std::uint64_t compute_buffer_estimate(const ModelSpec& model, const Plan& plan);
+
 // llama.cpp's log line for one cache, to its printed precision:
 // "llama_kv_cache: size =   32.00 MiB ( 32768 cells,   1 layers,  1/1 seqs), K (f16):   16.00 MiB, V (f16):   16.00 MiB"
 std::string log_line(const Plan& plan, const Cache& cache);
