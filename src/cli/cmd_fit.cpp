@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "llamacpp_fit.hpp"
 #include "kvplan/core/dtype.hpp"
 #include "kvplan/core/error.hpp"
 #include "kvplan/core/fit.hpp"
@@ -23,6 +24,8 @@ struct FitOptions {
   std::string policy = "paged";
   KvOptions kv;
   std::vector<std::string> scenarios;
+  std::string engine = "generic";
+  LlamacppOptions llamacpp;
 };
 
 int run_fit(const FitOptions& o, const CommonOptions& common) {
@@ -45,6 +48,15 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
     req.gpu_label = gpu.display_name;
   }
   try {
+    req.overhead_bytes = parse_bytes(o.overhead);
+  } catch (const Error& e) {
+    throw Error(std::string("--overhead: ") + e.what());
+  }
+  if (o.engine == "llamacpp")
+    return run_llamacpp_fit({&model, req.capacity_bytes, req.gpu_label, o.dtype, req.overhead_bytes, o.kv,
+                             !o.scenarios.empty()},
+                            o.llamacpp, common);
+  try {
     req.weight_dtype = dtype_by_name(o.dtype == "auto" ? model.torch_dtype : o.dtype);
   } catch (const Error& e) {
     throw Error(std::string("--dtype: ") + e.what());
@@ -53,11 +65,6 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
   req.kv = resolve_kv(model, o.kv);
   req.max_model_len = o.max_model_len.empty() ? 0 : parse_count_option(o.max_model_len, "--max-model-len");
   req.block_size = parse_count_option(o.block_size, "--block-size");
-  try {
-    req.overhead_bytes = parse_bytes(o.overhead);
-  } catch (const Error& e) {
-    throw Error(std::string("--overhead: ") + e.what());
-  }
   if (o.policy == "paged") req.deciding_policy = PolicyKind::paged;
   else if (o.policy == "contiguous") req.deciding_policy = PolicyKind::contiguous;
   else throw Error("--policy: expected paged or contiguous, got '" + o.policy + "'");
@@ -97,6 +104,11 @@ Runner setup_fit(CLI::App& app, CommonOptions& common) {
       ->type_name("POLICY")
       ->capture_default_str();
   add_kv_options(app, o->kv);
+  app.add_option("--engine", o->engine, "Whose memory rules: generic (contiguous vs paged) or llamacpp")
+      ->type_name("ENGINE")
+      ->check(CLI::IsMember({"generic", "llamacpp"}))
+      ->capture_default_str();
+  add_llamacpp_options(app, o->llamacpp);
   return [o, &common] { return run_fit(*o, common); };
 }
 

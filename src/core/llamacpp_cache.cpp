@@ -1,7 +1,9 @@
 #include "kvplan/core/llamacpp_cache.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <utility>
 
 #include "kvplan/core/checked.hpp"
 #include "kvplan/core/error.hpp"
@@ -143,6 +145,9 @@ Plan plan(const ModelSpec& model, const Options& o) {
     }
     p.n_stream = o.n_seq_max;
   }
+  if (p.n_ctx_seq > model.max_position_embeddings)
+    p.notes.push_back("n_ctx_seq (" + std::to_string(p.n_ctx_seq) + ") > n_ctx_train (" +
+                      std::to_string(model.max_position_embeddings) + ") -- possible training context overflow");
 
   // Per-layer widths (llama_kv_cache constructor). Without flash attention V is stored
   // transposed, padded to the widest V of any layer ([TAG_V_CACHE_VARIABLE]); MLA stores no V.
@@ -210,6 +215,27 @@ std::uint64_t compute_buffer_estimate(const ModelSpec& m, const Plan& p) {
   }
   const std::uint64_t output = checked_mul(checked_mul(ub, 4, what), checked_add(m.vocab_size, m.hidden_size, what), what);
   return checked_add(masks, std::max(layer, output), what);
+}
+
+Fit fit(const ModelSpec& model, const Options& options, std::uint64_t capacity_bytes, std::string gpu_label,
+        std::uint64_t weight_bytes, std::string weight_source, std::uint64_t overhead_bytes) {
+  if (capacity_bytes == 0) throw Error("GPU memory must be greater than zero");
+  Fit f;
+  f.model_name = model.name;
+  f.gpu_label = std::move(gpu_label);
+  f.capacity_bytes = capacity_bytes;
+  f.weight_bytes = weight_bytes;
+  f.weight_source = std::move(weight_source);
+  f.plan = plan(model, options);
+  f.kv_bytes = f.plan.total_bytes;
+  f.compute_bytes = compute_buffer_estimate(model, f.plan);
+  f.overhead_bytes = overhead_bytes;
+  const char* what = "llama.cpp memory total";
+  f.total_bytes = checked_add(checked_add(weight_bytes, f.kv_bytes, what), checked_add(f.compute_bytes, overhead_bytes, what), what);
+  f.fits = f.total_bytes <= capacity_bytes;
+  const auto clamp = [](std::uint64_t x) { return x > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(x); };
+  f.headroom_bytes = f.fits ? clamp(capacity_bytes - f.total_bytes) : -clamp(f.total_bytes - capacity_bytes);
+  return f;
 }
 
 std::string mib(std::uint64_t bytes, int width) {

@@ -89,6 +89,26 @@ Plan plan(const ModelSpec& model, const Options& options);
 // 259.5 MiB where llama.cpp printed 258.50 MiB. Backends add their own host buffers.
 std::uint64_t compute_buffer_estimate(const ModelSpec& model, const Plan& plan);
 
+// Will llama.cpp's context fit on a GPU? Weights + KV cache + compute buffer + a stated
+// overhead against capacity. llama.cpp allocates its whole cache up front, so there are no
+// scenarios: what is allocated is what the flags ask for.
+struct Fit {
+  std::string model_name;
+  std::string gpu_label;
+  std::uint64_t capacity_bytes = 0;
+  std::uint64_t weight_bytes = 0;
+  std::string weight_source;     // "exact, from the file's 291 tensors: ..." or "estimate: N params x dtype"
+  Plan plan;
+  std::uint64_t kv_bytes = 0;
+  std::uint64_t compute_bytes = 0;  // compute_buffer_estimate
+  std::uint64_t overhead_bytes = 0;
+  std::uint64_t total_bytes = 0;
+  bool fits = false;
+  std::int64_t headroom_bytes = 0;
+};
+Fit fit(const ModelSpec& model, const Options& options, std::uint64_t capacity_bytes, std::string gpu_label,
+        std::uint64_t weight_bytes, std::string weight_source, std::uint64_t overhead_bytes);
+
 // llama.cpp's log line for one cache, to its printed precision:
 // "llama_kv_cache: size =   32.00 MiB ( 32768 cells,   1 layers,  1/1 seqs), K (f16):   16.00 MiB, V (f16):   16.00 MiB"
 std::string log_line(const Plan& plan, const Cache& cache);
