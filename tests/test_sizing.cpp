@@ -46,7 +46,7 @@ TEST_CASE("MQA, GQA and differing K/V head dims") {
   // per layer: K 2 heads × 16 × 2 B + V 2 heads × 8 × 2 B = 64 + 32
   CHECK(bytes_per_token(m, fp16) == 3 * 96);
   // Mixed K/V dtypes: K fp16, V fp8.
-  const KvDtypes mixed{dtype_by_name("fp16"), dtype_by_name("fp8")};
+  const KvDtypes mixed = kv_dtypes(dtype_by_name("fp16"), dtype_by_name("fp8"));
   CHECK(bytes_per_token(m, mixed) == 3 * (64 + 16));
 }
 

@@ -3,7 +3,10 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "kvplan/core/checked.hpp"
 #include "kvplan/core/error.hpp"
+#include "kvplan/core/llamacpp.hpp"
+#include "kvplan/core/vllm.hpp"
 #include "kvplan/core/fit.hpp"
 #include "kvplan/report/reports.hpp"
 
@@ -18,6 +21,10 @@ struct SizeOptions {
   std::string block_size = "16";
   std::string max_model_len;
   bool per_layer = false;
+  std::string max_num_batched_tokens = "2048";
+  std::string ubatch = "512";
+  bool swa_full = false;
+  bool kv_unified = false;
   KvOptions kv;
 };
 
@@ -43,6 +50,26 @@ int run_size(const SizeOptions& o, const CommonOptions& common) {
   view.kv = resolve_kv(model, o.kv);
   view.result = size_batch(model, view.kv, parse_count_option(o.batch, "--batch"), tokens, policy);
   view.per_layer = o.per_layer;
+
+  // The same request under vLLM's and llama.cpp's own rules.
+  report::EngineView engines;
+  engines.vllm_config.block_size = policy.block_size;
+  engines.vllm_config.max_num_batched_tokens = parse_count_option(o.max_num_batched_tokens, "--max-num-batched-tokens");
+  engines.vllm = vllm_request(model, view.kv, tokens, engines.vllm_config);
+  engines.llamacpp_params.n_ctx = checked_mul(tokens, view.result.sequences, "llama.cpp context");
+  engines.llamacpp_params.n_seq = view.result.sequences;
+  engines.llamacpp_params.n_ubatch = parse_count_option(o.ubatch, "--ubatch-size");
+  engines.llamacpp_params.swa_full = o.swa_full;
+  engines.llamacpp_params.kv_unified = o.kv_unified;
+  engines.llamacpp_params.type_k = view.kv.k;
+  engines.llamacpp_params.type_v = view.kv.v;
+  try {
+    engines.llamacpp = llamacpp_kv(model.layers, engines.llamacpp_params);
+    engines.llamacpp_available = true;
+  } catch (const Error& e) {
+    engines.llamacpp_unavailable = e.what();
+  }
+  view.engines = &engines;
   report::render_size(std::cout, view, format);
   return kOk;
 }
@@ -65,6 +92,15 @@ Runner setup_size(CLI::App& app, CommonOptions& common) {
   app.add_option("--max-model-len", o->max_model_len, "Reservation for --policy contiguous (default: model context)")
       ->type_name("N");
   app.add_flag("--per-layer", o->per_layer, "One row per layer instead of runs of identical layers");
+  app.add_option("--max-num-batched-tokens", o->max_num_batched_tokens,
+                 "vLLM rule: tokens per scheduler step (sizes a sliding-window layer's reservation)")
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_option("--ubatch-size,--ubatch", o->ubatch, "llama.cpp rule: -ub, physical batch (sizes the SWA cache)")
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_flag("--swa-full", o->swa_full, "llama.cpp rule: SWA layers keep the full context");
+  app.add_flag("--kv-unified", o->kv_unified, "llama.cpp rule: one KV stream shared by all sequences");
   add_kv_options(app, o->kv);
   return [o, &common] { return run_size(*o, common); };
 }

@@ -10,5 +10,7 @@ Runner setup_fit(CLI::App& app, CommonOptions& common);
 Runner setup_explain(CLI::App& app, CommonOptions& common);
 Runner setup_models(CLI::App& app, CommonOptions& common);
 Runner setup_gpus(CLI::App& app, CommonOptions& common);
+Runner setup_simulate(CLI::App& app, CommonOptions& common);
+Runner setup_import(CLI::App& app, CommonOptions& common);
 
 }  // namespace kvplan::cli

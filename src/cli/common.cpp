@@ -24,6 +24,12 @@ void add_kv_options(CLI::App& app, KvOptions& kv) {
       ->type_name("DTYPE");
   app.add_option("--cache-type-v", kv.cache_type_v, "V cache dtype (overrides --kv-cache-dtype for V)")
       ->type_name("DTYPE");
+  app.add_option("--mamba-cache-dtype", kv.mamba_cache_dtype,
+                 "Recurrent (Mamba) state dtype, conv and SSM: auto (the model's dtype, as vLLM), fp32, bf16, ...")
+      ->type_name("DTYPE");
+  app.add_option("--mamba-ssm-cache-dtype", kv.mamba_ssm_cache_dtype,
+                 "Mamba SSM state dtype (overrides --mamba-cache-dtype for the SSM state)")
+      ->type_name("DTYPE");
 }
 
 Catalog make_catalog(const CommonOptions& common) {
@@ -54,9 +60,14 @@ DType lookup(const std::string& name, const char* option) {
 KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv) {
   const DType both = kv.kv_cache_dtype == "auto" ? lookup(model.torch_dtype, "torch_dtype")
                                                  : lookup(kv.kv_cache_dtype, "--kv-cache-dtype");
-  KvDtypes out{both, both};
+  KvDtypes out = kv_dtypes(both);
   if (!kv.cache_type_k.empty()) out.k = lookup(kv.cache_type_k, "--cache-type-k");
   if (!kv.cache_type_v.empty()) out.v = lookup(kv.cache_type_v, "--cache-type-v");
+  // vLLM: the Mamba state follows the model dtype, not the KV cache dtype, unless set.
+  const DType conv = kv.mamba_cache_dtype == "auto" ? lookup(model.torch_dtype, "torch_dtype")
+                                                     : lookup(kv.mamba_cache_dtype, "--mamba-cache-dtype");
+  out.conv_state = conv;
+  out.ssm_state = kv.mamba_ssm_cache_dtype == "auto" ? conv : lookup(kv.mamba_ssm_cache_dtype, "--mamba-ssm-cache-dtype");
   return out;
 }
 

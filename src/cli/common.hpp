@@ -29,6 +29,8 @@ struct KvOptions {
   std::string kv_cache_dtype = "auto";
   std::string cache_type_k;
   std::string cache_type_v;
+  std::string mamba_cache_dtype = "auto";  // recurrent conv (and SSM) state; auto: the model's dtype
+  std::string mamba_ssm_cache_dtype = "auto";  // SSM state; auto: as --mamba-cache-dtype
 };
 
 // A subcommand's entry point, called after parsing when that subcommand was chosen.

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   add("explain", "The KV formula with a model's numbers substituted step by step", setup_explain);
   add("models", "List the known model specs with their KV bytes per token", setup_models);
   add("gpus", "List the GPU catalog", setup_gpus);
+  add("simulate", "Replay request churn through KV memory under each allocation policy", setup_simulate);
+  add("import", "Write a kvplan model spec from a Hugging Face config.json", setup_import);
   app.footer(
       "Exit codes: 0 fits/ok, 1 does not fit, 2 bad usage or input, 3 probe unavailable.\n"
       "Without a subcommand kvplan runs `fit` on its defaults: qwen2.5-7b on an L40S, 32x500 against 1x16000.");

@@ -38,6 +38,10 @@ const std::vector<DType>& table() {
       {"q5_0", 22, 32, 0, "llama.cpp q5_0: 32 5-bit + fp16 scale"},
       {"q5_1", 24, 32, 0, "llama.cpp q5_1: 32 5-bit + fp16 scale + fp16 min"},
       {"iq4_nl", 18, 32, 0, "llama.cpp iq4_nl: 32 non-linear 4-bit + fp16 scale"},
+      // Weight formats (not KV caches): group- and block-scaled integers and FP8.
+      {"int4_g128", 66, 128, 0, "INT4 weights, one fp16 scale per group of 128 (GPTQ/AWQ-style; zero-points not counted)"},
+      {"int8_g128", 130, 128, 0, "INT8 weights, one fp16 scale per group of 128"},
+      {"fp8_b128", 16388, 16384, 0, "FP8 E4M3 weights, one fp32 scale per 128x128 block (DeepSeek-V3 checkpoints)"},
   };
   return t;
 }

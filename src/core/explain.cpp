@@ -8,7 +8,7 @@ namespace {
 bool same_shape(const LayerSpec& a, const LayerSpec& b) {
   return a.kind == b.kind && a.kv_heads == b.kv_heads && a.head_dim_k == b.head_dim_k &&
          a.head_dim_v == b.head_dim_v && a.window == b.window && a.latent_dim == b.latent_dim &&
-         a.state_elems == b.state_elems;
+         a.state_elems == b.state_elems && a.conv_elems == b.conv_elems;
 }
 
 // Bytes per token if every layer were a full-attention layer with `heads` KV heads of `head_dim`.
@@ -51,7 +51,7 @@ Explanation explain(const ModelSpec& model, const KvDtypes& dt, std::uint64_t to
   e.bytes_for_tokens = size_batch(model, dt, 1, tokens, Policy{}).bytes_needed;
   e.mha_assumption_bytes_per_token =
       uniform_bytes_per_token(model, dt, model.num_attention_heads, model.head_dim, model.head_dim_v);
-  if (model.hidden_size % model.num_attention_heads == 0) {
+  if (!model.mla && model.hidden_size % model.num_attention_heads == 0) {
     const std::uint64_t derived = model.hidden_size / model.num_attention_heads;
     if (derived != model.head_dim) {
       e.derived_head_dim = derived;

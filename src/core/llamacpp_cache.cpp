@@ -7,6 +7,7 @@
 
 #include "kvplan/core/checked.hpp"
 #include "kvplan/core/error.hpp"
+#include "kvplan/core/llamacpp.hpp"
 
 namespace kvplan::llamacpp {
 namespace {
@@ -14,7 +15,7 @@ namespace {
 // GGML_PAD(x, 256): llama.cpp pads the context and the SWA cache to multiples of 256 cells
 // (src/llama-context.cpp, ref. ggml-org/llama.cpp#17046; src/llama-kv-cache-iswa.cpp, #17037).
 constexpr std::uint64_t kPad = 256;
-std::uint64_t pad(std::uint64_t x) { return round_up(x, kPad, "llama.cpp cell count"); }
+std::uint64_t pad(std::uint64_t x) { return llamacpp_pad(x, kPad); }
 
 struct CacheType {
   const char* ggml;
@@ -169,9 +170,12 @@ Plan plan(const ModelSpec& model, const Options& o) {
   if (iswa) {
     // llama_kv_cache_iswa: the SWA cache holds the window for each sequence (all of them in a
     // unified cache) plus one ubatch, padded to 256 and never more than the full cache.
-    const std::uint64_t want = checked_add(
-        checked_mul(p.n_swa, o.kv_unified ? o.n_seq_max : 1, "llama.cpp SWA cells"), p.n_ubatch, "llama.cpp SWA cells");
-    swa.cells = o.swa_full ? p.n_ctx_seq : pad(std::min(p.n_ctx_seq, want));
+    LlamaCppParams cells;
+    cells.n_seq = o.n_seq_max;
+    cells.n_ubatch = p.n_ubatch;
+    cells.swa_full = o.swa_full;
+    cells.kv_unified = o.kv_unified;
+    swa.cells = llamacpp_swa_cells(p.n_ctx_seq, p.n_swa, cells);
     if (o.swa_full)
       p.notes.push_back("using full-size SWA cache (ref: https://github.com/ggml-org/llama.cpp/pull/13194#issuecomment-2868343055)");
   }

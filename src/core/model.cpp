@@ -25,6 +25,12 @@ void require_positive(std::uint64_t value, const char* field) {
 }
 }  // namespace
 
+bool layer_has_experts(const ModelSpec& spec, std::uint64_t index) {
+  if (!spec.moe || index < spec.moe->first_k_dense_replace) return false;
+  const std::uint64_t period = spec.moe->layer_period == 0 ? 1 : spec.moe->layer_period;
+  return index % period == spec.moe->layer_offset;
+}
+
 void finalize(ModelSpec& spec) {
   require_positive(spec.hidden_size, "hidden_size");
   require_positive(spec.num_hidden_layers, "num_hidden_layers");
@@ -38,13 +44,18 @@ void finalize(ModelSpec& spec) {
   if (spec.num_attention_heads % spec.num_key_value_heads != 0)
     throw Error("field 'num_attention_heads' (" + std::to_string(spec.num_attention_heads) +
                 ") is not a multiple of 'num_key_value_heads' (" + std::to_string(spec.num_key_value_heads) + ")");
+  if (spec.head_dim == 0 && spec.mla && spec.mla->qk_nope_head_dim + spec.mla->qk_rope_head_dim > 0) {
+    // MLA: per-head q/k is nope + rope wide and v is v_head_dim (the cache keeps the latent instead).
+    spec.head_dim = checked_add(spec.mla->qk_nope_head_dim, spec.mla->qk_rope_head_dim, "MLA head dim");
+    if (spec.head_dim_v == 0) spec.head_dim_v = spec.mla->v_head_dim;
+  }
   if (spec.head_dim == 0) {
     if (spec.hidden_size % spec.num_attention_heads != 0)
       throw Error("field 'head_dim' is missing and hidden_size is not a multiple of num_attention_heads");
     spec.head_dim = spec.hidden_size / spec.num_attention_heads;
   }
   if (spec.head_dim_v == 0) spec.head_dim_v = spec.head_dim;
-  if (!spec.moe) require_positive(spec.intermediate_size, "intermediate_size");
+  if (!spec.moe || spec.moe->first_k_dense_replace > 0) require_positive(spec.intermediate_size, "intermediate_size");
   if (spec.norms_per_layer == 0) spec.norms_per_layer = 2;
   if (spec.moe) {
     require_positive(spec.moe->num_experts, "moe.num_experts");
@@ -58,10 +69,34 @@ void finalize(ModelSpec& spec) {
     require_positive(spec.mla->qk_rope_head_dim, "mla.qk_rope_head_dim");
   }
 
+  if (spec.moe) {
+    if (spec.moe->layer_period == 0) throw Error("field 'moe.layer_period' must be at least 1");
+    if (spec.moe->layer_offset >= spec.moe->layer_period)
+      throw Error("field 'moe.layer_offset' (" + std::to_string(spec.moe->layer_offset) +
+                  ") must be less than 'moe.layer_period' (" + std::to_string(spec.moe->layer_period) + ")");
+    if (spec.moe->layer_period > 1) require_positive(spec.intermediate_size, "intermediate_size");
+  }
+  if (spec.mamba) {
+    require_positive(spec.mamba->d_state, "mamba.d_state");
+    require_positive(spec.mamba->d_conv, "mamba.d_conv");
+    require_positive(spec.mamba->expand, "mamba.expand");
+    require_positive(spec.mamba->dt_rank, "mamba.dt_rank");
+  }
+
   if (!spec.layers.empty()) {
     if (spec.layers.size() != spec.num_hidden_layers)
       throw Error("'layers' lists " + std::to_string(spec.layers.size()) + " layers but num_hidden_layers is " +
                   std::to_string(spec.num_hidden_layers));
+    for (auto& layer : spec.layers) {
+      if (layer.kind != CacheKind::recurrent || layer.state_elems != 0 || layer.conv_elems != 0) continue;
+      if (!spec.mamba) throw Error("recurrent (mamba) layers need the 'mamba' section (d_state, d_conv, expand, dt_rank)");
+      // Mamba-1 per sequence: a conv state of (d_conv - 1) past inputs per inner channel and an SSM
+      // state of d_state per inner channel (vLLM MambaStateShapeCalculator.mamba1_state_shape;
+      // llama.cpp n_embd_r / n_embd_s).
+      const std::uint64_t d_inner = checked_mul(spec.mamba->expand, spec.hidden_size, "mamba d_inner");
+      layer.conv_elems = checked_mul(spec.mamba->d_conv - 1, d_inner, "mamba conv state");
+      layer.state_elems = checked_mul(spec.mamba->d_state, d_inner, "mamba SSM state");
+    }
     return;
   }
   // Uniform stack: every layer has the same cache shape.

@@ -7,7 +7,9 @@
 
 namespace kvplan {
 
-KvDtypes kv_dtypes(const DType& both) { return KvDtypes{both, both}; }
+KvDtypes kv_dtypes(const DType& both) { return KvDtypes{both, both, both, both}; }
+KvDtypes kv_dtypes(const DType& k, const DType& v) { return KvDtypes{k, v, k, k}; }
+KvDtypes kv_dtypes(const DType& k, const DType& v, const DType& state) { return KvDtypes{k, v, state, state}; }
 
 std::string describe(const Policy& policy) {
   switch (policy.kind) {
@@ -52,17 +54,29 @@ std::uint64_t layer_bytes_per_token(const LayerSpec& layer, const KvDtypes& dt) 
   return checked_add(layer_k_bytes_per_token(layer, dt), layer_v_bytes_per_token(layer, dt), "bytes per token");
 }
 
-std::uint64_t layer_state_bytes(const LayerSpec& layer, const KvDtypes& dt) {
+std::uint64_t layer_conv_state_bytes(const LayerSpec& layer, const KvDtypes& dt) {
   if (layer.kind != CacheKind::recurrent) return 0;
-  return dt.k.tensor_bytes(layer.state_elems);
+  return (dt.conv_state ? *dt.conv_state : dt.k).tensor_bytes(layer.conv_elems);
+}
+
+std::uint64_t layer_ssm_state_bytes(const LayerSpec& layer, const KvDtypes& dt) {
+  if (layer.kind != CacheKind::recurrent) return 0;
+  return (dt.ssm_state ? *dt.ssm_state : dt.k).tensor_bytes(layer.state_elems);
+}
+
+std::uint64_t layer_state_bytes(const LayerSpec& layer, const KvDtypes& dt) {
+  return checked_add(layer_conv_state_bytes(layer, dt), layer_ssm_state_bytes(layer, dt), "recurrent state bytes");
 }
 
 std::uint64_t layer_tokens_needed(const LayerSpec& layer, std::uint64_t tokens) {
   switch (layer.kind) {
     case CacheKind::full:
     case CacheKind::mla: return tokens;
-    case CacheKind::sliding_window: return std::min(tokens, layer.window);
+    case CacheKind::sliding_window:
+      if (layer.window == 0) throw Error("a sliding-window layer needs a window of at least 1 token");
+      return std::min(tokens, layer.window);
     case CacheKind::chunked_local:
+      if (layer.window == 0) throw Error("a chunked-attention layer needs a chunk of at least 1 token");
       // Attention stays within the current chunk, so only its tokens are needed.
       return tokens == 0 ? 0 : (tokens - 1) % layer.window + 1;
     case CacheKind::recurrent:

@@ -37,6 +37,26 @@ std::uint64_t attention_params(const ModelSpec& m) {
   std::uint64_t p = add(add(mul(h, q), mul(h, k)), add(mul(h, v), mul(o_in, h)));
   if (m.attention_bias) p = add(p, add(add(q, k), v));
   if (m.attention_out_bias) p = add(p, h);
+  if (m.qk_norm) p = add(p, mul(2, m.head_dim));  // q_norm and k_norm, one weight per head dim
+  return p;
+}
+
+// A Mamba-1 mixer as in Jamba (HF JambaMambaMixer): in_proj to x and z, a depthwise conv, x_proj to
+// dt/B/C, dt_proj back to d_inner (with bias), A_log and D, out_proj; Jamba adds RMSNorms on dt, B, C.
+std::uint64_t mamba_params(const ModelSpec& m) {
+  const MambaSpec& s = *m.mamba;
+  const std::uint64_t h = m.hidden_size;
+  const std::uint64_t d = mul(s.expand, h);
+  std::uint64_t p = mul(h, mul(2, d));                                        // in_proj
+  if (s.proj_bias) p = add(p, mul(2, d));
+  p = add(p, mul(d, s.d_conv));                                               // conv1d weight
+  if (s.conv_bias) p = add(p, d);
+  p = add(p, mul(d, add(s.dt_rank, mul(2, s.d_state))));                      // x_proj
+  p = add(p, add(mul(s.dt_rank, d), d));                                      // dt_proj + bias
+  p = add(p, add(mul(d, s.d_state), d));                                      // A_log, D
+  p = add(p, mul(d, h));                                                      // out_proj
+  if (s.proj_bias) p = add(p, h);
+  if (s.inner_norms) p = add(p, add(s.dt_rank, mul(2, s.d_state)));           // dt/B/C norms
   return p;
 }
 
@@ -53,10 +73,11 @@ std::uint64_t dense_mlp_params(const ModelSpec& m, std::uint64_t inter) {
 }
 
 std::uint64_t mlp_params(const ModelSpec& m, std::uint64_t layer) {
-  if (!m.moe || layer < m.moe->first_k_dense_replace) return dense_mlp_params(m, m.intermediate_size);
+  if (!layer_has_experts(m, layer)) return dense_mlp_params(m, m.intermediate_size);
   const MoeSpec& e = *m.moe;
   std::uint64_t p = mul(e.num_experts, dense_mlp_params(m, e.moe_intermediate_size));
   p = add(p, mul(m.hidden_size, e.num_experts));  // router
+  if (e.router_bias) p = add(p, e.num_experts);
   if (e.num_shared_experts > 0) {
     const std::uint64_t shared_inter =
         e.shared_expert_intermediate_size ? e.shared_expert_intermediate_size
@@ -64,6 +85,21 @@ std::uint64_t mlp_params(const ModelSpec& m, std::uint64_t layer) {
     p = add(p, dense_mlp_params(m, shared_inter));
   }
   return p;
+}
+
+bool has_attention(const LayerSpec& l) { return l.kind != CacheKind::recurrent; }
+
+// One decoder layer: its mixer (attention or Mamba), MLP and norms.
+std::uint64_t layer_params(const ModelSpec& m, std::uint64_t index, bool attention, ParamCount* into) {
+  const std::uint64_t mixer = attention ? attention_params(m) : mamba_params(m);
+  const std::uint64_t mlp = mlp_params(m, index);
+  const std::uint64_t norms = mul(m.norms_per_layer, norm_params(m, m.hidden_size));
+  if (into) {
+    (attention ? into->attention : into->mamba) = add(attention ? into->attention : into->mamba, mixer);
+    into->mlp = add(into->mlp, mlp);
+    into->norms = add(into->norms, norms);
+  }
+  return add(add(mixer, mlp), norms);
 }
 
 }  // namespace
@@ -82,16 +118,27 @@ ParamCount count_params(const ModelSpec& m) {
     return c;
   }
   c.embedding = add(mul(m.vocab_size, m.hidden_size), mul(m.learned_position_embeddings, m.hidden_size));
-  const std::uint64_t attn = attention_params(m);
   for (std::uint64_t i = 0; i < m.num_hidden_layers; ++i) {
-    c.attention = add(c.attention, attn);
-    c.mlp = add(c.mlp, mlp_params(m, i));
+    const bool attention = i < m.layers.size() ? has_attention(m.layers[i]) : true;
+    layer_params(m, i, attention, &c);
   }
-  c.norms = add(mul(m.num_hidden_layers, mul(m.norms_per_layer, norm_params(m, m.hidden_size))),
-                norm_params(m, m.hidden_size));
+  c.norms = add(c.norms, norm_params(m, m.hidden_size));  // final norm
   c.head = m.tie_word_embeddings ? 0 : mul(m.vocab_size, m.hidden_size);
-  c.total = add(add(add(c.embedding, c.attention), add(c.mlp, c.norms)), c.head);
+  c.total = add(add(add(c.embedding, c.attention), add(c.mlp, c.norms)), add(c.head, c.mamba));
+  // DeepSeek-V3 MTP module k: a decoder layer (index num_hidden_layers + k, so MoE there), norms of
+  // the hidden state and of the next token's embedding (enorm, hnorm), eh_proj from their
+  // concatenation (2h → h) and the shared head's norm. Embedding and head are shared with the model.
+  for (std::uint64_t k = 0; k < m.mtp_layers; ++k) {
+    const std::uint64_t h = m.hidden_size;
+    std::uint64_t p = layer_params(m, add(m.num_hidden_layers, k), true, nullptr);
+    p = add(p, add(mul(3, norm_params(m, h)), mul(mul(2, h), h)));
+    c.mtp = add(c.mtp, p);
+  }
   return c;
+}
+
+std::uint64_t params_comparable_to_published(const ModelSpec& model, const ParamCount& params) {
+  return add(add(params.total, params.mtp), model.published_params_extra);
 }
 
 std::uint64_t weight_bytes(const ParamCount& params, const DType& dtype) { return dtype.tensor_bytes(params.total); }

@@ -9,6 +9,7 @@
 #include "kvplan/io/embedded.hpp"
 #include "kvplan/io/files.hpp"
 #include "kvplan/io/gguf_model.hpp"
+#include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/model_yaml.hpp"
 
@@ -45,8 +46,7 @@ void add_gpus(std::vector<GpuSpec>& into, std::vector<GpuSpec> more) {
 
 ModelSpec load_model_file(const std::string& path) {
   if (ends_with(lower(path), ".gguf")) return load_gguf_model(path);
-  if (ends_with(path, ".json"))
-    throw InputError(path, "Hugging Face config.json import is not available in this build");
+  if (ends_with(path, ".json")) return import_hf_config(read_text_file(path), path);
   return parse_model_yaml(read_text_file(path), path);
 }
 

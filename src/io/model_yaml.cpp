@@ -14,8 +14,8 @@ const std::vector<std::string> kModelKeys = {
     "name", "display_name", "source", "model_type", "hidden_size", "num_hidden_layers", "num_attention_heads",
     "num_key_value_heads", "head_dim", "head_dim_v", "intermediate_size", "vocab_size", "max_position_embeddings",
     "tie_word_embeddings", "torch_dtype", "mlp", "norm", "norms_per_layer", "attention_bias", "attention_out_bias",
-    "mlp_bias", "learned_position_embeddings", "sliding_window", "layer_types", "moe", "mla", "published_params",
-    "params_source",
+    "mlp_bias", "learned_position_embeddings", "sliding_window", "layer_types", "moe", "mla", "mamba", "qk_norm",
+    "mtp_layers", "published_params", "params_source", "published_params_extra", "published_params_extra_note",
 };
 
 void check_name(const Reader& r, const std::string& name) {
@@ -56,8 +56,10 @@ void read_layer_types(const Reader& r, ModelSpec& m) {
       if (m.sliding_window == 0) r.fail_at(item, "layer_types", "a windowed layer needs 'sliding_window'");
       layer.window = m.sliding_window;
     }
-    if (layer.kind == CacheKind::recurrent)
-      r.fail_at(item, "layer_types", "recurrent layers need a state size, which this schema version cannot give");
+    if (layer.kind == CacheKind::recurrent || layer.kind == CacheKind::none)
+      layer.kv_heads = layer.head_dim_k = layer.head_dim_v = 0;  // no K/V of their own
+    if (layer.kind == CacheKind::recurrent && !m.mamba)
+      r.fail_at(item, "layer_types", "recurrent (mamba) layers need the 'mamba' section (d_state, d_conv, expand, dt_rank)");
     m.layers.push_back(layer);
   }
 }
@@ -110,7 +112,8 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
   if (r.has("moe")) {
     const Reader e = r.sub("moe");
     e.reject_unknown({"num_experts", "num_experts_per_tok", "moe_intermediate_size", "num_shared_experts",
-                      "shared_expert_intermediate_size", "first_k_dense_replace"});
+                      "shared_expert_intermediate_size", "first_k_dense_replace", "layer_period", "layer_offset",
+                      "router_bias"});
     MoeSpec moe;
     moe.num_experts = e.positive("num_experts");
     moe.num_experts_per_tok = e.positive("num_experts_per_tok");
@@ -118,6 +121,10 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
     moe.num_shared_experts = e.u64_or("num_shared_experts", 0);
     moe.shared_expert_intermediate_size = e.u64_or("shared_expert_intermediate_size", 0);
     moe.first_k_dense_replace = e.u64_or("first_k_dense_replace", 0);
+    moe.layer_period = e.has("layer_period") ? e.positive("layer_period") : 1;
+    moe.layer_offset = e.u64_or("layer_offset", 0);
+    if (moe.layer_offset >= moe.layer_period) e.fail("layer_offset", "must be less than layer_period");
+    moe.router_bias = e.boolean_or("router_bias", false);
     m.moe = moe;
   }
   if (r.has("mla")) {
@@ -131,8 +138,27 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
     mla.v_head_dim = a.positive("v_head_dim");
     m.mla = mla;
   }
+  if (r.has("mamba")) {
+    const Reader a = r.sub("mamba");
+    a.reject_unknown({"d_state", "d_conv", "expand", "dt_rank", "conv_bias", "proj_bias", "inner_norms"});
+    MambaSpec mamba;
+    mamba.d_state = a.positive("d_state");
+    mamba.d_conv = a.positive("d_conv");
+    mamba.expand = a.positive("expand");
+    mamba.dt_rank = a.positive("dt_rank");
+    mamba.conv_bias = a.boolean_or("conv_bias", true);
+    mamba.proj_bias = a.boolean_or("proj_bias", false);
+    mamba.inner_norms = a.boolean_or("inner_norms", false);
+    m.mamba = mamba;
+  }
+  m.qk_norm = r.boolean_or("qk_norm", false);
+  m.mtp_layers = r.u64_or("mtp_layers", 0);
   m.published_params = r.u64_or("published_params", 0);
   m.params_source = r.str_or("params_source", "");
+  m.published_params_extra = r.u64_or("published_params_extra", 0);
+  m.published_params_extra_note = r.str_or("published_params_extra_note", "");
+  if (m.published_params_extra > 0 && m.published_params_extra_note.empty())
+    r.fail("published_params_extra", "needs 'published_params_extra_note' saying what the extra parameters are");
 
   // Derived defaults first, so that explicit layer lists see the final head dims.
   try {

@@ -23,7 +23,10 @@ json layer_json(const LayerSpec& l) {
       if (l.kind != CacheKind::full) j["window"] = l.window;
       break;
     case CacheKind::mla: j["latent_dim"] = l.latent_dim; break;
-    case CacheKind::recurrent: j["state_elems"] = l.state_elems; break;
+    case CacheKind::recurrent:
+      j["state_elems"] = l.state_elems;
+      j["conv_elems"] = l.conv_elems;
+      break;
     case CacheKind::none: break;
   }
   return j;
@@ -45,13 +48,14 @@ json policy_json(const Policy& p) {
 bool same_layer(const LayerSpec& a, const LayerSpec& b) {
   return a.kind == b.kind && a.kv_heads == b.kv_heads && a.head_dim_k == b.head_dim_k &&
          a.head_dim_v == b.head_dim_v && a.window == b.window && a.latent_dim == b.latent_dim &&
-         a.state_elems == b.state_elems;
+         a.state_elems == b.state_elems && a.conv_elems == b.conv_elems;
 }
 
 std::string shape(const LayerSpec& l) {
   switch (l.kind) {
     case CacheKind::mla: return fmt::format("latent {}", l.latent_dim);
-    case CacheKind::recurrent: return fmt::format("state {} elems", grouped(l.state_elems));
+    case CacheKind::recurrent:
+      return fmt::format("state {} + conv {}", grouped(l.state_elems), grouped(l.conv_elems));
     case CacheKind::none: return "-";
     default:
       return fmt::format("{} × {}{}", l.kv_heads, l.head_dim_k,
@@ -82,6 +86,125 @@ std::string element_bytes(const DType& d) {
 
 // ---------------------------------------------------------------- size
 
+namespace {
+
+std::uint64_t times(std::uint64_t a, std::uint64_t b) {
+  return a > 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b;  // display only; core results are checked
+}
+
+json engines_json(const EngineView& e, std::uint64_t sequences) {
+  json vllm{{"block_size", e.vllm_config.block_size},
+            {"max_num_batched_tokens", e.vllm_config.max_num_batched_tokens},
+            {"bytes_per_request", e.vllm.bytes},
+            {"bytes", times(e.vllm.bytes, sequences)},
+            {"layer_blocks", e.vllm.layer_blocks}};
+  json llama{{"available", e.llamacpp_available}};
+  if (!e.llamacpp_available) {
+    llama["reason"] = e.llamacpp_unavailable;
+  } else {
+    json caches = json::array();
+    for (const auto& c : e.llamacpp.caches)
+      caches.push_back(json{{"cache", to_string(c.kind)}, {"cells", c.cells},   {"streams", c.streams},
+                            {"layers", c.layer_indices.size()}, {"k_type", c.k_type}, {"v_type", c.v_type},
+                            {"k_bytes", c.k_bytes}, {"v_bytes", c.v_bytes}, {"bytes", c.bytes}});
+    llama["n_ctx"] = e.llamacpp.n_ctx;
+    llama["n_ctx_seq"] = e.llamacpp.n_ctx_seq;
+    llama["n_stream"] = e.llamacpp.n_stream;
+    llama["n_seq"] = e.llamacpp_params.n_seq;
+    llama["n_ubatch"] = e.llamacpp_params.n_ubatch;
+    llama["caches"] = caches;
+    llama["bytes"] = e.llamacpp.bytes;
+  }
+  return json{{"vllm", vllm}, {"llama_cpp", llama}};
+}
+
+void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
+  const SizeResult& r = v.result;
+  out << fmt::format("\nBy engine rule, {} sequence(s) × {} tokens (docs/formulas.md):\n", grouped(r.sequences),
+                     grouped(r.tokens));
+  out << fmt::format("  exact      {:>22} B  ({})  the tokens each layer keeps\n", grouped(r.bytes_needed),
+                     human_bytes(r.bytes_needed));
+  const std::uint64_t vllm_total = times(e.vllm.bytes, r.sequences);
+  out << fmt::format("  vLLM v1    {:>22} B  ({})  blocks of {}, max_num_batched_tokens {}\n", grouped(vllm_total),
+                     human_bytes(vllm_total), e.vllm_config.block_size, grouped(e.vllm_config.max_num_batched_tokens));
+  // Groups of layers with the same shape and block count.
+  struct Group {
+    std::size_t first;
+    std::size_t count;
+  };
+  std::vector<Group> groups;
+  bool recurrent = false, attention = false;
+  for (std::size_t i = 0; i < r.layers.size(); ++i) {
+    (r.layers[i].layer.kind == CacheKind::recurrent ? recurrent : attention) = true;
+    bool found = false;
+    for (auto& g : groups) {
+      if (same_layer(r.layers[g.first].layer, r.layers[i].layer) && e.vllm.layer_blocks[g.first] == e.vllm.layer_blocks[i]) {
+        ++g.count;
+        found = true;
+        break;
+      }
+    }
+    if (!found) groups.push_back({i, 1});
+  }
+  for (const auto& g : groups) {
+    const LayerSpec& l = r.layers[g.first].layer;
+    const std::uint64_t blocks = e.vllm.layer_blocks[g.first];
+    const std::uint64_t b = e.vllm_config.block_size;
+    std::string rule;
+    switch (l.kind) {
+      case CacheKind::sliding_window:
+        rule = fmt::format("cdiv(min({} - 1 + {}, {}), {}) + 1 = {} blocks ({} slots)", grouped(l.window),
+                           grouped(e.vllm_config.max_num_batched_tokens), grouped(r.tokens), b, grouped(blocks),
+                           grouped(times(blocks, b)));
+        break;
+      case CacheKind::chunked_local:
+        rule = fmt::format("cdiv(min({} + {}, {}), {}) = {} blocks ({} slots)", grouped(l.window),
+                           grouped(e.vllm_config.max_num_batched_tokens), grouped(r.tokens), b, grouped(blocks),
+                           grouped(times(blocks, b)));
+        break;
+      case CacheKind::recurrent:
+        rule = fmt::format("{} state page(s) of {} B (conv + SSM state)", blocks,
+                           grouped(vllm_page_bytes(l, v.kv, e.vllm_config)));
+        break;
+      case CacheKind::none: rule = "no cache"; break;
+      default:
+        rule = fmt::format("cdiv({}, {}) = {} blocks ({} slots)", grouped(r.tokens), b, grouped(blocks),
+                           grouped(times(blocks, b)));
+    }
+    out << fmt::format("               {} × {} layer(s): {} per sequence\n", g.count, kind_label(l), rule);
+  }
+  if (recurrent && attention)
+    out << "               (vLLM also pads attention and Mamba pages of hybrid models to one page size; not modelled)\n";
+  if (!e.llamacpp_available) {
+    out << "  llama.cpp  n/a: " << e.llamacpp_unavailable << '\n';
+    return;
+  }
+  const LlamaCppKv& k = e.llamacpp;
+  out << fmt::format("  llama.cpp  {:>22} B  ({})  -c {} -np {}{} -ub {}: n_ctx {}, {} stream(s) of {} cells\n",
+                     grouped(k.bytes), human_bytes(k.bytes), grouped(times(r.tokens, r.sequences)), r.sequences,
+                     e.llamacpp_params.kv_unified ? " --kv-unified" : "", e.llamacpp_params.n_ubatch, grouped(k.n_ctx),
+                     k.n_stream, grouped(k.n_ctx_seq));
+  for (const auto& c : k.caches) {
+    std::string how;
+    if (c.kind == LlamaCppCacheKind::swa)
+      how = e.llamacpp_params.swa_full
+                ? std::string("--swa-full: as the base cache")
+                : fmt::format("PAD(min({}, {} × {} + {}), 256)", grouped(k.n_ctx_seq), grouped(k.n_swa),
+                              e.llamacpp_params.kv_unified ? e.llamacpp_params.n_seq : 1, e.llamacpp_params.n_ubatch);
+    else if (c.kind == LlamaCppCacheKind::base)
+      how = "PAD(n_ctx, 256) per stream";
+    else
+      how = "one cell per sequence";
+    const bool rec = c.kind == LlamaCppCacheKind::recurrent;
+    out << fmt::format("               {:<9} {} cells × {} stream(s) × {} layers = {}  ({}), {} ({}) {} B, {} ({}) {} B\n",
+                       to_string(c.kind), grouped(c.cells), c.streams, c.layer_indices.size(), how,
+                       human_bytes(c.bytes), rec ? "R" : "K", c.k_type, grouped(c.k_bytes), rec ? "S" : "V", c.v_type,
+                       grouped(c.v_bytes));
+  }
+}
+
+}  // namespace
+
 void render_size(std::ostream& out, const SizeView& v, Format format) {
   const SizeResult& r = v.result;
   if (format == Format::json) {
@@ -106,6 +229,7 @@ void render_size(std::ostream& out, const SizeView& v, Format format) {
            {"bytes_needed", r.bytes_needed},
            {"bytes_reserved", r.bytes_reserved},
            {"layers", layers}};
+    if (v.engines) j["engines"] = engines_json(*v.engines, r.sequences);
     out << j.dump(2) << '\n';
     return;
   }
@@ -141,6 +265,7 @@ void render_size(std::ostream& out, const SizeView& v, Format format) {
                        human_bytes(r.bytes_needed), grouped(r.sequences * r.tokens))
         << fmt::format("reserved      {} B ({}) under {}\n", grouped(r.bytes_reserved), human_bytes(r.bytes_reserved),
                        describe(r.policy));
+    if (v.engines) render_engines(out, v, *v.engines);
   }
 }
 
@@ -277,7 +402,15 @@ void render_explain(std::ostream& out, const ModelSpec& model, const Explanation
            {"mha_assumption_bytes_per_token", e.mha_assumption_bytes_per_token},
            {"kv_computations_with_cache", e.kv_computations_with_cache},
            {"kv_computations_without_cache", e.kv_computations_without_cache}};
-    if (e.derived_head_dim) {
+    if (model.mla && e.mha_assumption_bytes_per_token != e.bytes_per_token) {
+    out << fmt::format(
+        "- Caching per-head K and V as plain multi-head attention would ({} heads × ({} + {}) per layer) instead of "
+        "the MLA latent: {} B per token, {:.1f}× the real {} B.\n",
+        model.num_attention_heads, model.head_dim, model.head_dim_v, grouped(e.mha_assumption_bytes_per_token),
+        static_cast<double>(e.mha_assumption_bytes_per_token) / static_cast<double>(e.bytes_per_token),
+        grouped(e.bytes_per_token));
+  }
+  if (e.derived_head_dim) {
       j["derived_head_dim"] = e.derived_head_dim;
       j["derived_head_dim_bytes_per_token"] = e.derived_head_dim_bytes_per_token;
     }
@@ -301,6 +434,10 @@ void render_explain(std::ostream& out, const ModelSpec& model, const Explanation
         expr = fmt::format("{} MLA layers × (kv_lora_rank + qk_rope_head_dim = {}) × {} B", g.count, l.latent_dim, bk);
         break;
       case CacheKind::recurrent:
+        expr = fmt::format("{} recurrent layers × 0 B per token (each keeps a fixed state per sequence: conv {} + SSM {} "
+                           "elements)",
+                           g.count, grouped(l.conv_elems), grouped(l.state_elems));
+        break;
       case CacheKind::none: expr = fmt::format("{} {} layers × 0 B per token", g.count, to_string(l.kind)); break;
       default:
         if (l.head_dim_k == l.head_dim_v && bk == bv)
@@ -317,7 +454,7 @@ void render_explain(std::ostream& out, const ModelSpec& model, const Explanation
   out << fmt::format("for {} tokens: {} B ({})", grouped(e.tokens), grouped(e.bytes_for_tokens),
                      human_bytes(e.bytes_for_tokens));
   if (e.bytes_for_tokens != e.bytes_per_token * e.tokens)
-    out << " (windowed layers keep at most their window)";
+    out << " (windowed layers keep at most their window; recurrent layers a fixed state)";
   out << "\n" << code << "\n";
 
   out << (md ? "### " : "") << "What common shortcuts get wrong here\n";
@@ -329,6 +466,14 @@ void render_explain(std::ostream& out, const ModelSpec& model, const Explanation
         model.head_dim, bk, grouped(e.mha_assumption_bytes_per_token), e.mha_assumption_bytes_per_token / 1e6,
         static_cast<double>(e.mha_assumption_bytes_per_token) / static_cast<double>(e.bytes_per_token),
         grouped(e.bytes_per_token), model.display_name, model.num_attention_heads / model.num_key_value_heads);
+  }
+  if (model.mla && e.mha_assumption_bytes_per_token != e.bytes_per_token) {
+    out << fmt::format(
+        "- Caching per-head K and V as plain multi-head attention would ({} heads × ({} + {}) per layer) instead of "
+        "the MLA latent: {} B per token, {:.1f}× the real {} B.\n",
+        model.num_attention_heads, model.head_dim, model.head_dim_v, grouped(e.mha_assumption_bytes_per_token),
+        static_cast<double>(e.mha_assumption_bytes_per_token) / static_cast<double>(e.bytes_per_token),
+        grouped(e.bytes_per_token));
   }
   if (e.derived_head_dim) {
     out << fmt::format("- Taking head_dim as hidden_size / num_attention_heads = {} instead of the configured {}: {} B "

@@ -26,7 +26,8 @@ struct LayerSpec {
   std::uint64_t head_dim_v = 0;
   std::uint64_t window = 0;          // sliding window or chunk size in tokens
   std::uint64_t latent_dim = 0;      // MLA: kv_lora_rank + qk_rope_head_dim
-  std::uint64_t state_elems = 0;     // recurrent: state elements per sequence
+  std::uint64_t state_elems = 0;     // recurrent: SSM / recurrent state elements per sequence
+  std::uint64_t conv_elems = 0;      // recurrent: convolution state elements per sequence (Mamba)
 };
 
 enum class MlpKind { gated, plain };
@@ -39,6 +40,23 @@ struct MoeSpec {
   std::uint64_t num_shared_experts = 0;
   std::uint64_t shared_expert_intermediate_size = 0;  // 0: same as moe_intermediate_size
   std::uint64_t first_k_dense_replace = 0;             // leading layers with a dense MLP
+  // Experts only on layers i with i % layer_period == layer_offset (Jamba: period 2, offset 1);
+  // the other layers have a dense MLP of intermediate_size. Period 1: every layer (after the dense ones).
+  std::uint64_t layer_period = 1;
+  std::uint64_t layer_offset = 0;
+  bool router_bias = false;  // a per-expert routing bias (DeepSeek-V3 e_score_correction_bias)
+};
+
+// Mamba (selective SSM, Mamba-1 as in Jamba) mixer layers: what their weights and state need.
+struct MambaSpec {
+  std::uint64_t d_state = 0;   // mamba_d_state
+  std::uint64_t d_conv = 0;    // mamba_d_conv (kernel width)
+  std::uint64_t expand = 0;    // mamba_expand: d_inner = expand × hidden_size
+  std::uint64_t dt_rank = 0;   // mamba_dt_rank
+  bool conv_bias = true;       // mamba_conv_bias
+  bool proj_bias = false;      // mamba_proj_bias (in_proj / out_proj)
+  bool inner_norms = false;    // Jamba's dt/B/C RMSNorms inside the mixer
+  std::uint64_t d_inner(std::uint64_t hidden) const { return expand * hidden; }
 };
 
 struct MlaSpec {
@@ -92,15 +110,29 @@ struct ModelSpec {
   std::uint64_t sliding_window = 0;  // 0: none
   std::optional<MoeSpec> moe;
   std::optional<MlaSpec> mla;
+  std::optional<MambaSpec> mamba;  // needed when any layer is recurrent
+  bool qk_norm = false;            // per-head RMSNorm of q and k (Qwen3, Gemma 3): 2 × head_dim per layer
+  // Multi-token-prediction modules (DeepSeek-V3 num_nextn_predict_layers). Counted apart from the
+  // model's parameters (ParamCount::mtp): engines load them only for speculative decoding, and they
+  // keep no KV cache in plain decoding.
+  std::uint64_t mtp_layers = 0;
 
   std::uint64_t published_params = 0;  // 0: unknown
   std::string params_source;
+  // Parameters the published figure counts that are not part of this text decoder as computed
+  // (a vision tower, a stored copy of a tied head, MTP modules, FP8 scale tensors); the note
+  // says which. computed total + published_params_extra is compared with published_params.
+  std::uint64_t published_params_extra = 0;
+  std::string published_params_extra_note;
 
   std::optional<FileWeights> file_weights;  // set by loaders that read the weights' own file
 
   // One entry per layer; built by build_layers() from the fields above unless given explicitly.
   std::vector<LayerSpec> layers;
 };
+
+// Whether layer `index` has experts (MoE) rather than a dense MLP.
+bool layer_has_experts(const ModelSpec& spec, std::uint64_t index);
 
 // Derives defaults (head_dim, head_dim_v) and fills `layers` from the uniform fields when empty.
 // Throws Error naming the field when a value is missing, zero or inconsistent.

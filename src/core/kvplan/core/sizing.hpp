@@ -2,6 +2,7 @@
 // The sizing engine: exact KV bytes per layer, per token, per sequence and per batch, under the
 // allocation policy an engine uses. Pure functions over ModelSpec; no I/O.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,17 @@ namespace kvplan {
 struct KvDtypes {
   DType k;
   DType v;
+  // Recurrent (Mamba) state: conv state and SSM state have their own dtypes in every engine
+  // (vLLM --mamba-cache-dtype / --mamba-ssm-cache-dtype, "auto" = the model dtype; llama.cpp
+  // always f32). Unset: the K dtype.
+  std::optional<DType> conv_state;
+  std::optional<DType> ssm_state;
 };
-// Both K and V in one dtype.
+// Both K and V in one dtype (and the recurrent state too).
 KvDtypes kv_dtypes(const DType& both);
+// K and V in their own dtypes; recurrent state in `state` (defaults to K's).
+KvDtypes kv_dtypes(const DType& k, const DType& v);
+KvDtypes kv_dtypes(const DType& k, const DType& v, const DType& state);
 
 // How cache memory is handed to a sequence.
 enum class PolicyKind {
@@ -41,8 +50,10 @@ std::string describe(const Policy& policy);
 std::uint64_t layer_bytes_per_token(const LayerSpec& layer, const KvDtypes& dt);
 std::uint64_t layer_k_bytes_per_token(const LayerSpec& layer, const KvDtypes& dt);
 std::uint64_t layer_v_bytes_per_token(const LayerSpec& layer, const KvDtypes& dt);
-// Bytes one sequence holds in a layer regardless of its length (recurrent state).
+// Bytes one sequence holds in a layer regardless of its length (recurrent state: conv + SSM).
 std::uint64_t layer_state_bytes(const LayerSpec& layer, const KvDtypes& dt);
+std::uint64_t layer_conv_state_bytes(const LayerSpec& layer, const KvDtypes& dt);
+std::uint64_t layer_ssm_state_bytes(const LayerSpec& layer, const KvDtypes& dt);
 // Token slots one layer holds for a sequence of `tokens` tokens under `policy` (>= tokens kept).
 std::uint64_t layer_token_slots(const LayerSpec& layer, std::uint64_t tokens, const Policy& policy);
 // Token states a layer must keep for a sequence of `tokens` tokens (the exact need).

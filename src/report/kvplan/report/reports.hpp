@@ -6,17 +6,30 @@
 #include "kvplan/core/explain.hpp"
 #include "kvplan/core/fit.hpp"
 #include "kvplan/core/gpu.hpp"
+#include "kvplan/core/llamacpp.hpp"
+#include "kvplan/core/vllm.hpp"
 #include "kvplan/core/model.hpp"
 #include "kvplan/core/sizing.hpp"
 #include "kvplan/report/format.hpp"
 
 namespace kvplan::report {
 
+// The same request under each engine's own rule (shown by `kvplan size`).
+struct EngineView {
+  VllmConfig vllm_config;
+  VllmRequest vllm;              // one request of result.tokens
+  LlamaCppParams llamacpp_params;
+  bool llamacpp_available = false;
+  std::string llamacpp_unavailable;  // why not (e.g. a cache type llama.cpp lacks)
+  LlamaCppKv llamacpp;
+};
+
 struct SizeView {
   const ModelSpec* model = nullptr;
   KvDtypes kv;
   SizeResult result;
   bool per_layer = false;  // one row per layer instead of runs of identical layers
+  const EngineView* engines = nullptr;  // optional
 };
 void render_size(std::ostream& out, const SizeView& view, Format format);
 

@@ -1,0 +1,256 @@
+// kvplan simulate: replay a request trace (or a synthetic workload) through one deployment's KV
+// memory under each allocation policy.
+#include <cmath>
+#include <limits>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "kvplan/core/checked.hpp"
+#include "kvplan/core/dtype.hpp"
+#include "kvplan/core/error.hpp"
+#include "kvplan/core/fit.hpp"
+#include "kvplan/core/simulator.hpp"
+#include "kvplan/core/units.hpp"
+#include "kvplan/core/weights.hpp"
+#include "kvplan/core/workload.hpp"
+#include "kvplan/io/input_error.hpp"
+#include "kvplan/io/trace.hpp"
+#include "kvplan/report/simulate.hpp"
+
+namespace kvplan::cli {
+namespace {
+
+struct SimulateOptions {
+  std::string model = "qwen2.5-7b";
+  std::string gpu = "l40s";
+  std::string gpu_memory;
+  std::string kv_cache_memory;
+  std::string dtype = "auto";
+  std::string overhead = "1GiB";
+  std::string max_model_len;
+  std::string block_size = "16";
+  std::vector<std::string> policies;
+  std::string trace;
+  std::string synthetic;
+  std::string requests = "1000";
+  double rate = 10;
+  double step_ms = 20;
+  std::string arrivals = "poisson";
+  // NaN: not given (the preset's value stays); given values are checked by the workload generator.
+  double prompt_mean = std::numeric_limits<double>::quiet_NaN();
+  double output_mean = std::numeric_limits<double>::quiet_NaN();
+  double sigma = std::numeric_limits<double>::quiet_NaN();
+  std::uint32_t prefix_groups = 0;
+  std::uint32_t prefix_tokens = 0;
+  std::uint64_t seed = 0;
+  std::string timeline;
+  std::string export_trace;
+  bool check_invariants = false;
+  KvOptions kv;
+};
+
+std::uint64_t bytes_option(const std::string& text, const char* option) {
+  try {
+    return parse_bytes(text);
+  } catch (const Error& e) {
+    throw Error(std::string(option) + ": " + e.what());
+  }
+}
+
+std::string describe_workload(const SimulateOptions& o, const SyntheticSpec& s) {
+  auto dist = [](const LengthSpec& l) {
+    switch (l.dist) {
+      case LengthDist::fixed: return fmt::format("fixed {:g}", l.mean);
+      case LengthDist::uniform: return fmt::format("uniform mean {:g}", l.mean);
+      case LengthDist::lognormal: return fmt::format("lognormal mean {:g} sigma {:g}", l.mean, l.sigma);
+    }
+    return std::string();
+  };
+  std::string text = fmt::format("{}: {} requests, {} arrivals at {:g}/s ({:g} per {:g} ms step), prompt {}, output {}, seed {}",
+                                 o.synthetic, report::grouped(s.requests), o.arrivals, o.rate, s.rate_per_step,
+                                 o.step_ms, dist(s.prompt), dist(s.output), s.seed);
+  if (s.prefix_groups)
+    text += fmt::format(", {} shared prefixes of {} tokens", s.prefix_groups, s.prefix_tokens);
+  return text;
+}
+
+int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
+  const report::Format format = output_format(common);
+  if (o.trace.empty() == o.synthetic.empty())
+    throw Error("give either --trace FILE or --synthetic DIST (fixed, uniform, lognormal, sharegpt, alpaca)");
+  const Catalog catalog = make_catalog(common);
+  const ModelSpec model = catalog.model(o.model);
+
+  report::SimulateView view;
+  view.model = model.name;
+  const KvDtypes kv = resolve_kv(model, o.kv);
+  view.kv_dtype = kv.k.name == kv.v.name ? kv.k.name : kv.k.name + "/" + kv.v.name;
+  view.bytes_per_token = bytes_per_token(model, kv);
+  if (view.bytes_per_token == 0) throw Error(model.name + " keeps no per-token KV cache; there is nothing to simulate");
+  view.max_model_len = resolve_max_model_len(
+      model, o.max_model_len.empty() ? 0 : parse_count_option(o.max_model_len, "--max-model-len"));
+  view.block_size = parse_count_option(o.block_size, "--block-size");
+  view.step_ms = o.step_ms;
+  if (!(o.step_ms > 0) || !std::isfinite(o.step_ms)) throw Error("--step-ms must be a positive number");
+
+  // The KV budget: given directly, or what the GPU has left after weights and overhead.
+  if (!o.kv_cache_memory.empty()) {
+    view.kv_budget_bytes = bytes_option(o.kv_cache_memory, "--kv-cache-memory");
+  } else {
+    if (!o.gpu_memory.empty()) {
+      view.capacity_bytes = bytes_option(o.gpu_memory, "--gpu-memory");
+      view.gpu_label = "a GPU with " + o.gpu_memory;
+    } else {
+      const GpuSpec& gpu = catalog.gpu(o.gpu);
+      view.capacity_bytes = gpu.memory_bytes;
+      view.gpu_label = gpu.display_name;
+    }
+    DType weight_dtype;
+    try {
+      weight_dtype = dtype_by_name(o.dtype == "auto" ? model.torch_dtype : o.dtype);
+    } catch (const Error& e) {
+      throw Error(std::string("--dtype: ") + e.what());
+    }
+    view.weight_bytes = weight_bytes(count_params(model), weight_dtype);
+    view.overhead_bytes = bytes_option(o.overhead, "--overhead");
+    const std::uint64_t fixed = checked_add(view.weight_bytes, view.overhead_bytes, "weights + overhead");
+    if (fixed >= view.capacity_bytes)
+      throw Error(fmt::format("weights ({}) + overhead ({}) leave no KV memory on {} ({}); give --kv-cache-memory "
+                              "or a larger GPU",
+                              report::human_bytes(view.weight_bytes), report::human_bytes(view.overhead_bytes),
+                              view.gpu_label, report::human_bytes(view.capacity_bytes)));
+    view.kv_budget_bytes = view.capacity_bytes - fixed;
+  }
+  view.capacity_tokens = view.kv_budget_bytes / view.bytes_per_token;
+  if (view.capacity_tokens == 0)
+    throw Error(fmt::format("a KV budget of {} holds no token of {} ({} B per token)",
+                            report::human_bytes(view.kv_budget_bytes), model.name, view.bytes_per_token));
+
+  std::vector<SimPolicy> policies;
+  for (const auto& list : o.policies) {
+    std::stringstream ss(list);
+    std::string name;
+    while (std::getline(ss, name, ','))
+      if (!name.empty()) {
+        try {
+          policies.push_back(sim_policy_by_name(name));
+        } catch (const Error& e) {
+          throw Error(std::string("--policy: ") + e.what());
+        }
+      }
+  }
+  if (policies.empty()) policies = all_sim_policies();
+
+  std::vector<SimRequest> requests;
+  if (!o.trace.empty()) {
+    if (!o.export_trace.empty()) throw Error("--export-trace writes a --synthetic workload; it cannot be used with --trace");
+    Trace trace = load_trace(o.trace);
+    requests = std::move(trace.requests);
+    view.workload = fmt::format("trace {} ({} requests)", o.trace, report::grouped(requests.size()));
+  } else {
+    SyntheticSpec spec;
+    apply_preset(o.synthetic, spec);
+    if (!std::isnan(o.prompt_mean)) spec.prompt.mean = o.prompt_mean;
+    if (!std::isnan(o.output_mean)) spec.output.mean = o.output_mean;
+    if (!std::isnan(o.sigma)) spec.prompt.sigma = spec.output.sigma = o.sigma;
+    spec.requests = parse_count_option(o.requests, "--requests");
+    if (!(o.rate > 0) || !std::isfinite(o.rate)) throw Error("--rate must be a positive number of requests per second");
+    spec.rate_per_step = o.rate * o.step_ms / 1000.0;
+    if (o.arrivals == "poisson") spec.arrivals = ArrivalProcess::poisson;
+    else if (o.arrivals == "fixed") spec.arrivals = ArrivalProcess::fixed;
+    else throw Error("--arrivals: expected poisson or fixed, got '" + o.arrivals + "'");
+    spec.seed = o.seed;
+    spec.prefix_groups = o.prefix_groups;
+    spec.prefix_tokens = o.prefix_tokens;
+    requests = generate_workload(spec);
+    view.workload = describe_workload(o, spec);
+    if (!o.export_trace.empty()) write_trace_file(o.export_trace, requests);
+  }
+  view.requests = requests.size();
+
+  SimConfig config;
+  config.capacity_tokens = view.capacity_tokens;
+  config.max_model_len = view.max_model_len;
+  config.block_size = view.block_size;
+  config.check_invariants = o.check_invariants;
+
+  std::ofstream timeline_file;
+  std::unique_ptr<report::TimelineCsv> timeline;
+  if (!o.timeline.empty()) {
+    timeline_file.open(o.timeline, std::ios::binary | std::ios::trunc);
+    if (!timeline_file) throw InputError(o.timeline, "cannot write the timeline");
+    timeline = std::make_unique<report::TimelineCsv>(timeline_file);
+  }
+  for (SimPolicy p : policies) {
+    if (timeline) timeline->set_policy(p);
+    view.results.push_back(simulate(requests, config, p, timeline.get()));
+  }
+  if (timeline) {
+    timeline_file.flush();
+    if (!timeline_file) throw InputError(o.timeline, "write failed");
+  }
+  report::render_simulate(std::cout, view, format);
+  return kOk;
+}
+
+}  // namespace
+
+Runner setup_simulate(CLI::App& app, CommonOptions& common) {
+  auto o = std::make_shared<SimulateOptions>();
+  app.add_option("--model,-m", o->model, "Model name (see `kvplan models`) or path to a spec")
+      ->type_name("MODEL")
+      ->capture_default_str();
+  app.add_option("--gpu,-g", o->gpu, "GPU name (see `kvplan gpus`)")->type_name("GPU")->capture_default_str();
+  app.add_option("--gpu-memory", o->gpu_memory, "GPU memory instead of --gpu, e.g. 80GiB")->type_name("SIZE");
+  app.add_option("--kv-cache-memory", o->kv_cache_memory,
+                 "KV budget directly, instead of GPU memory − weights − overhead")
+      ->type_name("SIZE");
+  app.add_option("--dtype", o->dtype, "Weight dtype (auto: the model's own)")->type_name("DTYPE")->capture_default_str();
+  app.add_option("--overhead", o->overhead, "Runtime memory besides weights and KV")
+      ->type_name("SIZE")
+      ->capture_default_str();
+  app.add_option("--max-model-len", o->max_model_len, "Longest sequence (default: the model's context)")
+      ->type_name("N");
+  app.add_option("--block-size", o->block_size, "Tokens per block for the paged policies")
+      ->type_name("B")
+      ->capture_default_str();
+  app.add_option("--policy", o->policies,
+                 "Policies to run, comma-separated: max-len, pow2, exact, paged, paged-prefix (default: all)")
+      ->type_name("LIST");
+  app.add_option("--trace", o->trace, "Request trace: CSV or JSON Lines (.jsonl); see docs/simulator.md")
+      ->type_name("FILE");
+  app.add_option("--synthetic", o->synthetic, "Synthetic workload: fixed, uniform, lognormal, sharegpt, alpaca")
+      ->type_name("DIST");
+  app.add_option("--requests", o->requests, "Synthetic: number of requests")->type_name("N")->capture_default_str();
+  app.add_option("--rate", o->rate, "Synthetic: mean arrivals per second")->type_name("R")->capture_default_str();
+  app.add_option("--step-ms", o->step_ms, "Duration of one decode step in ms (converts --rate to steps)")
+      ->type_name("MS")
+      ->capture_default_str();
+  app.add_option("--arrivals", o->arrivals, "Synthetic: poisson or fixed spacing")->type_name("KIND")->capture_default_str();
+  app.add_option("--prompt-mean", o->prompt_mean, "Synthetic: mean prompt tokens (overrides the preset)")
+      ->type_name("N");
+  app.add_option("--output-mean", o->output_mean, "Synthetic: mean output tokens (overrides the preset)")
+      ->type_name("N");
+  app.add_option("--sigma", o->sigma, "Synthetic lognormal: sigma of the underlying normal (default 1)")
+      ->type_name("S");
+  app.add_option("--prefix-groups", o->prefix_groups, "Synthetic: number of distinct shared prefixes (0: none)")
+      ->type_name("G");
+  app.add_option("--prefix-tokens", o->prefix_tokens, "Synthetic: shared tokens put before each prompt")
+      ->type_name("N");
+  app.add_option("--seed", o->seed, "Synthetic: PRNG seed")->type_name("S")->capture_default_str();
+  app.add_option("--timeline", o->timeline, "Write a per-step CSV timeline of every policy to FILE")
+      ->type_name("FILE");
+  app.add_option("--export-trace", o->export_trace, "Write the synthetic workload as a trace (.csv or .jsonl)")
+      ->type_name("FILE");
+  app.add_flag("--check-invariants", o->check_invariants,
+               "Recount tokens and reservations at every step and fail on any drift (slow)");
+  add_kv_options(app, o->kv);
+  return [o, &common] { return run_simulate(*o, common); };
+}
+
+}  // namespace kvplan::cli

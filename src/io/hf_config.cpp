@@ -1,0 +1,466 @@
+#include "kvplan/io/hf_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "kvplan/core/dtype.hpp"
+#include "kvplan/core/error.hpp"
+#include "kvplan/io/input_error.hpp"
+
+namespace kvplan {
+namespace {
+
+using nlohmann::json;
+
+struct Position {
+  std::size_t line = 1, column = 1;
+};
+
+// nlohmann reports a byte offset; people want line:column.
+Position position_of(const std::string& text, std::size_t byte_offset) {
+  Position p;
+  const std::size_t end = std::min(byte_offset, text.size());
+  for (std::size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++p.line;
+      p.column = 1;
+    } else {
+      ++p.column;
+    }
+  }
+  return p;
+}
+
+// Where "key": appears in the text (its first occurrence after `from`); nlohmann keeps no positions
+// for values, so the key is found in the raw text.
+std::size_t find_key(const std::string& text, const std::string& key, std::size_t from) {
+  const std::string quoted = "\"" + key + "\"";
+  for (std::size_t at = text.find(quoted, from); at != std::string::npos; at = text.find(quoted, at + 1)) {
+    std::size_t i = at + quoted.size();
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i < text.size() && text[i] == ':') return at;
+  }
+  return std::string::npos;
+}
+
+class Fields {
+ public:
+  Fields(const json& obj, const std::string& text, std::string origin, std::string prefix, std::size_t offset)
+      : obj_(obj), text_(text), origin_(std::move(origin)), prefix_(std::move(prefix)), offset_(offset) {}
+
+  bool has(const std::string& key) const { return obj_.contains(key) && !obj_.at(key).is_null(); }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const {
+    const std::size_t at = find_key(text_, key, offset_);
+    const Position p = position_of(text_, at == std::string::npos ? offset_ : at);
+    throw InputError(origin_, p.line, p.column, prefix_ + key, message);
+  }
+
+  std::uint64_t u64(const std::string& key) const {
+    if (!has(key)) fail(key, "required field is missing");
+    const json& v = obj_.at(key);
+    if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+    if (v.is_number_integer()) fail(key, "must not be negative (got " + v.dump() + ")");
+    if (v.is_number_float()) {
+      const double d = v.get<double>();
+      if (d < 0) fail(key, "must not be negative (got " + v.dump() + ")");
+      if (d == std::floor(d) && d < 1.8e19) return static_cast<std::uint64_t>(d);
+      fail(key, "expected a whole number, got " + v.dump());
+    }
+    fail(key, "expected a whole number, got " + v.dump());
+  }
+  std::uint64_t positive(const std::string& key) const {
+    const std::uint64_t v = u64(key);
+    if (v == 0) fail(key, "must be at least 1");
+    return v;
+  }
+  std::uint64_t positive_or(const std::string& key, std::uint64_t fallback) const {
+    return has(key) ? positive(key) : fallback;
+  }
+  std::uint64_t u64_or(const std::string& key, std::uint64_t fallback) const { return has(key) ? u64(key) : fallback; }
+  bool boolean_or(const std::string& key, bool fallback) const {
+    if (!has(key)) return fallback;
+    if (!obj_.at(key).is_boolean()) fail(key, "expected true or false, got " + obj_.at(key).dump());
+    return obj_.at(key).get<bool>();
+  }
+  std::string str_or(const std::string& key, const std::string& fallback) const {
+    if (!has(key)) return fallback;
+    if (!obj_.at(key).is_string()) fail(key, "expected a text value, got " + obj_.at(key).dump());
+    return obj_.at(key).get<std::string>();
+  }
+  // Every field in `needed` must be present; one error lists all that are missing.
+  void require(const std::string& arch, const std::vector<std::string>& needed) const {
+    std::string missing;
+    for (const auto& k : needed)
+      if (!has(k)) missing += (missing.empty() ? "" : ", ") + prefix_ + k;
+    if (missing.empty()) return;
+    std::string all;
+    for (const auto& k : needed) all += (all.empty() ? "" : ", ") + prefix_ + k;
+    const Position p = position_of(text_, offset_);
+    throw InputError(origin_, p.line, p.column, "",
+                     "missing field(s) " + missing + " (a " + arch + " config needs: " + all + ")");
+  }
+  const json& raw() const { return obj_; }
+
+ private:
+  const json& obj_;
+  const std::string& text_;
+  std::string origin_;
+  std::string prefix_;
+  std::size_t offset_;
+};
+
+const std::vector<std::string> kLlamaLike = {"hidden_size", "num_hidden_layers", "num_attention_heads",
+                                             "intermediate_size", "vocab_size", "max_position_embeddings"};
+
+void set_dtype(const Fields& f, ModelSpec& m, const std::string& fallback) {
+  const std::string text = f.str_or("torch_dtype", f.str_or("dtype", fallback));
+  try {
+    m.torch_dtype = dtype_by_name(text).name;
+  } catch (const Error& e) {
+    f.fail(f.has("torch_dtype") ? "torch_dtype" : "dtype", e.what());
+  }
+}
+
+void read_common(const Fields& f, ModelSpec& m, bool tie_default) {
+  m.hidden_size = f.positive("hidden_size");
+  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_attention_heads = f.positive("num_attention_heads");
+  m.num_key_value_heads = f.positive_or("num_key_value_heads", m.num_attention_heads);
+  m.head_dim = f.positive_or("head_dim", 0);
+  m.intermediate_size = f.positive("intermediate_size");
+  m.vocab_size = f.positive("vocab_size");
+  m.max_position_embeddings = f.positive("max_position_embeddings");
+  m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", tie_default);
+  m.attention_bias = f.boolean_or("attention_bias", false);
+  m.mlp_bias = f.boolean_or("mlp_bias", false);
+}
+
+CacheKind kind_from_hf(const Fields& f, const std::string& text) {
+  if (text == "full_attention") return CacheKind::full;
+  if (text == "sliding_attention") return CacheKind::sliding_window;
+  if (text == "chunked_attention") return CacheKind::chunked_local;
+  if (text == "mamba") return CacheKind::recurrent;
+  f.fail("layer_types", "unknown layer type '" + text + "' (known: full_attention, sliding_attention, chunked_attention)");
+}
+
+// Per-layer cache kinds: the config's own layer_types when it has them, else `rule(i)`.
+template <typename Rule>
+void set_layers(const Fields& f, ModelSpec& m, Rule rule) {
+  std::vector<CacheKind> kinds;
+  if (f.has("layer_types")) {
+    const json& list = f.raw().at("layer_types");
+    if (!list.is_array() || list.size() != m.num_hidden_layers)
+      f.fail("layer_types", "expected a list of " + std::to_string(m.num_hidden_layers) + " layer types");
+    for (const auto& item : list) {
+      if (!item.is_string()) f.fail("layer_types", "expected layer type names");
+      kinds.push_back(kind_from_hf(f, item.get<std::string>()));
+    }
+  } else {
+    for (std::uint64_t i = 0; i < m.num_hidden_layers; ++i) kinds.push_back(rule(i));
+  }
+  const bool uniform = std::all_of(kinds.begin(), kinds.end(), [&](CacheKind k) { return k == kinds.front(); });
+  if (uniform && kinds.front() != CacheKind::recurrent) {
+    if (kinds.front() == CacheKind::full) m.sliding_window = 0;
+    if (kinds.front() == CacheKind::full || kinds.front() == CacheKind::sliding_window) return;  // finalize builds them
+  }
+  const std::uint64_t head_dim = m.head_dim ? m.head_dim : m.hidden_size / m.num_attention_heads;
+  for (const CacheKind k : kinds) {
+    LayerSpec l;
+    l.kind = k;
+    if (k != CacheKind::recurrent) {
+      l.kv_heads = m.num_key_value_heads;
+      l.head_dim_k = head_dim;
+      l.head_dim_v = m.head_dim_v ? m.head_dim_v : head_dim;
+    }
+    if (k == CacheKind::sliding_window || k == CacheKind::chunked_local) {
+      if (m.sliding_window == 0) f.fail("sliding_window", "windowed layers need a sliding_window");
+      l.window = m.sliding_window;
+    }
+    m.layers.push_back(l);
+  }
+}
+
+void import_llama_like(const Fields& f, ModelSpec& m, const std::string& arch) {
+  f.require(arch, kLlamaLike);
+  read_common(f, m, false);
+  set_dtype(f, m, "float32");
+  if (arch == "mistral" || arch == "mixtral") {
+    m.attention_bias = false;
+    m.sliding_window = f.positive_or("sliding_window", 0);
+  }
+  if (arch == "qwen2") m.attention_bias = true;  // Qwen2 q/k/v projections always carry a bias
+  if (arch == "qwen3" || arch == "qwen3_moe") m.qk_norm = true;
+  if (arch == "qwen2" || arch == "qwen3" || arch == "qwen3_moe") {
+    // Qwen: sliding windows only when use_sliding_window, on layers >= max_window_layers.
+    if (f.boolean_or("use_sliding_window", false)) {
+      m.sliding_window = f.positive("sliding_window");
+      const std::uint64_t from = f.u64_or("max_window_layers", m.num_hidden_layers);
+      set_layers(f, m, [&](std::uint64_t i) { return i >= from ? CacheKind::sliding_window : CacheKind::full; });
+    }
+  }
+  if (arch == "mixtral") {
+    MoeSpec moe;
+    moe.num_experts = f.positive("num_local_experts");
+    moe.num_experts_per_tok = f.positive("num_experts_per_tok");
+    moe.moe_intermediate_size = m.intermediate_size;
+    m.moe = moe;
+  }
+  if (arch == "qwen3_moe") {
+    f.require(arch, {"num_experts", "num_experts_per_tok", "moe_intermediate_size"});
+    if (f.has("mlp_only_layers") && !f.raw().at("mlp_only_layers").empty())
+      f.fail("mlp_only_layers", "dense-only layers in a qwen3_moe config are not supported by kvplan's importer");
+    MoeSpec moe;
+    moe.num_experts = f.positive("num_experts");
+    moe.num_experts_per_tok = f.positive("num_experts_per_tok");
+    moe.moe_intermediate_size = f.positive("moe_intermediate_size");
+    // HF: experts where (i + 1) % decoder_sparse_step == 0.
+    moe.layer_period = f.positive_or("decoder_sparse_step", 1);
+    moe.layer_offset = moe.layer_period - 1;
+    m.moe = moe;
+  }
+  if (arch == "mistral" && m.sliding_window) set_layers(f, m, [](std::uint64_t) { return CacheKind::sliding_window; });
+}
+
+void import_gemma(const Fields& f, ModelSpec& m, const std::string& arch, const Fields* outer) {
+  const bool g3 = arch != "gemma2";
+  if (g3) {
+    // Gemma3TextConfig defaults for what the published gemma-3 configs leave out.
+    f.require(arch, {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "head_dim",
+                     "sliding_window"});
+  } else {
+    f.require(arch, {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "head_dim",
+                     "vocab_size", "max_position_embeddings", "sliding_window"});
+  }
+  m.hidden_size = f.positive("hidden_size");
+  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_attention_heads = f.positive("num_attention_heads");
+  m.num_key_value_heads = f.positive_or("num_key_value_heads", m.num_attention_heads);
+  m.head_dim = f.positive("head_dim");
+  m.intermediate_size = f.positive("intermediate_size");
+  m.vocab_size = g3 ? f.positive_or("vocab_size", 262208) : f.positive("vocab_size");
+  m.max_position_embeddings = g3 ? f.positive_or("max_position_embeddings", 131072) : f.positive("max_position_embeddings");
+  m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", true);
+  m.attention_bias = f.boolean_or("attention_bias", false);
+  m.norms_per_layer = 4;  // input, post-attention, pre-feedforward, post-feedforward
+  m.qk_norm = g3;
+  m.sliding_window = f.positive("sliding_window");
+  if (f.has("torch_dtype") || !outer) set_dtype(f, m, "float32");
+  else set_dtype(*outer, m, "float32");
+  if (g3) {
+    // Every sliding_window_pattern-th layer is global (Gemma3TextConfig default 6).
+    const std::uint64_t pattern = f.positive_or("sliding_window_pattern", 6);
+    set_layers(f, m, [&](std::uint64_t i) { return (i + 1) % pattern == 0 ? CacheKind::full : CacheKind::sliding_window; });
+  } else {
+    // Gemma 2 alternates, starting with a sliding layer.
+    set_layers(f, m, [](std::uint64_t i) { return i % 2 == 0 ? CacheKind::sliding_window : CacheKind::full; });
+  }
+}
+
+void import_deepseek(const Fields& f, ModelSpec& m, const std::string& arch) {
+  f.require(arch, {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size",
+                   "max_position_embeddings", "kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
+                   "n_routed_experts", "num_experts_per_tok", "moe_intermediate_size"});
+  read_common(f, m, false);
+  set_dtype(f, m, "bfloat16");
+  MlaSpec mla;
+  mla.kv_lora_rank = f.positive("kv_lora_rank");
+  mla.q_lora_rank = f.u64_or("q_lora_rank", 0);
+  mla.qk_rope_head_dim = f.positive("qk_rope_head_dim");
+  mla.qk_nope_head_dim = f.positive("qk_nope_head_dim");
+  mla.v_head_dim = f.positive("v_head_dim");
+  m.mla = mla;
+  MoeSpec moe;
+  moe.num_experts = f.positive("n_routed_experts");
+  moe.num_experts_per_tok = f.positive("num_experts_per_tok");
+  moe.moe_intermediate_size = f.positive("moe_intermediate_size");
+  moe.num_shared_experts = f.u64_or("n_shared_experts", 0);
+  moe.first_k_dense_replace = f.u64_or("first_k_dense_replace", 0);
+  moe.layer_period = f.positive_or("moe_layer_freq", 1);  // experts where i % moe_layer_freq == 0
+  moe.router_bias = f.str_or("topk_method", "") == "noaux_tc";  // e_score_correction_bias
+  m.moe = moe;
+  m.mtp_layers = f.u64_or("num_nextn_predict_layers", 0);
+}
+
+void import_jamba(const Fields& f, ModelSpec& m) {
+  f.require("jamba", {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size",
+                      "max_position_embeddings", "num_experts", "num_experts_per_tok", "attn_layer_period",
+                      "attn_layer_offset", "expert_layer_period", "expert_layer_offset", "mamba_d_state",
+                      "mamba_d_conv", "mamba_expand", "mamba_dt_rank"});
+  read_common(f, m, false);
+  set_dtype(f, m, "float32");
+  m.sliding_window = f.positive_or("sliding_window", 0);
+  MoeSpec moe;
+  moe.num_experts = f.positive("num_experts");
+  moe.num_experts_per_tok = f.positive("num_experts_per_tok");
+  moe.moe_intermediate_size = m.intermediate_size;
+  moe.layer_period = f.positive("expert_layer_period");
+  moe.layer_offset = f.u64("expert_layer_offset");
+  if (moe.layer_offset >= moe.layer_period) f.fail("expert_layer_offset", "must be less than expert_layer_period");
+  m.moe = moe;
+  MambaSpec mamba;
+  mamba.d_state = f.positive("mamba_d_state");
+  mamba.d_conv = f.positive("mamba_d_conv");
+  mamba.expand = f.positive("mamba_expand");
+  if (f.raw().at("mamba_dt_rank").is_string()) {
+    if (f.str_or("mamba_dt_rank", "") != "auto") f.fail("mamba_dt_rank", "expected a number or \"auto\"");
+    mamba.dt_rank = (m.hidden_size + 15) / 16;  // JambaConfig: ceil(hidden_size / 16)
+  } else {
+    mamba.dt_rank = f.positive("mamba_dt_rank");
+  }
+  mamba.conv_bias = f.boolean_or("mamba_conv_bias", true);
+  mamba.proj_bias = f.boolean_or("mamba_proj_bias", false);
+  mamba.inner_norms = true;
+  m.mamba = mamba;
+  const std::uint64_t period = f.positive("attn_layer_period");
+  const std::uint64_t offset = f.u64("attn_layer_offset");
+  if (offset >= period) f.fail("attn_layer_offset", "must be less than attn_layer_period");
+  const CacheKind attention = m.sliding_window ? CacheKind::sliding_window : CacheKind::full;
+  set_layers(f, m, [&](std::uint64_t i) { return i % period == offset ? attention : CacheKind::recurrent; });
+}
+
+void import_falcon(const Fields& f, ModelSpec& m) {
+  f.require("falcon", {"hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size"});
+  m.hidden_size = f.positive("hidden_size");
+  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_attention_heads = f.positive("num_attention_heads");
+  const bool new_arch = f.boolean_or("new_decoder_architecture", false);
+  if (new_arch) m.num_key_value_heads = f.positive_or("num_kv_heads", m.num_attention_heads);
+  else m.num_key_value_heads = f.boolean_or("multi_query", true) ? 1 : m.num_attention_heads;
+  m.intermediate_size = f.positive_or("ffn_hidden_size", 4 * m.hidden_size);
+  m.vocab_size = f.positive("vocab_size");
+  m.max_position_embeddings = f.positive_or("max_position_embeddings", 2048);  // FalconConfig default
+  m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", true);
+  const bool bias = f.boolean_or("bias", false);
+  m.attention_bias = m.attention_out_bias = m.mlp_bias = bias;
+  m.mlp = MlpKind::plain;
+  m.norm = NormKind::layernorm;
+  // One shared input_layernorm per layer with parallel attention in the old architecture;
+  // ln_attn + ln_mlp in the new one.
+  m.norms_per_layer = (!new_arch && f.boolean_or("parallel_attn", true)) ? 1 : 2;
+  if (f.boolean_or("alibi", false)) f.fail("alibi", "ALiBi Falcon variants are not supported by kvplan's importer");
+  set_dtype(f, m, "bfloat16");
+}
+
+void import_gpt2(const Fields& f, ModelSpec& m) {
+  f.require("gpt2", {"n_embd", "n_layer", "n_head", "n_positions", "vocab_size"});
+  m.hidden_size = f.positive("n_embd");
+  m.num_hidden_layers = f.positive("n_layer");
+  m.num_attention_heads = f.positive("n_head");
+  m.num_key_value_heads = m.num_attention_heads;
+  m.intermediate_size = f.positive_or("n_inner", 4 * m.hidden_size);
+  m.vocab_size = f.positive("vocab_size");
+  m.max_position_embeddings = f.positive("n_positions");
+  m.learned_position_embeddings = m.max_position_embeddings;
+  m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", true);
+  m.attention_bias = m.attention_out_bias = m.mlp_bias = true;
+  m.mlp = MlpKind::plain;
+  m.norm = NormKind::layernorm;
+  set_dtype(f, m, "float32");
+}
+
+void import_gpt_neox(const Fields& f, ModelSpec& m) {
+  f.require("gpt_neox", kLlamaLike);
+  read_common(f, m, false);
+  m.attention_bias = m.attention_out_bias = f.boolean_or("attention_bias", true);
+  m.mlp_bias = true;
+  m.mlp = MlpKind::plain;
+  m.norm = NormKind::layernorm;
+  set_dtype(f, m, "float16");
+}
+
+}  // namespace
+
+const std::vector<std::string>& hf_supported_model_types() {
+  static const std::vector<std::string> t = {"llama",  "mistral", "mixtral",  "qwen2",       "qwen3",       "qwen3_moe",
+                                             "gemma2", "gemma3",  "gemma3_text", "phi3",     "falcon",      "gpt2",
+                                             "gpt_neox", "deepseek_v2", "deepseek_v3", "jamba"};
+  return t;
+}
+
+std::string spec_name_from_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  std::string stem = p.filename().string();
+  for (const char* suffix : {".config.json", ".json"}) {
+    const std::string s(suffix);
+    if (stem.size() > s.size() && stem.compare(stem.size() - s.size(), s.size(), s) == 0) {
+      stem.resize(stem.size() - s.size());
+      break;
+    }
+  }
+  if (stem == "config" || stem.empty()) stem = p.parent_path().filename().string();
+  std::string out;
+  for (char c : stem) {
+    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '.' || l == '-' || l == '_';
+    out += ok ? l : '-';
+  }
+  return out.empty() ? "imported" : out;
+}
+
+ModelSpec import_hf_config(const std::string& text, const std::string& origin, const std::string& name) {
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    const Position p = position_of(text, e.byte == 0 ? 0 : e.byte - 1);
+    std::string what = e.what();
+    if (const auto colon = what.rfind(": "); colon != std::string::npos) what = what.substr(colon + 2);
+    throw InputError(origin, p.line, p.column, "", "JSON syntax error: " + what);
+  }
+  if (!root.is_object()) throw InputError(origin, 1, 1, "", "expected a JSON object (a Hugging Face config.json)");
+  const Fields top(root, text, origin, "", 0);
+  std::string arch = top.str_or("model_type", "");
+  const auto& known = hf_supported_model_types();
+  if (std::find(known.begin(), known.end(), arch) == known.end()) {
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    if (arch.empty()) top.fail("model_type", "missing; kvplan imports model_type " + list);
+    top.fail("model_type", "unsupported architecture '" + arch + "' (kvplan imports " + list +
+                               "; or write a spec by hand, see docs/model-spec.md)");
+  }
+
+  ModelSpec m;
+  m.name = name.empty() ? spec_name_from_path(origin) : name;
+  m.display_name = m.name;
+  m.source = origin;
+  m.model_type = arch;
+  try {
+    if (arch == "gemma3") {
+      if (!root.contains("text_config") || !root.at("text_config").is_object())
+        top.fail("text_config", "a gemma3 config needs its text_config object");
+      const std::size_t at = find_key(text, "text_config", 0);
+      const Fields inner(root.at("text_config"), text, origin, "text_config.", at == std::string::npos ? 0 : at);
+      import_gemma(inner, m, arch, &top);
+    } else if (arch == "gemma2" || arch == "gemma3_text") {
+      import_gemma(top, m, arch, nullptr);
+    } else if (arch == "deepseek_v2" || arch == "deepseek_v3") {
+      import_deepseek(top, m, arch);
+    } else if (arch == "jamba") {
+      import_jamba(top, m);
+    } else if (arch == "falcon") {
+      import_falcon(top, m);
+    } else if (arch == "gpt2") {
+      import_gpt2(top, m);
+    } else if (arch == "gpt_neox") {
+      import_gpt_neox(top, m);
+    } else {
+      // llama, mistral, mixtral, qwen2, qwen3, qwen3_moe, phi3. Phi-3's sliding_window is ignored:
+      // llama.cpp disables Phi SWA (PR 13676) and the 4k model's window spans half its context;
+      // docs/model-spec.md says why.
+      import_llama_like(top, m, arch);
+    }
+    finalize(m);
+  } catch (const InputError&) {
+    throw;
+  } catch (const Error& e) {
+    throw InputError(origin, e.what());
+  }
+  return m;
+}
+
+}  // namespace kvplan

@@ -1,0 +1,30 @@
+#pragma once
+// Request traces for `kvplan simulate`: CSV or JSON Lines (format in docs/simulator.md).
+//   CSV:   arrival,prompt_tokens,output_tokens[,prefix_id,prefix_tokens]   (a header line first)
+//   JSONL: {"arrival": 0, "prompt_tokens": 161, "output_tokens": 338, "prefix_id": "sys", "prefix_tokens": 64}
+// Errors are InputErrors naming FILE:LINE:COLUMN and the field.
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "kvplan/core/workload.hpp"
+
+namespace kvplan {
+
+enum class TraceFormat { csv, jsonl };
+// .jsonl, .ndjson and .json are JSON Lines; anything else is CSV.
+TraceFormat trace_format_for(const std::string& path);
+
+struct Trace {
+  std::vector<SimRequest> requests;
+  std::vector<std::string> prefix_ids;  // prefix_ids[g - 1] is the name of prefix group g
+};
+
+Trace load_trace(const std::string& path);
+// Parses trace text; `origin` names it in errors.
+Trace parse_trace(std::istream& in, const std::string& origin, TraceFormat format);
+
+void write_trace(std::ostream& out, const std::vector<SimRequest>& requests, TraceFormat format);
+void write_trace_file(const std::string& path, const std::vector<SimRequest>& requests);
+
+}  // namespace kvplan

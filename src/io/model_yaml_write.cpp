@@ -1,0 +1,125 @@
+// kvplan's YAML for a spec: the writer behind `kvplan import`.
+#include <sstream>
+
+#include "kvplan/io/hf_config.hpp"
+
+namespace kvplan {
+namespace {
+
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+const char* layer_type_name(CacheKind k) {
+  switch (k) {
+    case CacheKind::full: return "full_attention";
+    case CacheKind::sliding_window: return "sliding_attention";
+    case CacheKind::chunked_local: return "chunked_attention";
+    case CacheKind::mla: return "full_attention";
+    case CacheKind::recurrent: return "mamba";
+    case CacheKind::none: return "none";
+  }
+  return "?";
+}
+
+bool same_layers(const std::vector<LayerSpec>& a, const std::vector<LayerSpec>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const LayerSpec &x = a[i], &y = b[i];
+    if (x.kind != y.kind || x.kv_heads != y.kv_heads || x.head_dim_k != y.head_dim_k || x.head_dim_v != y.head_dim_v ||
+        x.window != y.window || x.latent_dim != y.latent_dim || x.state_elems != y.state_elems ||
+        x.conv_elems != y.conv_elems)
+      return false;
+  }
+  return true;
+}
+
+const char* yes(bool b) { return b ? "true" : "false"; }
+
+}  // namespace
+
+std::string model_to_yaml(const ModelSpec& m) {
+  std::ostringstream o;
+  o << "# " << m.display_name << " — written by `kvplan import` from " << m.source << "\n";
+  o << "name: " << m.name << "\n";
+  o << "display_name: " << quoted(m.display_name) << "\n";
+  o << "source: " << quoted(m.source) << "\n";
+  o << "model_type: " << m.model_type << "\n";
+  o << "hidden_size: " << m.hidden_size << "\n";
+  o << "num_hidden_layers: " << m.num_hidden_layers << "\n";
+  o << "num_attention_heads: " << m.num_attention_heads << "\n";
+  o << "num_key_value_heads: " << m.num_key_value_heads << "\n";
+  o << "head_dim: " << m.head_dim << "\n";
+  if (m.head_dim_v != m.head_dim) o << "head_dim_v: " << m.head_dim_v << "\n";
+  if (m.intermediate_size) o << "intermediate_size: " << m.intermediate_size << "\n";
+  o << "vocab_size: " << m.vocab_size << "\n";
+  o << "max_position_embeddings: " << m.max_position_embeddings << "\n";
+  o << "tie_word_embeddings: " << yes(m.tie_word_embeddings) << "\n";
+  o << "torch_dtype: " << m.torch_dtype << "\n";
+  o << "mlp: " << (m.mlp == MlpKind::gated ? "gated" : "plain") << "\n";
+  o << "norm: " << (m.norm == NormKind::rmsnorm ? "rmsnorm" : "layernorm") << "\n";
+  o << "norms_per_layer: " << m.norms_per_layer << "\n";
+  o << "attention_bias: " << yes(m.attention_bias) << "\n";
+  o << "attention_out_bias: " << yes(m.attention_out_bias) << "\n";
+  o << "mlp_bias: " << yes(m.mlp_bias) << "\n";
+  o << "learned_position_embeddings: " << m.learned_position_embeddings << "\n";
+  if (m.qk_norm) o << "qk_norm: true\n";
+  if (m.sliding_window) o << "sliding_window: " << m.sliding_window << "\n";
+  ModelSpec uniform = m;
+  uniform.layers.clear();
+  bool is_uniform = false;
+  try {
+    finalize(uniform);
+    is_uniform = same_layers(uniform.layers, m.layers);
+  } catch (...) {
+    is_uniform = false;  // e.g. recurrent layers cannot be uniform without a layer list
+  }
+  if (!is_uniform) {
+    o << "layer_types: [";
+    for (std::size_t i = 0; i < m.layers.size(); ++i) {
+      o << layer_type_name(m.layers[i].kind);
+      if (i + 1 < m.layers.size()) o << ((i + 1) % 6 == 0 ? ",\n  " : ", ");
+    }
+    o << "]\n";
+  }
+  if (m.moe) {
+    const MoeSpec& e = *m.moe;
+    o << "moe:\n  num_experts: " << e.num_experts << "\n  num_experts_per_tok: " << e.num_experts_per_tok
+      << "\n  moe_intermediate_size: " << e.moe_intermediate_size << "\n";
+    if (e.num_shared_experts) o << "  num_shared_experts: " << e.num_shared_experts << "\n";
+    if (e.shared_expert_intermediate_size)
+      o << "  shared_expert_intermediate_size: " << e.shared_expert_intermediate_size << "\n";
+    if (e.first_k_dense_replace) o << "  first_k_dense_replace: " << e.first_k_dense_replace << "\n";
+    if (e.layer_period != 1) o << "  layer_period: " << e.layer_period << "\n";
+    if (e.layer_offset) o << "  layer_offset: " << e.layer_offset << "\n";
+    if (e.router_bias) o << "  router_bias: true\n";
+  }
+  if (m.mla) {
+    const MlaSpec& a = *m.mla;
+    o << "mla:\n  kv_lora_rank: " << a.kv_lora_rank << "\n";
+    if (a.q_lora_rank) o << "  q_lora_rank: " << a.q_lora_rank << "\n";
+    o << "  qk_rope_head_dim: " << a.qk_rope_head_dim << "\n  qk_nope_head_dim: " << a.qk_nope_head_dim
+      << "\n  v_head_dim: " << a.v_head_dim << "\n";
+  }
+  if (m.mamba) {
+    const MambaSpec& s = *m.mamba;
+    o << "mamba:\n  d_state: " << s.d_state << "\n  d_conv: " << s.d_conv << "\n  expand: " << s.expand
+      << "\n  dt_rank: " << s.dt_rank << "\n  conv_bias: " << yes(s.conv_bias) << "\n  proj_bias: " << yes(s.proj_bias)
+      << "\n  inner_norms: " << yes(s.inner_norms) << "\n";
+  }
+  if (m.mtp_layers) o << "mtp_layers: " << m.mtp_layers << "\n";
+  if (m.published_params) o << "published_params: " << m.published_params << "\n";
+  if (!m.params_source.empty()) o << "params_source: " << quoted(m.params_source) << "\n";
+  if (m.published_params_extra) {
+    o << "published_params_extra: " << m.published_params_extra << "\n";
+    o << "published_params_extra_note: " << quoted(m.published_params_extra_note) << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace kvplan

@@ -1,0 +1,313 @@
+#include "kvplan/io/trace.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
+#include <sstream>
+
+#include "kvplan/io/input_error.hpp"
+
+namespace kvplan {
+namespace {
+
+constexpr std::uint64_t kMaxArrival = std::uint64_t{1} << 53;
+constexpr std::uint64_t kMaxTokens = std::numeric_limits<std::uint32_t>::max();
+
+const char* const kColumns[] = {"arrival", "prompt_tokens", "output_tokens", "prefix_id", "prefix_tokens"};
+enum Column { kArrival, kPrompt, kOutput, kPrefixId, kPrefixTokens, kColumnCount };
+
+std::string valid_columns() { return "arrival, prompt_tokens, output_tokens, prefix_id, prefix_tokens"; }
+
+std::string trim(std::string_view s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// Builds requests while checking what depends on earlier lines (order, prefix groups).
+class Builder {
+ public:
+  explicit Builder(std::string origin) : origin_(std::move(origin)) {}
+
+  [[noreturn]] void fail(std::size_t line, std::size_t col, const std::string& field, const std::string& msg) const {
+    throw InputError(origin_, line, col, field, msg);
+  }
+
+  std::uint64_t number(std::string_view text, std::size_t line, std::size_t col, const char* field,
+                       std::uint64_t min, std::uint64_t max) const {
+    std::uint64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    const std::string range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    // Messages are built with append: GCC 12 warns (-Wrestrict, a false positive) on the
+    // equivalent chain of operator+.
+    auto say = [&](const char* what) {
+      std::string m = "'";
+      m.append(text).append("' ").append(what).append("; expected ").append(range);
+      return m;
+    };
+    if (text.empty()) fail(line, col, field, "missing value; expected " + range);
+    if (ec == std::errc::result_out_of_range || (ec == std::errc() && ptr == text.data() + text.size() && v > max))
+      fail(line, col, field, say("is too large"));
+    if (ec != std::errc() || ptr != text.data() + text.size()) fail(line, col, field, say("is not a whole number"));
+    if (v < min) fail(line, col, field, say("is too small"));
+    return v;
+  }
+
+  struct Fields {
+    std::uint64_t arrival = 0, prompt = 0, output = 0, prefix_tokens = 0;
+    std::optional<std::string> prefix_id;
+    std::size_t col[kColumnCount] = {1, 1, 1, 1, 1};
+  };
+
+  void add(const Fields& f, std::size_t line) {
+    SimRequest r;
+    if (!trace_.requests.empty() && f.arrival < trace_.requests.back().arrival)
+      fail(line, f.col[kArrival], "arrival",
+           std::to_string(f.arrival) + " is earlier than the previous request's " +
+               std::to_string(trace_.requests.back().arrival) + "; a trace must be sorted by arrival");
+    r.arrival = f.arrival;
+    r.prompt_tokens = static_cast<std::uint32_t>(f.prompt);
+    r.output_tokens = static_cast<std::uint32_t>(f.output);
+    if (f.prefix_id) {
+      if (f.prefix_tokens == 0)
+        fail(line, f.col[kPrefixId], "prefix_tokens", "prefix_id '" + *f.prefix_id + "' needs prefix_tokens >= 1");
+      if (f.prefix_tokens > f.prompt)
+        fail(line, f.col[kPrefixTokens], "prefix_tokens",
+             std::to_string(f.prefix_tokens) + " exceeds prompt_tokens " + std::to_string(f.prompt) +
+                 " (the shared prefix is part of the prompt)");
+      auto [it, inserted] = groups_.try_emplace(*f.prefix_id, 0, 0);
+      if (inserted) {
+        trace_.prefix_ids.push_back(*f.prefix_id);
+        it->second = {static_cast<std::uint32_t>(trace_.prefix_ids.size()), static_cast<std::uint32_t>(f.prefix_tokens)};
+      } else if (it->second.second != f.prefix_tokens) {
+        fail(line, f.col[kPrefixTokens], "prefix_tokens",
+             std::to_string(f.prefix_tokens) + " differs from the " + std::to_string(it->second.second) +
+                 " given earlier for prefix_id '" + *f.prefix_id + "'");
+      }
+      r.prefix_group = it->second.first;
+      r.prefix_tokens = static_cast<std::uint32_t>(f.prefix_tokens);
+    } else if (f.prefix_tokens > 0) {
+      fail(line, f.col[kPrefixTokens], "prefix_tokens", "given without a prefix_id");
+    }
+    trace_.requests.push_back(r);
+  }
+
+  Trace finish(std::size_t lines) {
+    if (trace_.requests.empty())
+      fail(lines == 0 ? 1 : lines, 1, "", "the trace holds no request");
+    return std::move(trace_);
+  }
+
+ private:
+  std::string origin_;
+  Trace trace_;
+  std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> groups_;  // id -> (group, prefix tokens)
+};
+
+struct Cell {
+  std::string text;
+  std::size_t col;
+};
+
+std::vector<Cell> split_csv(const std::string& line, const Builder& b, std::size_t line_no) {
+  std::vector<Cell> cells;
+  std::size_t i = 0;
+  for (;;) {
+    const std::size_t start = i;
+    std::string raw;
+    while (i < line.size() && line[i] != ',') {
+      if (line[i] == '"') b.fail(line_no, i + 1, "", "quotes are not part of the trace format; write ids plainly");
+      raw += line[i++];
+    }
+    cells.push_back(Cell{trim(raw), start + 1});
+    if (i >= line.size()) break;
+    ++i;  // the comma
+  }
+  return cells;
+}
+
+bool blank_or_comment(const std::string& line) {
+  for (char c : line) {
+    if (c == '#') return true;
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
+Trace parse_csv(std::istream& in, const std::string& origin) {
+  Builder b(origin);
+  std::string line;
+  std::size_t line_no = 0;
+  int index[kColumnCount] = {-1, -1, -1, -1, -1};
+  bool header = false;
+  std::size_t columns = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (blank_or_comment(line)) continue;
+    const std::vector<Cell> cells = split_csv(line, b, line_no);
+    if (!header) {
+      for (std::size_t c = 0; c < cells.size(); ++c) {
+        int found = -1;
+        for (int k = 0; k < kColumnCount; ++k)
+          if (cells[c].text == kColumns[k]) found = k;
+        if (found < 0)
+          b.fail(line_no, cells[c].col, cells[c].text,
+                 "unknown column in the header (valid: " + valid_columns() + ")");
+        if (index[found] >= 0) b.fail(line_no, cells[c].col, cells[c].text, "column given twice");
+        index[found] = static_cast<int>(c);
+      }
+      for (int k = 0; k <= kOutput; ++k)
+        if (index[k] < 0)
+          b.fail(line_no, 1, kColumns[k], "required column missing from the header line (columns: " +
+                                              valid_columns() + "; the last two are optional)");
+      if ((index[kPrefixId] < 0) != (index[kPrefixTokens] < 0))
+        b.fail(line_no, 1, index[kPrefixId] < 0 ? "prefix_id" : "prefix_tokens",
+               "prefix_id and prefix_tokens go together");
+      columns = cells.size();
+      header = true;
+      continue;
+    }
+    if (cells.size() != columns)
+      b.fail(line_no, cells.back().col, "",
+             std::to_string(cells.size()) + " fields, but the header has " + std::to_string(columns));
+    Builder::Fields f;
+    for (int k = 0; k < kColumnCount; ++k)
+      if (index[k] >= 0) f.col[k] = cells[static_cast<std::size_t>(index[k])].col;
+    auto cell = [&](int k) -> const std::string& { return cells[static_cast<std::size_t>(index[k])].text; };
+    f.arrival = b.number(cell(kArrival), line_no, f.col[kArrival], "arrival", 0, kMaxArrival);
+    f.prompt = b.number(cell(kPrompt), line_no, f.col[kPrompt], "prompt_tokens", 1, kMaxTokens);
+    f.output = b.number(cell(kOutput), line_no, f.col[kOutput], "output_tokens", 1, kMaxTokens);
+    if (index[kPrefixId] >= 0 && !cell(kPrefixId).empty()) {
+      f.prefix_id = cell(kPrefixId);
+      f.prefix_tokens = b.number(cell(kPrefixTokens), line_no, f.col[kPrefixTokens], "prefix_tokens", 1, kMaxTokens);
+    } else if (index[kPrefixTokens] >= 0 && !cell(kPrefixTokens).empty()) {
+      f.prefix_tokens = b.number(cell(kPrefixTokens), line_no, f.col[kPrefixTokens], "prefix_tokens", 0, kMaxTokens);
+    }
+    b.add(f, line_no);
+  }
+  if (!header) b.fail(line_no == 0 ? 1 : line_no, 1, "", "no header line (expected: " + valid_columns() + ")");
+  return b.finish(line_no);
+}
+
+Trace parse_jsonl(std::istream& in, const std::string& origin) {
+  using nlohmann::json;
+  Builder b(origin);
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (blank_or_comment(line)) continue;
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::parse_error& e) {
+      // nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, column 5: <why>".
+      const std::string what = e.what();
+      const std::size_t colon = what.rfind(": ");
+      const std::string why = colon == std::string::npos ? what : what.substr(colon + 2);
+      b.fail(line_no, e.byte == 0 ? 1 : e.byte, "", "not valid JSON: " + why);
+    }
+    if (!j.is_object()) b.fail(line_no, 1, "", "each line must be one JSON object");
+    // The column of a key's first occurrence in the line (1 when it cannot be found).
+    auto col = [&](const std::string& key) -> std::size_t {
+      const std::size_t at = line.find('"' + key + '"');
+      return at == std::string::npos ? 1 : at + 1;
+    };
+    for (const auto& [key, value] : j.items()) {
+      bool known = false;
+      for (const char* c : kColumns) known = known || key == c;
+      if (!known) b.fail(line_no, col(key), key, "unknown field (valid: " + valid_columns() + ")");
+    }
+    auto number = [&](const char* key, std::uint64_t min, std::uint64_t max, bool required) -> std::uint64_t {
+      const auto it = j.find(key);
+      if (it == j.end() || it->is_null()) {
+        if (required) b.fail(line_no, 1, key, "required field missing");
+        return 0;
+      }
+      const std::string range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+      if (!it->is_number_unsigned()) {
+        if (it->is_number_integer()) b.fail(line_no, col(key), key, it->dump() + " is negative; expected " + range);
+        b.fail(line_no, col(key), key, it->dump() + " is not " + range);
+      }
+      const auto v = it->get<std::uint64_t>();
+      if (v < min || v > max) b.fail(line_no, col(key), key, it->dump() + " is out of range; expected " + range);
+      return v;
+    };
+    Builder::Fields f;
+    for (int k = 0; k < kColumnCount; ++k) f.col[k] = col(kColumns[k]);
+    f.arrival = number("arrival", 0, kMaxArrival, true);
+    f.prompt = number("prompt_tokens", 1, kMaxTokens, true);
+    f.output = number("output_tokens", 1, kMaxTokens, true);
+    f.prefix_tokens = number("prefix_tokens", 0, kMaxTokens, false);
+    if (const auto it = j.find("prefix_id"); it != j.end() && !it->is_null()) {
+      if (it->is_string()) f.prefix_id = it->get<std::string>();
+      else if (it->is_number_unsigned()) f.prefix_id = std::to_string(it->get<std::uint64_t>());
+      else b.fail(line_no, col("prefix_id"), "prefix_id", it->dump() + " is not a string or a non-negative integer");
+      if (f.prefix_id->empty()) b.fail(line_no, col("prefix_id"), "prefix_id", "must not be empty");
+    }
+    b.add(f, line_no);
+  }
+  return b.finish(line_no);
+}
+
+}  // namespace
+
+TraceFormat trace_format_for(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  return ext == ".jsonl" || ext == ".ndjson" || ext == ".json" ? TraceFormat::jsonl : TraceFormat::csv;
+}
+
+Trace parse_trace(std::istream& in, const std::string& origin, TraceFormat format) {
+  return format == TraceFormat::jsonl ? parse_jsonl(in, origin) : parse_csv(in, origin);
+}
+
+Trace load_trace(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) throw InputError(path, "no such file");
+  if (std::filesystem::is_directory(status)) throw InputError(path, "is a directory, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
+  return parse_trace(in, path, trace_format_for(path));
+}
+
+void write_trace(std::ostream& out, const std::vector<SimRequest>& requests, TraceFormat format) {
+  bool prefixes = false;
+  for (const auto& r : requests) prefixes = prefixes || r.prefix_group != 0;
+  if (format == TraceFormat::csv) {
+    out << "arrival,prompt_tokens,output_tokens" << (prefixes ? ",prefix_id,prefix_tokens" : "") << '\n';
+    for (const auto& r : requests) {
+      out << r.arrival << ',' << r.prompt_tokens << ',' << r.output_tokens;
+      if (prefixes) {
+        if (r.prefix_group) out << ",p" << r.prefix_group << ',' << r.prefix_tokens;
+        else out << ",,";
+      }
+      out << '\n';
+    }
+    return;
+  }
+  for (const auto& r : requests) {
+    out << "{\"arrival\": " << r.arrival << ", \"prompt_tokens\": " << r.prompt_tokens
+        << ", \"output_tokens\": " << r.output_tokens;
+    if (r.prefix_group) out << ", \"prefix_id\": \"p" << r.prefix_group << "\", \"prefix_tokens\": " << r.prefix_tokens;
+    out << "}\n";
+  }
+}
+
+void write_trace_file(const std::string& path, const std::vector<SimRequest>& requests) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw InputError(path, std::string("cannot write: ") + std::strerror(errno));
+  write_trace(out, requests, trace_format_for(path));
+  out.flush();
+  if (!out) throw InputError(path, "write failed");
+}
+
+}  // namespace kvplan

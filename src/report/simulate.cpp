@@ -1,0 +1,138 @@
+#include "kvplan/report/simulate.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "kvplan/report/table.hpp"
+
+namespace kvplan::report {
+namespace {
+
+using nlohmann::json;
+
+std::string describe_policy(const SimMetrics& m, std::uint64_t max_model_len) {
+  switch (m.policy) {
+    case SimPolicy::contiguous_max_len: return fmt::format("contiguous, {} slots each", grouped(max_model_len));
+    case SimPolicy::contiguous_pow2: return "contiguous, next power of two of the final length";
+    case SimPolicy::contiguous_exact: return "contiguous, exactly the final length (oracle)";
+    case SimPolicy::paged: return fmt::format("paged, blocks of {} tokens", m.block_size);
+    case SimPolicy::paged_prefix: return fmt::format("paged, blocks of {}, shared prefixes stored once", m.block_size);
+  }
+  return "";
+}
+
+json metrics_json(const SimMetrics& m, const SimulateView& v) {
+  return json{{"policy", to_string(m.policy)},
+              {"description", describe_policy(m, v.max_model_len)},
+              {"capacity_tokens", m.capacity_tokens},
+              {"capacity_bytes", m.capacity_tokens * v.bytes_per_token},
+              {"first_step", m.first_step},
+              {"last_step", m.last_step},
+              {"steps", m.steps},
+              {"shares",
+               {{"used", m.used_share},
+                {"reserved_unused", m.reserved_unused_share},
+                {"reserved_ahead", m.ahead_share},
+                {"internal_fragmentation", m.internal_share},
+                {"free", m.free_share},
+                {"external_fragmentation", m.external_share}}},
+              {"used_of_reserved", m.used_of_reserved},
+              {"mean_running", m.mean_running},
+              {"peak_running", m.peak_running},
+              {"peak_waiting", m.peak_waiting},
+              {"requests", m.requests},
+              {"completed", m.completed},
+              {"refused", m.refused},
+              {"refused_too_long", m.refused_too_long},
+              {"refused_too_large", m.refused_too_large},
+              {"admissions", m.admissions},
+              {"preemptions", m.preemptions},
+              {"preempted_requests", m.preempted_requests},
+              {"recomputed_tokens", m.recomputed_tokens},
+              {"blocked_while_free", m.blocked_while_free},
+              {"shared_prefix_hits", m.shared_prefix_hits},
+              {"events", m.events},
+              {"growth_events", m.growth_events}};
+}
+
+}  // namespace
+
+void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
+  if (format == Format::json) {
+    json results = json::array();
+    for (const auto& m : v.results) results.push_back(metrics_json(m, v));
+    json j{{"model", v.model},
+           {"kv_cache_dtype", v.kv_dtype},
+           {"workload", v.workload},
+           {"requests", v.requests},
+           {"kv_budget_bytes", v.kv_budget_bytes},
+           {"kv_bytes_per_token", v.bytes_per_token},
+           {"capacity_tokens", v.capacity_tokens},
+           {"max_model_len", v.max_model_len},
+           {"block_size", v.block_size},
+           {"step_ms", v.step_ms},
+           {"results", results}};
+    if (!v.gpu_label.empty()) {
+      j["gpu"] = v.gpu_label;
+      j["capacity_bytes"] = v.capacity_bytes;
+      j["weight_bytes"] = v.weight_bytes;
+      j["overhead_bytes"] = v.overhead_bytes;
+    }
+    out << j.dump(2) << '\n';
+    return;
+  }
+  Table t({"policy", "tokens", "reserved unused", "internal frag", "external frag", "free", "mean seqs", "peak seqs",
+           "completed", "refused", "preempted", "steps"},
+          {false, true, true, true, true, true, true, true, true, true, true, true});
+  for (const auto& m : v.results)
+    t.add_row({to_string(m.policy), percent(m.used_share), percent(m.reserved_unused_share), percent(m.internal_share),
+               percent(m.external_share), percent(m.free_share), fmt::format("{:.1f}", m.mean_running),
+               grouped(m.peak_running), grouped(m.completed), grouped(m.refused), grouped(m.preemptions),
+               grouped(m.steps)});
+  if (format == Format::table || format == Format::markdown) {
+    if (!v.gpu_label.empty())
+      out << fmt::format("{} on {}: KV budget {} = {} − weights {} − overhead {}\n", v.model, v.gpu_label,
+                         human_bytes(v.kv_budget_bytes), human_bytes(v.capacity_bytes), human_bytes(v.weight_bytes),
+                         human_bytes(v.overhead_bytes));
+    else
+      out << fmt::format("{}: KV budget {} (--kv-cache-memory)\n", v.model, human_bytes(v.kv_budget_bytes));
+    out << fmt::format("{} B per token ({}) → {} token slots; max-model-len {}, block size {}\n",
+                       grouped(v.bytes_per_token), v.kv_dtype, grouped(v.capacity_tokens), grouped(v.max_model_len),
+                       v.block_size)
+        << fmt::format("workload: {}\n", v.workload)
+        << "shares are time-weighted fractions of KV memory; tokens + reserved unused + free = 100%\n\n";
+  }
+  t.render(out, format);
+  if (format == Format::csv) return;
+  out << '\n';
+  for (const auto& m : v.results) {
+    std::string line = fmt::format("- {}: {}; {} of what it hands out holds tokens", to_string(m.policy),
+                                   describe_policy(m, v.max_model_len), percent(m.used_of_reserved));
+    if (m.steps > 0 && v.step_ms > 0)
+      line += fmt::format("; {} steps ≈ {:.1f} s at {} ms/step", grouped(m.steps),
+                          static_cast<double>(m.steps) * v.step_ms / 1000.0, v.step_ms);
+    if (m.refused_too_long) line += fmt::format("; {} longer than max-model-len", grouped(m.refused_too_long));
+    if (m.refused_too_large) line += fmt::format("; {} larger than the whole pool", grouped(m.refused_too_large));
+    if (m.blocked_while_free)
+      line += fmt::format("; {} waited while enough memory was free but fragmented", grouped(m.blocked_while_free));
+    if (m.preemptions)
+      line += fmt::format("; {} preemptions ({} requests, {} tokens recomputed)", grouped(m.preemptions),
+                          grouped(m.preempted_requests), grouped(m.recomputed_tokens));
+    if (m.shared_prefix_hits) line += fmt::format("; {} admissions reused a held prefix", grouped(m.shared_prefix_hits));
+    out << line << '\n';
+  }
+}
+
+TimelineCsv::TimelineCsv(std::ostream& out) : out_(out) {
+  out_ << "policy,step,running,waiting,used_tokens,reserved_tokens,internal_tokens,free_tokens,largest_free_tokens,"
+          "capacity_tokens\n";
+}
+
+void TimelineCsv::on_step(const SimSnapshot& s) {
+  out_ << to_string(policy_) << ',' << s.step << ',' << s.running << ',' << s.waiting << ',' << s.used_tokens << ','
+       << s.reserved_tokens << ',' << s.internal_tokens << ',' << (s.capacity_tokens - s.reserved_tokens) << ','
+       << s.largest_free_tokens << ',' << s.capacity_tokens << '\n';
+}
+
+}  // namespace kvplan::report
