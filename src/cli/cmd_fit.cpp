@@ -1,13 +1,19 @@
-// kvplan fit: weights + KV + runtime overhead against a GPU, contiguous and paged side by side.
+// kvplan fit: weights + KV + runtime overhead against a GPU. Without engine options, contiguous
+// and paged side by side (the foundation's fit); with --engine, parallelism or any budget option,
+// the deployment planner: the engine's budget, capacity and own log lines, per GPU.
 #include <iostream>
 #include <memory>
 
 #include "commands.hpp"
+#include "deploy_options.hpp"
 #include "llamacpp_fit.hpp"
+#include "kvplan/core/deploy.hpp"
+#include "kvplan/core/engine.hpp"
 #include "kvplan/core/dtype.hpp"
 #include "kvplan/core/error.hpp"
 #include "kvplan/core/fit.hpp"
 #include "kvplan/core/units.hpp"
+#include "kvplan/report/deploy.hpp"
 #include "kvplan/report/reports.hpp"
 
 namespace kvplan::cli {
@@ -15,56 +21,89 @@ namespace {
 
 struct FitOptions {
   std::string model = "qwen2.5-7b";
-  std::string gpu = "l40s";
-  std::string gpu_memory;
-  std::string max_model_len;
-  std::string block_size = "16";
-  std::string dtype = "auto";
-  std::string overhead = "1GiB";
+  TargetOptions target;
+  DeployOptions deploy;
   std::string policy = "paged";
-  KvOptions kv;
   std::vector<std::string> scenarios;
-  std::string engine = "generic";
   LlamacppOptions llamacpp;
 };
+
+int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec& model, report::Format format) {
+  const DeployRequest req = make_deploy_request(catalog, model, o.target, o.deploy);
+  report::DeployView view;
+  view.model_display = model.display_name;
+  view.plan = plan_deployment(model, req);
+  const std::vector<std::string> texts =
+      o.scenarios.empty() ? std::vector<std::string>{"32x500", "1x16000"} : o.scenarios;
+  for (const auto& s : texts) {
+    view.workloads.push_back(fit_workload(view.plan, parse_workload(s)));
+    view.all_fit = view.all_fit && view.workloads.back().fits;
+  }
+  report::render_deploy(std::cout, view, format);
+  return view.all_fit ? kOk : kDoesNotFit;
+}
 
 int run_fit(const FitOptions& o, const CommonOptions& common) {
   const report::Format format = output_format(common);
   const Catalog catalog = make_catalog(common);
   const ModelSpec model = catalog.model(o.model);
-
-  FitRequest req;
-  if (!o.gpu_memory.empty()) {
-    try {
-      req.capacity_bytes = parse_bytes(o.gpu_memory);
-    } catch (const Error& e) {
-      throw Error(std::string("--gpu-memory: ") + e.what());
+  // Groups joined by commas are one workload: only the planner sums them.
+  bool workloads = false;
+  for (const auto& s : o.scenarios) workloads = workloads || s.find(',') != std::string::npos;
+  // --engine llamacpp with llama.cpp's own context flags (or with no scenarios): llama.cpp's
+  // context as llama.cpp sizes it, from -c/-np/-ctk/... (docs/cli.md); with scenarios, the planner.
+  if (is_llamacpp_engine(o.deploy.engine) && (o.llamacpp.any_given() || o.scenarios.empty())) {
+    LlamacppFitInput in;
+    in.model = &model;
+    in.weight_dtype = o.target.dtype;
+    in.kv = o.target.kv;
+    in.scenarios_given = !o.scenarios.empty();
+    if (!o.target.gpu_memory.empty()) {
+      in.capacity_bytes = parse_size_option(o.target.gpu_memory, "--gpu-memory");
+      if (in.capacity_bytes == 0) throw Error("--gpu-memory must be greater than zero");
+      in.gpu_label = "a GPU with " + o.target.gpu_memory;
+    } else {
+      const GpuSpec& gpu = catalog.gpu(o.target.gpu);
+      in.capacity_bytes = gpu.memory_bytes;
+      in.gpu_label = gpu.display_name;
     }
+    // Besides llama.cpp's own buffers: the CUDA context, from --overhead, else --cuda-context-memory,
+    // else the llama.cpp engine profile's stated figure (core/engine.cpp).
+    if (!o.target.overhead.empty()) {
+      in.overhead_bytes = parse_size_option(o.target.overhead, "--overhead");
+      in.overhead_source = "--overhead";
+    } else if (!o.deploy.cuda_context_memory.empty()) {
+      in.overhead_bytes = parse_size_option(o.deploy.cuda_context_memory, "--cuda-context-memory");
+      in.overhead_source = "CUDA context, --cuda-context-memory";
+    } else {
+      in.overhead_bytes = engine_profile(Engine::llamacpp).cuda_context_bytes;
+      in.overhead_source = "CUDA context: a stated figure (--cuda-context-memory or --overhead to change)";
+    }
+    return run_llamacpp_fit(in, o.llamacpp, common);
+  }
+  if (o.deploy.engaged() || workloads) return run_deploy_fit(o, catalog, model, format);
+
+  const TargetOptions& t = o.target;
+  FitRequest req;
+  if (!t.gpu_memory.empty()) {
+    req.capacity_bytes = parse_size_option(t.gpu_memory, "--gpu-memory");
     if (req.capacity_bytes == 0) throw Error("--gpu-memory must be greater than zero");
-    req.gpu_label = "a GPU with " + o.gpu_memory;
+    req.gpu_label = "a GPU with " + t.gpu_memory;
   } else {
-    const GpuSpec& gpu = catalog.gpu(o.gpu);
+    const GpuSpec& gpu = catalog.gpu(t.gpu);
     req.capacity_bytes = gpu.memory_bytes;
     req.gpu_label = gpu.display_name;
   }
   try {
-    req.overhead_bytes = parse_bytes(o.overhead);
-  } catch (const Error& e) {
-    throw Error(std::string("--overhead: ") + e.what());
-  }
-  if (o.engine == "llamacpp")
-    return run_llamacpp_fit({&model, req.capacity_bytes, req.gpu_label, o.dtype, req.overhead_bytes, o.kv,
-                             !o.scenarios.empty()},
-                            o.llamacpp, common);
-  try {
-    req.weight_dtype = dtype_by_name(o.dtype == "auto" ? model.torch_dtype : o.dtype);
+    req.weight_dtype = dtype_by_name(t.dtype == "auto" ? model.torch_dtype : t.dtype);
   } catch (const Error& e) {
     throw Error(std::string("--dtype: ") + e.what());
   }
-  req.weights_as_stored = o.dtype == "auto" && model.file_weights.has_value();
-  req.kv = resolve_kv(model, o.kv);
-  req.max_model_len = o.max_model_len.empty() ? 0 : parse_count_option(o.max_model_len, "--max-model-len");
-  req.block_size = parse_count_option(o.block_size, "--block-size");
+  req.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
+  req.kv = resolve_kv(model, t.kv);
+  req.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");
+  req.block_size = parse_count_option(t.block_size.empty() ? "16" : t.block_size, "--block-size");
+  req.overhead_bytes = parse_size_option(t.overhead.empty() ? "1GiB" : t.overhead, "--overhead");
   if (o.policy == "paged") req.deciding_policy = PolicyKind::paged;
   else if (o.policy == "contiguous") req.deciding_policy = PolicyKind::contiguous;
   else throw Error("--policy: expected paged or contiguous, got '" + o.policy + "'");
@@ -81,33 +120,18 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
 
 Runner setup_fit(CLI::App& app, CommonOptions& common) {
   auto o = std::make_shared<FitOptions>();
-  app.add_option("scenarios", o->scenarios, "Scenarios SEQUENCESxTOKENS, e.g. 32x500 1x16000 (the default)")
+  app.add_option("scenarios", o->scenarios,
+                 "Scenarios SEQUENCESxTOKENS[+OUTPUT], e.g. 32x500 1x16000 (the default); with the planner, groups "
+                 "served at once join with commas: 32x500+200,4x8000")
       ->type_name("SCENARIO");
   app.add_option("--model,-m", o->model, "Model name (see `kvplan models`) or path to a spec")
       ->type_name("MODEL")
       ->capture_default_str();
-  app.add_option("--gpu,-g", o->gpu, "GPU name (see `kvplan gpus`)")->type_name("GPU")->capture_default_str();
-  app.add_option("--gpu-memory", o->gpu_memory, "GPU memory instead of --gpu, e.g. 80GiB or 24GB")
-      ->type_name("SIZE");
-  app.add_option("--max-model-len", o->max_model_len,
-                 "Tokens reserved per sequence by contiguous allocation (default: the model's context)")
-      ->type_name("N");
-  app.add_option("--block-size", o->block_size, "Tokens per block for paged allocation")
-      ->type_name("B")
-      ->capture_default_str();
-  app.add_option("--dtype", o->dtype, "Weight dtype (auto: the model's own)")->type_name("DTYPE")->capture_default_str();
-  app.add_option("--overhead", o->overhead,
-                 "Runtime memory besides weights and KV (CUDA context, activations, allocator)")
-      ->type_name("SIZE")
-      ->capture_default_str();
+  add_target_options(app, o->target);
   app.add_option("--policy", o->policy, "Policy whose verdict sets the exit code: paged or contiguous")
       ->type_name("POLICY")
       ->capture_default_str();
-  add_kv_options(app, o->kv);
-  app.add_option("--engine", o->engine, "Whose memory rules: generic (contiguous vs paged) or llamacpp")
-      ->type_name("ENGINE")
-      ->check(CLI::IsMember({"generic", "llamacpp"}))
-      ->capture_default_str();
+  add_deploy_options(app, o->deploy);
   add_llamacpp_options(app, o->llamacpp);
   return [o, &common] { return run_fit(*o, common); };
 }

@@ -12,5 +12,7 @@ Runner setup_models(CLI::App& app, CommonOptions& common);
 Runner setup_gpus(CLI::App& app, CommonOptions& common);
 Runner setup_simulate(CLI::App& app, CommonOptions& common);
 Runner setup_import(CLI::App& app, CommonOptions& common);
+Runner setup_max(CLI::App& app, CommonOptions& common);
+Runner setup_check(CLI::App& app, CommonOptions& common);
 
 }  // namespace kvplan::cli

@@ -10,26 +10,36 @@
 
 namespace kvplan::cli {
 
+bool LlamacppOptions::any_given() const {
+  for (const auto* opt : declared)
+    if (opt->count() > 0) return true;
+  return false;
+}
+
+bool is_llamacpp_engine(const std::string& engine) { return engine == "llamacpp" || engine == "llama.cpp"; }
+
 void add_llamacpp_options(CLI::App& app, LlamacppOptions& o) {
   auto* g = "llama.cpp (--engine llamacpp)";
-  app.add_option("-c,--ctx-size", o.ctx_size, "llama.cpp: total context in cells, 0 = the model's trained context")
-      ->type_name("N")->group(g)->capture_default_str();
-  app.add_option("--parallel", o.parallel, "llama.cpp -np: number of sequences (slots)")->type_name("N")->group(g)
-      ->capture_default_str();
-  app.add_option("-b,--batch-size", o.batch_size, "llama.cpp: logical batch size")->type_name("N")->group(g)
-      ->capture_default_str();
-  app.add_option("--ubatch-size", o.ubatch_size, "llama.cpp -ub: physical batch size")->type_name("N")->group(g)
-      ->capture_default_str();
-  app.add_option("--flash-attn", o.flash_attn, "llama.cpp -fa: on, off or auto")->type_name("on|off|auto")->group(g)
-      ->capture_default_str();
-  app.add_flag("--swa-full", o.swa_full, "llama.cpp: full-size sliding-window cache")->group(g);
-  app.add_flag("--kv-unified", o.kv_unified, "llama.cpp -kvu: one KV buffer shared by all sequences")->group(g);
+  o.declared = {
+      app.add_option("-c,--ctx-size", o.ctx_size, "llama.cpp: total context in cells, 0 = the model's trained context")
+          ->type_name("N")->group(g)->capture_default_str(),
+      app.add_option("--parallel", o.parallel, "llama.cpp -np: number of sequences (slots)")->type_name("N")->group(g)
+          ->capture_default_str(),
+      app.add_option("-b,--batch-size", o.batch_size, "llama.cpp: logical batch size")->type_name("N")->group(g)
+          ->capture_default_str(),
+      app.add_option("--ubatch-size", o.ubatch_size, "llama.cpp -ub: physical batch size")->type_name("N")->group(g)
+          ->capture_default_str(),
+      app.add_option("--flash-attn", o.flash_attn, "llama.cpp -fa: on, off or auto")->type_name("on|off|auto")
+          ->group(g)->capture_default_str(),
+      app.add_flag("--swa-full", o.swa_full, "llama.cpp: full-size sliding-window cache")->group(g),
+      app.add_flag("--kv-unified", o.kv_unified, "llama.cpp -kvu: one KV buffer shared by all sequences")->group(g),
+  };
 }
 
 int run_llamacpp_fit(const LlamacppFitInput& in, const LlamacppOptions& o, const CommonOptions& common) {
   if (in.scenarios_given)
-    throw Error("--engine llamacpp takes no scenarios: llama.cpp allocates its whole cache up front, so give "
-                "-c (context) and -np (sequences) instead");
+    throw Error("llama.cpp's context options (-c, -np, -b, -ub, -fa, --swa-full, -kvu) describe the whole "
+                "cache, which llama.cpp allocates up front; give them or scenarios (the planner), not both");
   if (!in.kv.kv_cache_dtype.empty() && in.kv.kv_cache_dtype != "auto")
     throw Error("--kv-cache-dtype is vLLM's option; with --engine llamacpp use -ctk and -ctv");
   llamacpp::Options opt;
@@ -58,8 +68,9 @@ int run_llamacpp_fit(const LlamacppFitInput& in, const LlamacppOptions& o, const
     weights = weight_bytes(params, dt);
     source = "estimate: " + std::to_string(params.total) + " parameters x " + dt.name;
   }
-  const llamacpp::Fit fit =
+  llamacpp::Fit fit =
       llamacpp::fit(model, opt, in.capacity_bytes, in.gpu_label, weights, source, in.overhead_bytes);
+  fit.overhead_source = in.overhead_source;
   report::render_llamacpp_fit(std::cout, fit, output_format(common));
   return fit.fits ? kOk : kDoesNotFit;
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common.hpp"
 #include "kvplan/core/model.hpp"
@@ -18,7 +19,12 @@ struct LlamacppOptions {
   std::string flash_attn = "auto";
   bool swa_full = false;
   bool kv_unified = false;
+  std::vector<const CLI::Option*> declared;  // for any_given()
+  // True when any of llama.cpp's context options above was typed.
+  bool any_given() const;
 };
+// "llamacpp" or "llama.cpp" (the --engine spellings).
+bool is_llamacpp_engine(const std::string& engine);
 
 // Declares -c/--ctx-size, --parallel, -b/--batch-size, --ubatch-size, --flash-attn, --swa-full
 // and --kv-unified (the multi-letter -np, -ub, -fa, -kvu reach them through
@@ -31,6 +37,7 @@ struct LlamacppFitInput {
   std::string gpu_label;
   std::string weight_dtype;  // "auto": the file's exact tensors, else params x this dtype
   std::uint64_t overhead_bytes = 0;
+  std::string overhead_source = "--overhead";
   KvOptions kv;
   bool scenarios_given = false;
 };

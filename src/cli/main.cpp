@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   };
   add("fit", "Will these scenarios fit on this GPU? Contiguous vs paged, side by side (the default command)",
       setup_fit);
+  add("max", "Inverse questions: most sequences, longest context, fewest GPUs (exact at block granularity)",
+      setup_max);
+  add("check", "CI check of deployment configs (kvplan's schema or vLLM serve --config YAML)", setup_check);
   add("size", "KV bytes per token, per sequence and per batch, layer by layer", setup_size);
   add("explain", "The KV formula with a model's numbers substituted step by step", setup_explain);
   add("models", "List the known model specs with their KV bytes per token", setup_models);

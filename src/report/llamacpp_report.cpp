@@ -58,6 +58,7 @@ nlohmann::json to_json(const llamacpp::Fit& f) {
           {"compute_buffer_bytes", f.compute_bytes},
           {"compute_buffer_source", "estimate: attention masks + max(layer, output) peak; see docs/formulas.md"},
           {"overhead_bytes", f.overhead_bytes},
+          {"overhead_source", f.overhead_source},
           {"total_bytes", f.total_bytes},
           {"fits", f.fits},
           {"headroom_bytes", f.headroom_bytes},
@@ -85,7 +86,7 @@ void render_llamacpp_fit(std::ostream& out, const llamacpp::Fit& f, Format forma
   }
   t.add_row({"compute buffer", grouped(f.compute_bytes), human_bytes(f.compute_bytes),
              "estimate (llama.cpp sizes it by reserving the graph; see docs/formulas.md)"});
-  t.add_row({"overhead", grouped(f.overhead_bytes), human_bytes(f.overhead_bytes), "--overhead"});
+  t.add_row({"overhead", grouped(f.overhead_bytes), human_bytes(f.overhead_bytes), f.overhead_source});
   t.add_row({"total", grouped(f.total_bytes), human_bytes(f.total_bytes),
              f.fits ? "fits, " + human_bytes(static_cast<std::uint64_t>(f.headroom_bytes)) + " free"
                     : "does not fit, short by " + human_bytes(static_cast<std::uint64_t>(-f.headroom_bytes))});

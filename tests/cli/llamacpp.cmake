@@ -39,8 +39,8 @@ kvplan_llamacpp_test(llamacpp_mla_mixed_types EXIT 2 MATCH "does not support dif
   ARGS fit --engine llamacpp -m ${G}/tiny-deepseek2.gguf -ctk q8_0)
 kvplan_llamacpp_test(llamacpp_bad_type EXIT 2 MATCH "unsupported cache type 'fp8'"
   ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf -ctk fp8)
-kvplan_llamacpp_test(llamacpp_no_scenarios EXIT 2 MATCH "takes no scenarios"
-  ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf 4x1000)
+kvplan_llamacpp_test(llamacpp_no_scenarios EXIT 2 MATCH "give them or scenarios [(]the planner[)], not both"
+  ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf -c 4096 4x1000)
 kvplan_llamacpp_test(llamacpp_bad_fa EXIT 2 MATCH "--flash-attn: expected on, off or auto"
   ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf -fa maybe)
 # -c 0 is the model's trained context (tiny-qwen3: 40,960 -> padded to 40,960).

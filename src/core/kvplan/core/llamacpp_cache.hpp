@@ -102,6 +102,7 @@ struct Fit {
   std::uint64_t kv_bytes = 0;
   std::uint64_t compute_bytes = 0;  // compute_buffer_estimate
   std::uint64_t overhead_bytes = 0;
+  std::string overhead_source = "--overhead";
   std::uint64_t total_bytes = 0;
   bool fits = false;
   std::int64_t headroom_bytes = 0;

@@ -1,0 +1,94 @@
+// kvplan max: the inverse questions. Most concurrent sequences at a context length, longest
+// context at a batch size, fewest GPUs (tensor-parallel size) for a target workload; several
+// tensor-parallel sizes side by side with --tensor-parallel-size 2,4.
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "deploy_options.hpp"
+#include "kvplan/core/deploy.hpp"
+#include "kvplan/core/error.hpp"
+#include "kvplan/report/deploy.hpp"
+
+namespace kvplan::cli {
+namespace {
+
+struct MaxOptions {
+  std::string model;
+  TargetOptions target;
+  DeployOptions deploy;
+  std::string context;
+  std::string batch;
+  std::string workload;
+  std::string margin;
+  std::string max_tp = "64";
+};
+
+std::vector<std::uint64_t> tp_list(const std::string& text) {
+  std::vector<std::uint64_t> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    out.push_back(parse_count_option(part, "--tensor-parallel-size"));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+int run_max(const MaxOptions& o, const CommonOptions& common) {
+  const report::Format format = output_format(common);
+  const Catalog catalog = make_catalog(common);
+  const ModelSpec model = catalog.model(o.model);
+  report::MaxView view;
+  view.model_display = model.display_name;
+  view.margin_ppm = parse_margin_option(o.margin);
+  for (std::uint64_t tp : tp_list(o.deploy.tp)) {
+    report::MaxColumn c;
+    c.plan = plan_deployment(model, make_deploy_request(catalog, model, o.target, o.deploy, tp));
+    c.context = o.context.empty() ? c.plan.max_model_len : parse_count_option(o.context, "--context");
+    if (c.context > c.plan.max_model_len)
+      throw Error("--context " + std::to_string(c.context) + " exceeds max-model-len " +
+                  std::to_string(c.plan.max_model_len));
+    c.max_sequences = max_sequences(c.plan, c.context, view.margin_ppm);
+    c.batch = o.batch.empty() ? 0 : parse_count_option(o.batch, "--batch");
+    if (c.batch) c.max_context = max_context(c.plan, c.batch, view.margin_ppm);
+    view.columns.push_back(c);
+  }
+  int code = kOk;
+  if (!o.workload.empty()) {
+    view.target = parse_workload(o.workload);
+    const DeployRequest req = make_deploy_request(catalog, model, o.target, o.deploy, 1);
+    view.min_gpus = min_tensor_parallel(model, req, *view.target, view.margin_ppm,
+                                        parse_count_option(o.max_tp, "--max-tp"));
+    if (!view.min_gpus->found) code = kDoesNotFit;
+  }
+  report::render_max(std::cout, view, format);
+  return code;
+}
+
+}  // namespace
+
+Runner setup_max(CLI::App& app, CommonOptions& common) {
+  auto o = std::make_shared<MaxOptions>();
+  app.add_option("--model,-m", o->model, "Model name (see `kvplan models`) or path to a spec")
+      ->type_name("MODEL")
+      ->required();
+  add_target_options(app, o->target);
+  add_deploy_options(app, o->deploy);
+  app.add_option("--context", o->context, "Most sequences of this many tokens (default: max-model-len)")
+      ->type_name("N");
+  app.add_option("--batch", o->batch, "Longest context at which this many sequences fit")->type_name("N");
+  app.add_option("--target", o->workload,
+                 "Fewest GPUs: the smallest tensor-parallel size serving this workload, e.g. 64x4096 or "
+                 "32x500+200,4x8000")
+      ->type_name("WORKLOAD");
+  app.add_option("--max-tp", o->max_tp, "Largest tensor-parallel size --target tries")
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_option("--margin", o->margin, "Share of the KV capacity to keep free, e.g. 10%")->type_name("PCT");
+  return [o, &common] { return run_max(*o, common); };
+}
+
+}  // namespace kvplan::cli

@@ -1,0 +1,168 @@
+#include "deploy_options.hpp"
+
+#include "kvplan/core/dtype.hpp"
+#include "kvplan/core/engine.hpp"
+#include "kvplan/core/error.hpp"
+#include "kvplan/core/units.hpp"
+
+namespace kvplan::cli {
+
+bool DeployOptions::engaged() const {
+  return engine != "generic" || tp != "1" || pp != "1" || !gpu_memory_utilization.empty() ||
+         !mem_fraction_static.empty() || !free_gpu_memory_fraction.empty() || !kv_cache_memory.empty() ||
+         !cuda_context_memory.empty() || !activation_memory.empty() || !cuda_graph_memory.empty() ||
+         !weights_memory.empty() || !max_num_batched_tokens.empty() || !max_num_seqs.empty() || !shared_prefix.empty();
+}
+
+void add_target_options(CLI::App& app, TargetOptions& t) {
+  app.add_option("--gpu,-g", t.gpu, "GPU name (see `kvplan gpus`)")->type_name("GPU")->capture_default_str();
+  app.add_option("--gpu-memory", t.gpu_memory, "GPU memory instead of --gpu, e.g. 80GiB or 24GB")->type_name("SIZE");
+  app.add_option("--max-model-len", t.max_model_len,
+                 "Longest sequence served; contiguous reservation per sequence (default: the model's context)")
+      ->type_name("N");
+  app.add_option("--block-size", t.block_size,
+                 "Tokens per block/page (default 16; with --engine, the engine's own: vLLM 16, SGLang page 1, "
+                 "TensorRT-LLM 32)")
+      ->type_name("B");
+  app.add_option("--dtype", t.dtype, "Weight dtype (auto: the model's own)")->type_name("DTYPE")->capture_default_str();
+  app.add_option("--overhead", t.overhead,
+                 "One figure for runtime memory besides weights and KV (default 1GiB for --engine generic; added to "
+                 "the engine's items otherwise)")
+      ->type_name("SIZE");
+  add_kv_options(app, t.kv);
+}
+
+void add_deploy_options(CLI::App& app, DeployOptions& d) {
+  app.add_option("--engine", d.engine, "Budget and capacity rules: vllm, sglang, trtllm, llamacpp, hf, generic")
+      ->type_name("ENGINE")
+      ->capture_default_str();
+  app.add_option("--tensor-parallel-size,--tp", d.tp, "GPUs per pipeline stage (KV heads and weights split)")
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_option("--pipeline-parallel-size,--pp", d.pp, "Pipeline stages (layers split as vLLM does)")
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_option("--gpu-memory-utilization", d.gpu_memory_utilization, "vLLM's usable share of each GPU (0.9)")
+      ->type_name("F");
+  app.add_option("--mem-fraction-static", d.mem_fraction_static, "SGLang's static share (0.88 here)")->type_name("F");
+  app.add_option("--free-gpu-memory-fraction", d.free_gpu_memory_fraction,
+                 "TensorRT-LLM's share of the memory left free (0.9)")
+      ->type_name("F");
+  app.add_option("--kv-cache-memory", d.kv_cache_memory, "KV cache bytes per GPU, replacing the budget rule (vLLM)")
+      ->type_name("SIZE");
+  app.add_option("--cuda-context-memory", d.cuda_context_memory, "CUDA context and non-torch memory per GPU")
+      ->type_name("SIZE");
+  app.add_option("--activation-memory", d.activation_memory,
+                 "Peak activation per GPU (llama.cpp: compute buffer) instead of kvplan's estimate")
+      ->type_name("SIZE");
+  app.add_option("--cuda-graph-memory", d.cuda_graph_memory, "CUDA graph memory to subtract per GPU")->type_name("SIZE");
+  app.add_option("--weights-memory", d.weights_memory, "Weights per GPU instead of the computed figure")
+      ->type_name("SIZE");
+  app.add_option("--max-num-batched-tokens", d.max_num_batched_tokens, "Tokens per forward pass (activation estimate)")
+      ->type_name("N");
+  app.add_option("--max-num-seqs", d.max_num_seqs, "Sequences per step (sampler logits in the activation estimate)")
+      ->type_name("N");
+  app.add_option("--shared-prefix", d.shared_prefix,
+                 "Tokens every sequence shares (prefix caching: full blocks counted once)")
+      ->type_name("N");
+}
+
+std::uint64_t parse_size_option(const std::string& text, const char* option) {
+  try {
+    return parse_bytes(text);
+  } catch (const Error& e) {
+    throw Error(std::string(option) + ": " + e.what());
+  }
+}
+
+std::uint64_t parse_margin_option(const std::string& text) {
+  if (text.empty() || text == "0" || text == "0%") return 0;
+  std::uint64_t ppm = 0;
+  try {
+    ppm = parse_share_ppm(text);
+  } catch (const Error& e) {
+    throw Error(std::string("--margin: ") + e.what());
+  }
+  if (ppm >= 1'000'000) throw Error("--margin: must be below 100%");
+  return ppm;
+}
+
+namespace {
+std::uint64_t share_option(const std::string& text, const char* option) {
+  try {
+    return parse_share_ppm(text);
+  } catch (const Error& e) {
+    throw Error(std::string(option) + ": " + e.what());
+  }
+}
+}  // namespace
+
+DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model, const TargetOptions& t,
+                                  const DeployOptions& d, std::uint64_t tp) {
+  DeployRequest r;
+  try {
+    r.engine = parse_engine(d.engine);
+  } catch (const Error& e) {
+    throw Error(std::string("--engine: ") + e.what());
+  }
+  if (!t.gpu_memory.empty()) {
+    r.capacity_bytes = parse_size_option(t.gpu_memory, "--gpu-memory");
+    if (r.capacity_bytes == 0) throw Error("--gpu-memory must be greater than zero");
+    r.gpu_label = "a GPU with " + t.gpu_memory;
+  } else {
+    const GpuSpec& gpu = catalog.gpu(t.gpu);
+    r.capacity_bytes = gpu.memory_bytes;
+    r.gpu_label = gpu.display_name;
+  }
+  try {
+    r.weight_dtype = dtype_by_name(t.dtype == "auto" ? model.torch_dtype : t.dtype);
+  } catch (const Error& e) {
+    throw Error(std::string("--dtype: ") + e.what());
+  }
+  r.kv = resolve_kv(model, t.kv);
+  r.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");
+  r.block_size = t.block_size.empty() ? 0 : parse_count_option(t.block_size, "--block-size");
+  r.parallel.tp = tp ? tp : parse_count_option(d.tp, "--tensor-parallel-size");
+  r.parallel.pp = parse_count_option(d.pp, "--pipeline-parallel-size");
+
+  const EngineProfile& prof = engine_profile(r.engine);
+  struct Share {
+    const std::string* text;
+    const char* option;
+    Engine engine;
+  };
+  for (const Share& s : {Share{&d.gpu_memory_utilization, "--gpu-memory-utilization", Engine::vllm},
+                         Share{&d.mem_fraction_static, "--mem-fraction-static", Engine::sglang},
+                         Share{&d.free_gpu_memory_fraction, "--free-gpu-memory-fraction", Engine::trtllm}}) {
+    if (s.text->empty()) continue;
+    if (r.engine != s.engine)
+      throw Error(std::string(s.option) + " is " + engine_profile(s.engine).name + "'s option; with --engine " +
+                  to_string(r.engine) +
+                  (*prof.share_option ? std::string(" use ") + prof.share_option : std::string(", which has no usable share")));
+    r.budget.share_ppm = share_option(*s.text, s.option);
+  }
+  auto size = [](const std::string& text, const char* option) -> std::optional<std::uint64_t> {
+    if (text.empty()) return std::nullopt;
+    return parse_size_option(text, option);
+  };
+  r.budget.kv_cache_memory = size(d.kv_cache_memory, "--kv-cache-memory");
+  if (r.budget.kv_cache_memory && *r.budget.kv_cache_memory == 0) throw Error("--kv-cache-memory must be greater than zero");
+  r.budget.cuda_context_bytes = size(d.cuda_context_memory, "--cuda-context-memory");
+  r.budget.activation_bytes = size(d.activation_memory, "--activation-memory");
+  r.budget.cuda_graph_bytes = size(d.cuda_graph_memory, "--cuda-graph-memory");
+  r.budget.weight_bytes_per_gpu = size(d.weights_memory, "--weights-memory");
+  r.budget.overhead_bytes = size(t.overhead, "--overhead");
+  if (!d.max_num_batched_tokens.empty())
+    r.budget.max_num_batched_tokens = parse_count_option(d.max_num_batched_tokens, "--max-num-batched-tokens");
+  if (!d.max_num_seqs.empty()) r.budget.max_num_seqs = parse_count_option(d.max_num_seqs, "--max-num-seqs");
+  if (!d.shared_prefix.empty()) {
+    try {
+      r.shared_prefix = parse_count(d.shared_prefix, /*allow_zero=*/true);
+    } catch (const Error& e) {
+      throw Error(std::string("--shared-prefix: ") + e.what());
+    }
+  }
+  return r;
+}
+
+}  // namespace kvplan::cli

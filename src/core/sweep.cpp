@@ -1,0 +1,83 @@
+#include "kvplan/core/sweep.hpp"
+
+#include "kvplan/core/checked.hpp"
+#include "kvplan/core/error.hpp"
+
+namespace kvplan {
+
+CapacitySweep::CapacitySweep(const std::vector<ModelSpec>& models, const std::vector<std::uint64_t>& gpu_bytes,
+                             const DeployRequest& request) {
+  if (request.parallel.pp != 1) throw Error("sweeps take one pipeline stage (pp = 1)");
+  if (request.shared_prefix != 0) throw Error("sweeps do not take a shared prefix");
+  if (gpu_bytes.empty() || models.empty()) throw Error("a sweep needs at least one model and one GPU");
+  const EngineProfile& p = engine_profile(request.engine);
+  engine_ = request.engine;
+  rule_ = p.rule;
+  shape_ = p.shape;
+  share_ppm_ = request.budget.share_ppm.value_or(p.share_ppm);
+  for (std::uint64_t g : gpu_bytes) {
+    gpus_.push_back(g);
+    gpu_usable_.push_back(apply_share(g, share_ppm_));
+  }
+  for (const auto& spec : models) {
+    // The planner itself, once per model, on the first GPU: the non-KV items do not depend on
+    // the GPU's size.
+    DeployRequest r = request;
+    r.capacity_bytes = gpu_bytes.front();
+    const DeployPlan plan = plan_deployment(spec, r);
+    const StagePlan& st = plan.stages.front();
+    Model m;
+    m.bytes_per_token = st.shard.kv_bytes_per_token;
+    for (const auto& l : st.lines) m.non_kv = checked_add(m.non_kv, l.bytes, "non-KV memory");
+    m.max_model_len = plan.max_model_len;
+    m.kv_given = request.budget.kv_cache_memory.value_or(0);
+    models_.push_back(m);
+    unit_tokens_ = plan.capacity.unit_tokens;
+  }
+  reserved_ = p.reserved_blocks;
+}
+
+std::uint64_t CapacitySweep::kv_bytes(const Model& m, std::size_t gpu) const {
+  if (m.kv_given) return m.kv_given;
+  if (shape_ == BudgetShape::share_of_total) {
+    const std::uint64_t usable = gpu_usable_[gpu];
+    return usable > m.non_kv ? usable - m.non_kv : 0;
+  }
+  const std::uint64_t cap = gpus_[gpu];
+  return cap > m.non_kv ? apply_share(cap - m.non_kv, share_ppm_) : 0;
+}
+
+std::uint64_t CapacitySweep::units(std::size_t model, std::size_t gpu) const {
+  const Model& m = models_[model];
+  const std::uint64_t kv = kv_bytes(m, gpu);
+  const std::uint64_t tokens = kv / m.bytes_per_token;
+  switch (rule_) {
+    case CapacityRule::paged_floor: return kv / (unit_tokens_ * m.bytes_per_token);
+    case CapacityRule::paged_ceil: return (tokens + unit_tokens_ - 1) / unit_tokens_;
+    case CapacityRule::token_pages: return tokens / unit_tokens_;
+    case CapacityRule::cells_256: return tokens / 256 * 256;
+    case CapacityRule::static_max_len: return tokens;
+  }
+  return 0;
+}
+
+bool CapacitySweep::fits(std::size_t model, std::size_t gpu, std::uint64_t batch, std::uint64_t context) const {
+  const Model& m = models_[model];
+  if (context == 0 || batch == 0 || context > m.max_model_len) return false;
+  const std::uint64_t units_total = units(model, gpu);
+  const std::uint64_t usable = units_total > reserved_ ? units_total - reserved_ : 0;
+  const bool static_cache = rule_ == CapacityRule::static_max_len;
+  const std::uint64_t per_max = static_cache ? m.max_model_len : (m.max_model_len + unit_tokens_ - 1) / unit_tokens_;
+  // The engine must hold one request of max_model_len (vLLM compares bytes, before the null block).
+  if (engine_ == Engine::vllm) {
+    if (per_max * unit_tokens_ * m.bytes_per_token > kv_bytes(m, gpu)) return false;
+  } else if (usable < per_max) {
+    return false;
+  }
+  const std::uint64_t per_seq = static_cache ? m.max_model_len : (context + unit_tokens_ - 1) / unit_tokens_;
+  std::uint64_t need;
+  if (__builtin_mul_overflow(batch, per_seq, &need)) return false;
+  return need <= usable;
+}
+
+}  // namespace kvplan

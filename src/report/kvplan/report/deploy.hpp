@@ -1,0 +1,52 @@
+#pragma once
+// Renderers for the deployment planner: `kvplan fit --engine ...`, `kvplan max`, `kvplan check`.
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "kvplan/core/deploy.hpp"
+#include "kvplan/report/format.hpp"
+
+namespace kvplan::report {
+
+struct DeployView {
+  std::string model_display;
+  DeployPlan plan;
+  std::vector<WorkloadFit> workloads;
+  std::uint64_t margin_ppm = 0;
+  bool all_fit = true;
+};
+void render_deploy(std::ostream& out, const DeployView& view, Format format);
+
+// Answers of `kvplan max` for one deployment (one tensor-parallel size).
+struct MaxColumn {
+  DeployPlan plan;
+  std::uint64_t context = 0;          // the context asked about
+  std::uint64_t max_sequences = 0;    // at `context`
+  std::uint64_t batch = 0;            // the batch asked about (0: not asked)
+  std::uint64_t max_context = 0;      // at `batch`
+};
+struct MaxView {
+  std::string model_display;
+  std::vector<MaxColumn> columns;     // one per tensor-parallel size, side by side
+  std::optional<Workload> target;
+  std::optional<MinGpus> min_gpus;
+  std::uint64_t margin_ppm = 0;
+};
+void render_max(std::ostream& out, const MaxView& view, Format format);
+
+// One config file's verdict in `kvplan check`.
+struct CheckEntry {
+  std::string file;
+  std::string name;
+  bool valid = true;
+  std::string error;                  // file:line:col: field '...': ... when invalid
+  std::optional<DeployView> result;
+  std::vector<std::string> failures;  // why it does not pass
+  bool passes = false;
+};
+void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std::uint64_t margin_ppm, Format format);
+
+}  // namespace kvplan::report
