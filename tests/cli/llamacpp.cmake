@@ -46,3 +46,11 @@ kvplan_llamacpp_test(llamacpp_bad_fa EXIT 2 MATCH "--flash-attn: expected on, of
 # -c 0 is the model's trained context (tiny-qwen3: 40,960 -> padded to 40,960).
 kvplan_llamacpp_test(llamacpp_ctx_zero EXIT 0 MATCH "size =  120[.]00 MiB [(] 40960 cells"
   ARGS fit --engine llamacpp -m ${G}/tiny-qwen3.gguf -c 0)
+# The CUDA context is the llama.cpp engine profile's stated figure unless given.
+kvplan_llamacpp_test(llamacpp_cuda_context EXIT 0 MATCH "overhead +536,870,912 +512[.]00 MiB +CUDA context: a stated figure"
+  ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf -c 4096)
+kvplan_llamacpp_test(llamacpp_overhead_given EXIT 0 MATCH "overhead +1,073,741,824 +1[.]00 GiB +--overhead"
+  ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf -c 4096 --overhead 1GiB)
+# -c 0 and no scenario: llama.cpp mode on the trained context (not the planner's default scenarios).
+kvplan_llamacpp_test(llamacpp_no_flags EXIT 0 MATCH "size = +8[.]00 MiB [(]  4096 cells,   4 layers,  1/1 seqs[)]"
+  ARGS fit --engine llama.cpp -m ${G}/tiny-llama.gguf)
