@@ -242,8 +242,10 @@ inline GgufWriter tiny_model(const TinyModel& t) {
   w.tensor("token_embd.weight", {t.embd, t.vocab}, kF16);
   for (std::uint32_t il = 0; il < t.layers; ++il) {
     const std::string b = std::string("blk.") + std::to_string(il) + ".";
-    const std::uint32_t kvh = t.kv_per_layer.empty() ? t.kv : t.kv_per_layer[il];
-    const std::uint32_t h = t.heads_per_layer.empty() ? t.heads : t.heads_per_layer[il];
+    // Per-layer arrays may be deliberately shorter than block_count (error tests): the tensors
+    // then use the scalar values.
+    const std::uint32_t kvh = il < t.kv_per_layer.size() ? t.kv_per_layer[il] : t.kv;
+    const std::uint32_t h = il < t.heads_per_layer.size() ? t.heads_per_layer[il] : t.heads;
     if (h > 0 && kvh == 0) {  // deci: linear attention, one square projection
       w.tensor(b + "attn_norm.weight", {t.embd}, kF32);
       w.tensor(b + "attn_output.weight", {t.embd, t.embd}, t.weight);
