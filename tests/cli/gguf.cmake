@@ -36,3 +36,7 @@ kvplan_gguf_test(gguf_huge_string EXIT 2 MATCH "huge-string[.]gguf: byte 56: fie
 kvplan_gguf_test(gguf_unknown_arch EXIT 2 MATCH "architecture 'mamba' is not mapped"
                  ARGS size --model ${G}/unknown-arch.gguf)
 kvplan_gguf_test(gguf_missing EXIT 2 MATCH "no-such[.]gguf: no such file" ARGS size --model ${G}/no-such.gguf)
+# The deployment planner (issue 4) prices a GGUF file's weights from its tensors too.
+kvplan_gguf_test(gguf_planner_weights EXIT 0 MATCH "weights +2[.]75 MiB +2,885,632 +exact, the model file's tensors"
+                 ARGS fit --engine vllm --model ${G}/tiny-llama.gguf --gpu rtx-4090 1x1000)
+kvplan_gguf_test(gguf_max EXIT 0 MATCH "2,048 B per token" ARGS max --model ${G}/tiny-llama.gguf --gpu rtx-4090)
