@@ -6,7 +6,9 @@
 
 #include "commands.hpp"
 #include "deploy_options.hpp"
+#include "llamacpp_fit.hpp"
 #include "kvplan/core/deploy.hpp"
+#include "kvplan/core/engine.hpp"
 #include "kvplan/core/dtype.hpp"
 #include "kvplan/core/error.hpp"
 #include "kvplan/core/fit.hpp"
@@ -23,6 +25,7 @@ struct FitOptions {
   DeployOptions deploy;
   std::string policy = "paged";
   std::vector<std::string> scenarios;
+  LlamacppOptions llamacpp;
 };
 
 int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec& model, report::Format format) {
@@ -47,6 +50,37 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
   // Groups joined by commas are one workload: only the planner sums them.
   bool workloads = false;
   for (const auto& s : o.scenarios) workloads = workloads || s.find(',') != std::string::npos;
+  // --engine llamacpp with llama.cpp's own context flags (or with no scenarios): llama.cpp's
+  // context as llama.cpp sizes it, from -c/-np/-ctk/... (docs/cli.md); with scenarios, the planner.
+  if (is_llamacpp_engine(o.deploy.engine) && (o.llamacpp.any_given() || o.scenarios.empty())) {
+    LlamacppFitInput in;
+    in.model = &model;
+    in.weight_dtype = o.target.dtype;
+    in.kv = o.target.kv;
+    in.scenarios_given = !o.scenarios.empty();
+    if (!o.target.gpu_memory.empty()) {
+      in.capacity_bytes = parse_size_option(o.target.gpu_memory, "--gpu-memory");
+      if (in.capacity_bytes == 0) throw Error("--gpu-memory must be greater than zero");
+      in.gpu_label = "a GPU with " + o.target.gpu_memory;
+    } else {
+      const GpuSpec& gpu = catalog.gpu(o.target.gpu);
+      in.capacity_bytes = gpu.memory_bytes;
+      in.gpu_label = gpu.display_name;
+    }
+    // Besides llama.cpp's own buffers: the CUDA context, from --overhead, else --cuda-context-memory,
+    // else the llama.cpp engine profile's stated figure (core/engine.cpp).
+    if (!o.target.overhead.empty()) {
+      in.overhead_bytes = parse_size_option(o.target.overhead, "--overhead");
+      in.overhead_source = "--overhead";
+    } else if (!o.deploy.cuda_context_memory.empty()) {
+      in.overhead_bytes = parse_size_option(o.deploy.cuda_context_memory, "--cuda-context-memory");
+      in.overhead_source = "CUDA context, --cuda-context-memory";
+    } else {
+      in.overhead_bytes = engine_profile(Engine::llamacpp).cuda_context_bytes;
+      in.overhead_source = "CUDA context: a stated figure (--cuda-context-memory or --overhead to change)";
+    }
+    return run_llamacpp_fit(in, o.llamacpp, common);
+  }
   if (o.deploy.engaged() || workloads) return run_deploy_fit(o, catalog, model, format);
 
   const TargetOptions& t = o.target;
@@ -65,6 +99,7 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
   } catch (const Error& e) {
     throw Error(std::string("--dtype: ") + e.what());
   }
+  req.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
   req.kv = resolve_kv(model, t.kv);
   req.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");
   req.block_size = parse_count_option(t.block_size.empty() ? "16" : t.block_size, "--block-size");
@@ -97,6 +132,7 @@ Runner setup_fit(CLI::App& app, CommonOptions& common) {
       ->type_name("POLICY")
       ->capture_default_str();
   add_deploy_options(app, o->deploy);
+  add_llamacpp_options(app, o->llamacpp);
   return [o, &common] { return run_fit(*o, common); };
 }
 

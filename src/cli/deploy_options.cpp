@@ -119,6 +119,7 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
   } catch (const Error& e) {
     throw Error(std::string("--dtype: ") + e.what());
   }
+  r.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
   r.kv = resolve_kv(model, t.kv);
   r.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");
   r.block_size = t.block_size.empty() ? 0 : parse_count_option(t.block_size, "--block-size");

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "commands.hpp"
+#include "llamacpp_args.hpp"
 #include "kvplan/core/error.hpp"
 #include "kvplan/probe/probe.hpp"
 
@@ -36,7 +37,11 @@ int main(int argc, char** argv) {
       "Without a subcommand kvplan runs `fit` on its defaults: qwen2.5-7b on an L40S, 32x500 against 1x16000.");
 
   try {
-    app.parse(argc, argv);
+    // llama.cpp's -np, -ctk, -ctv, -ub, -fa, -kvu: long names before CLI11 sees them.
+    std::vector<std::string> args = expand_llamacpp_aliases({argv, argv + argc});
+    std::vector<char*> arg_ptrs;
+    for (auto& a : args) arg_ptrs.push_back(a.data());
+    app.parse(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
     for (const auto& [sub, run] : runners)
       if (sub->parsed()) return run();
     // No subcommand: the main job on its built-in defaults.

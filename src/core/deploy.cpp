@@ -63,10 +63,21 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   st.shard = shard;
   const BudgetOptions& b = req.budget;
   st.weight_bytes = b.weight_bytes_per_gpu ? *b.weight_bytes_per_gpu : req.weight_dtype.tensor_bytes(shard.params.total);
-  st.lines.push_back({"weights", st.weight_bytes,
-                      b.weight_bytes_per_gpu ? "given (--weights-memory)"
-                                             : engine_grouped(shard.params.total) + " params on this GPU x " +
-                                                   req.weight_dtype.name});
+  std::string weight_basis = b.weight_bytes_per_gpu ? "given (--weights-memory)"
+                                                    : engine_grouped(shard.params.total) + " params on this GPU x " +
+                                                          req.weight_dtype.name;
+  if (!b.weight_bytes_per_gpu && req.weights_as_stored && m.file_weights && m.file_weights->params != 0) {
+    // The file's own tensor bytes (GGUF): exact for the whole model, pro rata for a shard.
+    const FileWeights& f = *m.file_weights;
+    if (shard.params.total == f.params) {
+      st.weight_bytes = f.bytes;
+      weight_basis = "exact, the model file's tensors";
+    } else {
+      st.weight_bytes = static_cast<std::uint64_t>(static_cast<long double>(f.bytes) * shard.params.total / f.params);
+      weight_basis = "the model file's bytes pro rata to this GPU's " + engine_grouped(shard.params.total) + " params";
+    }
+  }
+  st.lines.push_back({"weights", st.weight_bytes, weight_basis});
   if (b.cuda_context_bytes || p.cuda_context_bytes)
     st.lines.push_back({"CUDA context, non-torch", b.cuda_context_bytes.value_or(p.cuda_context_bytes),
                         b.cuda_context_bytes ? "given (--cuda-context-memory)" : "stated default (see notes)"});

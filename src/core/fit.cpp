@@ -54,8 +54,13 @@ FitResult plan_fit(const ModelSpec& model, const FitRequest& req) {
   r.gpu_label = req.gpu_label;
   r.capacity_bytes = req.capacity_bytes;
   r.params = count_params(model);
-  r.weight_dtype = req.weight_dtype.name;
-  r.weight_bytes = weight_bytes(r.params, req.weight_dtype);
+  if (req.weights_as_stored && model.file_weights) {
+    r.weight_dtype = "as stored in the file";
+    r.weight_bytes = model.file_weights->bytes;
+  } else {
+    r.weight_dtype = req.weight_dtype.name;
+    r.weight_bytes = weight_bytes(r.params, req.weight_dtype);
+  }
   r.overhead_bytes = req.overhead_bytes;
   r.max_model_len = resolve_max_model_len(model, req.max_model_len);
   r.block_size = req.block_size;

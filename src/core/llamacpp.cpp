@@ -29,14 +29,20 @@ std::string ggml_name(const DType& t, const char* option) {
 
 bool is_swa(const LayerSpec& l) { return l.kind == CacheKind::sliding_window || l.kind == CacheKind::chunked_local; }
 
-// One cache row (one token, one layer) of K or V; llama.cpp refuses a head dim that the block
-// format does not divide (ggml_row_size over whole blocks per head).
-std::uint64_t row(const DType& t, std::uint64_t heads, std::uint64_t head_dim, const char* which) {
+// One cache row (one token, one layer) of K or V. With flash attention llama.cpp refuses a head
+// dim that the block format does not divide (llama_init_from_model); without it the row of all
+// heads is stored as one ggml row, which only the whole row must fill with blocks
+// (ggml_row_size) — checked against llama.cpp v0.5.0 in tests/fixtures/llamacpp (case 19).
+std::uint64_t row(const DType& t, std::uint64_t heads, std::uint64_t head_dim, const char* which, bool flash_attn) {
   if (heads == 0 || head_dim == 0) return 0;
-  if (head_dim % t.block_elems != 0)
+  if (flash_attn && head_dim % t.block_elems != 0)
     throw Error(std::string(which) + " cache type " + t.name + " packs " + std::to_string(t.block_elems) +
                 " values per block, which does not divide the head dim " + std::to_string(head_dim));
-  return t.row_bytes(heads, head_dim);
+  const std::uint64_t elems = checked_mul(heads, head_dim, "KV row elements");
+  if (elems % t.block_elems != 0)
+    throw Error(std::string(which) + " cache type " + t.name + " packs " + std::to_string(t.block_elems) +
+                " values per block, which does not divide the row of " + std::to_string(elems) + " values");
+  return t.tensor_bytes(elems);
 }
 
 }  // namespace
@@ -101,19 +107,28 @@ LlamaCppKv llamacpp_kv(const std::vector<LayerSpec>& layers, const LlamaCppParam
     c.k_bytes = checked_add(c.k_bytes, checked_mul(k_row, slots, "llama.cpp K bytes"), "llama.cpp K bytes");
     c.v_bytes = checked_add(c.v_bytes, checked_mul(v_row, slots, "llama.cpp V bytes"), "llama.cpp V bytes");
   };
+  // Without flash attention V is stored transposed, every layer as wide as the widest V of the
+  // model ([TAG_V_CACHE_VARIABLE] in src/llama-kv-cache.cpp).
+  std::uint64_t v_max = 0;
+  for (const auto& l : layers)
+    if (l.kind == CacheKind::full || is_swa(l))
+      v_max = std::max(v_max, checked_mul(l.kv_heads, l.head_dim_v, "n_embd_v_gqa"));
+  const auto v_row = [&](const LayerSpec& l) {
+    return p.flash_attn ? row(p.type_v, l.kv_heads, l.head_dim_v, "V", true) : row(p.type_v, 1, v_max, "V", false);
+  };
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const LayerSpec& l = layers[i];
     switch (l.kind) {
       case CacheKind::full:
-        add(base, i, row(p.type_k, l.kv_heads, l.head_dim_k, "K"), row(p.type_v, l.kv_heads, l.head_dim_v, "V"));
+        add(base, i, row(p.type_k, l.kv_heads, l.head_dim_k, "K", p.flash_attn), v_row(l));
         break;
       case CacheKind::mla:
         // K holds the latent + rope part; V is not cached (read from K).
-        add(base, i, row(p.type_k, 1, l.latent_dim, "K"), 0);
+        add(base, i, row(p.type_k, 1, l.latent_dim, "K", p.flash_attn), 0);
         break;
       case CacheKind::sliding_window:
       case CacheKind::chunked_local:
-        add(swa, i, row(p.type_k, l.kv_heads, l.head_dim_k, "K"), row(p.type_v, l.kv_heads, l.head_dim_v, "V"));
+        add(swa, i, row(p.type_k, l.kv_heads, l.head_dim_k, "K", p.flash_attn), v_row(l));
         break;
       case CacheKind::recurrent:
         add(rec, i, p.type_r.tensor_bytes(l.conv_elems), p.type_s.tensor_bytes(l.state_elems));

@@ -106,6 +106,17 @@ std::uint64_t layer_params(const ModelSpec& m, std::uint64_t index, bool attenti
 
 ParamCount count_params(const ModelSpec& m) {
   ParamCount c;
+  if (m.file_weights) {
+    const FileWeights& f = *m.file_weights;
+    c.embedding = f.embedding;
+    c.attention = f.attention;
+    c.mlp = f.mlp;
+    c.norms = f.norms;
+    c.head = f.head;
+    c.other = f.other;
+    c.total = f.params;
+    return c;
+  }
   c.embedding = add(mul(m.vocab_size, m.hidden_size), mul(m.learned_position_embeddings, m.hidden_size));
   for (std::uint64_t i = 0; i < m.num_hidden_layers; ++i) {
     const bool attention = i < m.layers.size() ? has_attention(m.layers[i]) : true;

@@ -8,6 +8,7 @@
 #include "kvplan/core/text.hpp"
 #include "kvplan/io/embedded.hpp"
 #include "kvplan/io/files.hpp"
+#include "kvplan/io/gguf_model.hpp"
 #include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/model_yaml.hpp"
@@ -28,7 +29,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 bool looks_like_path(std::string_view s) {
   return s.find('/') != std::string_view::npos || ends_with(s, ".yaml") || ends_with(s, ".yml") ||
-         ends_with(s, ".json");
+         ends_with(s, ".json") || ends_with(s, ".gguf");
 }
 
 constexpr std::string_view kGpuCatalog = "gpus.yaml";
@@ -44,6 +45,7 @@ void add_gpus(std::vector<GpuSpec>& into, std::vector<GpuSpec> more) {
 }  // namespace
 
 ModelSpec load_model_file(const std::string& path) {
+  if (ends_with(lower(path), ".gguf")) return load_gguf_model(path);
   if (ends_with(path, ".json")) return import_hf_config(read_text_file(path), path);
   return parse_model_yaml(read_text_file(path), path);
 }

@@ -36,6 +36,7 @@ struct DeployRequest {
   std::uint64_t capacity_bytes = 0;  // memory of one GPU
   std::string gpu_label;
   DType weight_dtype;
+  bool weights_as_stored = false;   // price weights from the model file's tensors (GGUF), not weight_dtype
   KvDtypes kv;
   std::uint64_t max_model_len = 0;  // 0: the model's max_position_embeddings
   std::uint64_t block_size = 0;     // 0: the engine's default (page size for SGLang)

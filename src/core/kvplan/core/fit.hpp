@@ -17,6 +17,7 @@ struct FitRequest {
   std::uint64_t capacity_bytes = 0;   // GPU memory
   std::string gpu_label;              // for reports
   DType weight_dtype;
+  bool weights_as_stored = false;     // use the model file's exact tensor bytes (GGUF), not weight_dtype
   KvDtypes kv;
   std::uint64_t max_model_len = 0;    // 0: the model's max_position_embeddings
   std::uint64_t block_size = 16;

@@ -67,6 +67,20 @@ struct MlaSpec {
   std::uint64_t v_head_dim = 0;
 };
 
+// Weights exactly as a model file stores them (GGUF): tensor bytes by their ggml types and
+// element counts by role. When present, weight figures come from here, not from the architecture.
+struct FileWeights {
+  std::uint64_t bytes = 0;      // sum of the tensors' sizes
+  std::uint64_t params = 0;     // sum of the tensors' elements
+  std::uint64_t embedding = 0;  // elements by role (from the tensor names)
+  std::uint64_t attention = 0;
+  std::uint64_t mlp = 0;
+  std::uint64_t norms = 0;
+  std::uint64_t head = 0;
+  std::uint64_t other = 0;
+  std::string summary;          // e.g. "291 tensors: q4_K 193, f32 65, q6_K 33"
+};
+
 struct ModelSpec {
   std::string name;          // id used with --model
   std::string display_name;
@@ -110,6 +124,8 @@ struct ModelSpec {
   // says which. computed total + published_params_extra is compared with published_params.
   std::uint64_t published_params_extra = 0;
   std::string published_params_extra_note;
+
+  std::optional<FileWeights> file_weights;  // set by loaders that read the weights' own file
 
   // One entry per layer; built by build_layers() from the fields above unless given explicitly.
   std::vector<LayerSpec> layers;

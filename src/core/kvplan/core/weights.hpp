@@ -14,10 +14,13 @@ struct ParamCount {
   std::uint64_t mlp = 0;        // all layers' MLPs, or experts + routers (+ shared experts)
   std::uint64_t norms = 0;      // all norms, final norm included
   std::uint64_t head = 0;       // lm_head (0 when tied to the embedding)
+  std::uint64_t other = 0;       // file-based counts only: tensors of none of the roles above
   std::uint64_t total = 0;       // the model as served (MTP modules excluded)
   std::uint64_t mtp = 0;         // multi-token-prediction modules, not in total
 };
 
+// From the model file's own tensors when it has them (ModelSpec::file_weights), else from the
+// architecture fields.
 ParamCount count_params(const ModelSpec& model);
 
 // What the published figure should equal: total + MTP modules + the spec's published_params_extra

@@ -39,7 +39,7 @@ class Catalog {
   ModelSpec load(const std::string& name, const Source& source) const;
 };
 
-// Reads a model from a file whatever its format (kvplan YAML; Hugging Face config.json).
+// Reads a model from a file whatever its format (kvplan YAML; Hugging Face config.json; GGUF).
 ModelSpec load_model_file(const std::string& path);
 
 }  // namespace kvplan
