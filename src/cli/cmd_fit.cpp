@@ -58,15 +58,9 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
     in.weight_dtype = o.target.dtype;
     in.kv = o.target.kv;
     in.scenarios_given = !o.scenarios.empty();
-    if (!o.target.gpu_memory.empty()) {
-      in.capacity_bytes = parse_size_option(o.target.gpu_memory, "--gpu-memory");
-      if (in.capacity_bytes == 0) throw Error("--gpu-memory must be greater than zero");
-      in.gpu_label = "a GPU with " + o.target.gpu_memory;
-    } else {
-      const GpuSpec& gpu = catalog.gpu(o.target.gpu);
-      in.capacity_bytes = gpu.memory_bytes;
-      in.gpu_label = gpu.display_name;
-    }
+    const GpuTarget gpu = resolve_gpu(catalog, o.target.gpu, o.target.gpu_memory);
+    in.capacity_bytes = gpu.capacity_bytes;
+    in.gpu_label = gpu.label;
     // Besides llama.cpp's own buffers: the CUDA context, from --overhead, else --cuda-context-memory,
     // else the llama.cpp engine profile's stated figure (core/engine.cpp).
     if (!o.target.overhead.empty()) {
@@ -85,20 +79,10 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
 
   const TargetOptions& t = o.target;
   FitRequest req;
-  if (!t.gpu_memory.empty()) {
-    req.capacity_bytes = parse_size_option(t.gpu_memory, "--gpu-memory");
-    if (req.capacity_bytes == 0) throw Error("--gpu-memory must be greater than zero");
-    req.gpu_label = "a GPU with " + t.gpu_memory;
-  } else {
-    const GpuSpec& gpu = catalog.gpu(t.gpu);
-    req.capacity_bytes = gpu.memory_bytes;
-    req.gpu_label = gpu.display_name;
-  }
-  try {
-    req.weight_dtype = dtype_by_name(t.dtype == "auto" ? model.torch_dtype : t.dtype);
-  } catch (const Error& e) {
-    throw Error(std::string("--dtype: ") + e.what());
-  }
+  const GpuTarget gpu = resolve_gpu(catalog, t.gpu, t.gpu_memory);
+  req.capacity_bytes = gpu.capacity_bytes;
+  req.gpu_label = gpu.label;
+  req.weight_dtype = resolve_weight_dtype(model, t.dtype);
   req.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
   req.kv = resolve_kv(model, t.kv);
   req.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");

@@ -80,14 +80,6 @@ std::vector<std::string> split_list(const std::string& text) {
   }
 }
 
-std::uint64_t bytes_option(const std::string& text, const char* option) {
-  try {
-    return parse_bytes(text);
-  } catch (const Error& e) {
-    throw Error(std::string(option) + ": " + e.what());
-  }
-}
-
 // "1", "0.5" (percent) -> 0.01, 0.005
 double parse_percent(const std::string& text) {
   std::size_t used = 0;
@@ -162,7 +154,7 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   }
   if (plans.empty() && churn_requests == 0 && !o.bandwidth)
     throw Error("nothing to probe: give a scenario (e.g. 4x512), --churn-requests N or --bandwidth");
-  const std::uint64_t cap_option = o.max_memory.empty() ? 0 : bytes_option(o.max_memory, "--max-memory");
+  const std::uint64_t cap_option = o.max_memory.empty() ? 0 : parse_size_option(o.max_memory, "--max-memory");
   if (!o.max_memory.empty() && cap_option == 0) throw Error("--max-memory must be greater than zero");
 
   const double tolerance = o.tolerance == "auto" ? -1.0 : parse_percent(o.tolerance);  // < 0: by backend
@@ -191,7 +183,7 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   try {
     for (const Planned& p : plans) rep.rows.push_back(probe::measure_plan(*backend, p.label, p.plan, run));
     if (o.bandwidth) {
-      std::uint64_t bytes = !o.bandwidth_bytes.empty()          ? bytes_option(o.bandwidth_bytes, "--bandwidth-bytes")
+      std::uint64_t bytes = !o.bandwidth_bytes.empty()          ? parse_size_option(o.bandwidth_bytes, "--bandwidth-bytes")
                             : rep.device.backend == "cuda" ? (1ull << 30)
                                                            : (256ull << 20);
       bytes = std::min(bytes, rep.device.cap_bytes / 3);
@@ -210,7 +202,7 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
       cp.seed = o.seed;
       cp.arena_bytes = o.arena.empty()
                            ? checked_mul(checked_mul(cp.max_tokens, cp.bytes_per_token, "arena"), 4, "arena")
-                           : bytes_option(o.arena, "--arena");
+                           : parse_size_option(o.arena, "--arena");
       if (cp.arena_bytes > rep.device.cap_bytes)
         throw Error("the churn arena of " + std::to_string(cp.arena_bytes) + " B exceeds the cap of " +
                     std::to_string(rep.device.cap_bytes) + " B (--arena, --max-memory)");

@@ -54,14 +54,6 @@ struct SimulateOptions {
   KvOptions kv;
 };
 
-std::uint64_t bytes_option(const std::string& text, const char* option) {
-  try {
-    return parse_bytes(text);
-  } catch (const Error& e) {
-    throw Error(std::string(option) + ": " + e.what());
-  }
-}
-
 std::string describe_workload(const SimulateOptions& o, const SyntheticSpec& s) {
   auto dist = [](const LengthSpec& l) {
     switch (l.dist) {
@@ -100,24 +92,13 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
 
   // The KV budget: given directly, or what the GPU has left after weights and overhead.
   if (!o.kv_cache_memory.empty()) {
-    view.kv_budget_bytes = bytes_option(o.kv_cache_memory, "--kv-cache-memory");
+    view.kv_budget_bytes = parse_size_option(o.kv_cache_memory, "--kv-cache-memory");
   } else {
-    if (!o.gpu_memory.empty()) {
-      view.capacity_bytes = bytes_option(o.gpu_memory, "--gpu-memory");
-      view.gpu_label = "a GPU with " + o.gpu_memory;
-    } else {
-      const GpuSpec& gpu = catalog.gpu(o.gpu);
-      view.capacity_bytes = gpu.memory_bytes;
-      view.gpu_label = gpu.display_name;
-    }
-    DType weight_dtype;
-    try {
-      weight_dtype = dtype_by_name(o.dtype == "auto" ? model.torch_dtype : o.dtype);
-    } catch (const Error& e) {
-      throw Error(std::string("--dtype: ") + e.what());
-    }
-    view.weight_bytes = weight_bytes(count_params(model), weight_dtype);
-    view.overhead_bytes = bytes_option(o.overhead, "--overhead");
+    const GpuTarget gpu = resolve_gpu(catalog, o.gpu, o.gpu_memory);
+    view.capacity_bytes = gpu.capacity_bytes;
+    view.gpu_label = gpu.label;
+    view.weight_bytes = weight_bytes(count_params(model), resolve_weight_dtype(model, o.dtype));
+    view.overhead_bytes = parse_size_option(o.overhead, "--overhead");
     const std::uint64_t fixed = checked_add(view.weight_bytes, view.overhead_bytes, "weights + overhead");
     if (fixed >= view.capacity_bytes)
       throw Error(fmt::format("weights ({}) + overhead ({}) leave no KV memory on {} ({}); give --kv-cache-memory "

@@ -71,6 +71,28 @@ KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv) {
   return out;
 }
 
+std::uint64_t parse_size_option(const std::string& text, const char* option) {
+  try {
+    return parse_bytes(text);
+  } catch (const Error& e) {
+    throw Error(std::string(option) + ": " + e.what());
+  }
+}
+
+GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory) {
+  if (!gpu_memory.empty()) {
+    const std::uint64_t bytes = parse_size_option(gpu_memory, "--gpu-memory");
+    if (bytes == 0) throw Error("--gpu-memory must be greater than zero");
+    return GpuTarget{bytes, "a GPU with " + gpu_memory};
+  }
+  const GpuSpec& spec = catalog.gpu(gpu);
+  return GpuTarget{spec.memory_bytes, spec.display_name};
+}
+
+DType resolve_weight_dtype(const ModelSpec& model, const std::string& dtype) {
+  return lookup(dtype == "auto" ? model.torch_dtype : dtype, "--dtype");
+}
+
 std::uint64_t parse_count_option(const std::string& text, const char* option) {
   try {
     return parse_count(text);

@@ -44,5 +44,17 @@ report::Format output_format(const CommonOptions& common);
 // "auto" means the model's own dtype, as in vLLM; K and V may be overridden separately.
 KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv);
 std::uint64_t parse_count_option(const std::string& text, const char* option);
+// A size option ("80GiB", "24GB"); the error names the option.
+std::uint64_t parse_size_option(const std::string& text, const char* option);
+
+// The memory a command plans against: --gpu-memory when given (more than zero), else the
+// catalog's --gpu.
+struct GpuTarget {
+  std::uint64_t capacity_bytes = 0;
+  std::string label;
+};
+GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory);
+// --dtype for the weights: "auto" is the model's own torch_dtype.
+DType resolve_weight_dtype(const ModelSpec& model, const std::string& dtype);
 
 }  // namespace kvplan::cli

@@ -67,14 +67,6 @@ void add_deploy_options(CLI::App& app, DeployOptions& d) {
       ->type_name("N");
 }
 
-std::uint64_t parse_size_option(const std::string& text, const char* option) {
-  try {
-    return parse_bytes(text);
-  } catch (const Error& e) {
-    throw Error(std::string(option) + ": " + e.what());
-  }
-}
-
 std::uint64_t parse_margin_option(const std::string& text) {
   if (text.empty() || text == "0" || text == "0%") return 0;
   std::uint64_t ppm = 0;
@@ -105,20 +97,10 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
   } catch (const Error& e) {
     throw Error(std::string("--engine: ") + e.what());
   }
-  if (!t.gpu_memory.empty()) {
-    r.capacity_bytes = parse_size_option(t.gpu_memory, "--gpu-memory");
-    if (r.capacity_bytes == 0) throw Error("--gpu-memory must be greater than zero");
-    r.gpu_label = "a GPU with " + t.gpu_memory;
-  } else {
-    const GpuSpec& gpu = catalog.gpu(t.gpu);
-    r.capacity_bytes = gpu.memory_bytes;
-    r.gpu_label = gpu.display_name;
-  }
-  try {
-    r.weight_dtype = dtype_by_name(t.dtype == "auto" ? model.torch_dtype : t.dtype);
-  } catch (const Error& e) {
-    throw Error(std::string("--dtype: ") + e.what());
-  }
+  const GpuTarget gpu = resolve_gpu(catalog, t.gpu, t.gpu_memory);
+  r.capacity_bytes = gpu.capacity_bytes;
+  r.gpu_label = gpu.label;
+  r.weight_dtype = resolve_weight_dtype(model, t.dtype);
   r.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
   r.kv = resolve_kv(model, t.kv);
   r.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");
