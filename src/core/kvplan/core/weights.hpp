@@ -23,6 +23,13 @@ struct ParamCount {
 // architecture fields.
 ParamCount count_params(const ModelSpec& model);
 
+// One tensor-parallel rank's share of decoder layer `index` (attention or Mamba mixer, MLP or
+// experts, norms); tp = 1 is the whole layer. Indices past the stack are MTP layers.
+ParamCount layer_params_on_rank(const ModelSpec& model, std::uint64_t index, std::uint64_t tp);
+std::uint64_t final_norm_params(const ModelSpec& model);
+// A MoE layer's shared-expert MLP width (all shared experts together).
+std::uint64_t shared_expert_intermediate_size(const MoeSpec& moe);
+
 // What the published figure should equal: total + MTP modules + the spec's published_params_extra
 // (parameters the published count includes beyond this decoder, with the spec's note saying which).
 std::uint64_t params_comparable_to_published(const ModelSpec& model, const ParamCount& params);
