@@ -11,8 +11,10 @@ std::uint64_t Scenario::tokens() const { return checked_add(prompt_tokens, outpu
 std::uint64_t Scenario::total_tokens() const { return checked_mul(sequences, tokens(), "scenario tokens"); }
 
 std::string Scenario::label() const {
-  std::string s = std::to_string(sequences) + "x" + std::to_string(prompt_tokens);
-  if (output_tokens > 0) s += "+" + std::to_string(output_tokens);
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on "+" + std::string.
+  std::string s = std::to_string(sequences);
+  s.append("x").append(std::to_string(prompt_tokens));
+  if (output_tokens > 0) s.append("+").append(std::to_string(output_tokens));
   return s;
 }
 

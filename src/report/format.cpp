@@ -42,7 +42,8 @@ std::string human_bytes(std::uint64_t bytes) {
 std::string human_signed_bytes(std::int64_t bytes) {
   if (bytes >= 0) return human_bytes(static_cast<std::uint64_t>(bytes));
   // -(INT64_MIN) overflows; go through unsigned arithmetic.
-  return "-" + human_bytes(0 - static_cast<std::uint64_t>(bytes));
+  std::string out = "-";  // appended: GCC 12 warns (-Wrestrict, a false positive) on "-" + std::string
+  return out.append(human_bytes(0 - static_cast<std::uint64_t>(bytes)));
 }
 
 std::string percent(double fraction) {
