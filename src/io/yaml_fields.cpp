@@ -1,6 +1,9 @@
 #include "kvplan/io/yaml_fields.hpp"
 
 #include <cctype>
+#include <string>
+
+#include <yaml-cpp/depthguard.h>
 
 #include "kvplan/core/checked.hpp"
 #include "kvplan/core/text.hpp"
@@ -112,6 +115,12 @@ Reader Reader::sub(const std::string& key) const {
 YAML::Node parse(const std::string& text, const std::string& origin) {
   try {
     return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's parser recurses per level and stops at its own depth guard, with the message
+    // "bad file"; say what is wrong instead.
+    throw InputError(origin, e.mark.line + 1, e.mark.column + 1, "",
+                     "YAML nests too deeply (more than " + std::to_string(e.depth()) +
+                         " levels of parsing; spec and config files nest a few)");
   } catch (const YAML::Exception& e) {
     throw InputError(origin, e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg);
   }
