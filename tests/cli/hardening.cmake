@@ -75,3 +75,7 @@ bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'big[.]config[.]json:3:18: JSON
 $<TARGET_FILE:kvplan> import \"$d/big.config.json\"; rc=$?; rm -rf \"$d\"; exit $rc")
 set_tests_properties(cli.limit_json_depth cli.limit_yaml_depth cli.limit_trace_json_depth cli.trace_number_beyond_double
                      cli.import_number_beyond_double PROPERTIES LABELS cli)
+
+# A finite --rate whose requests per step overflow a double: said so, not "must be positive".
+kvplan_cli_test(simulate_rate_too_high EXIT 2 MATCH "--rate is too high: requests per step"
+                ARGS simulate -m gpt2 --synthetic sharegpt --requests 10 --rate 1e308)
