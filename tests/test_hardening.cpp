@@ -72,3 +72,13 @@ TEST_CASE("a spec whose name differs from its file's is refused at the name's li
                                     "they must match so that --model finds it"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("YAML text above 1 MiB is refused before yaml-cpp builds its nodes", "[hardening][limits]") {
+  // A 16 MiB spec of "[1,1,1,...]" took 3.9 GB and 49 s in yaml-cpp.
+  std::string dense = "name: x\nlayers: [";
+  while (dense.size() < (1u << 20)) dense += "1,";
+  dense += "1]\n";
+  CHECK_THROWS_WITH(parse_model_yaml(dense, "dense.yaml"),
+                    Catch::StartsWith("dense.yaml: is " + std::to_string(dense.size()) +
+                                      " bytes of YAML, more than the 1048576 kvplan reads"));
+}

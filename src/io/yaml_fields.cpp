@@ -113,6 +113,11 @@ Reader Reader::sub(const std::string& key) const {
 }
 
 YAML::Node parse(const std::string& text, const std::string& origin) {
+  if (text.size() > kMaxYamlBytes)
+    throw InputError(origin, "is " + std::to_string(text.size()) + " bytes of YAML, more than the " +
+                                 std::to_string(kMaxYamlBytes) +
+                                 " kvplan reads (spec and deploy files are a few KiB; parsing this much YAML "
+                                 "would take gigabytes)");
   try {
     return YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {

@@ -79,3 +79,10 @@ set_tests_properties(cli.limit_json_depth cli.limit_yaml_depth cli.limit_trace_j
 # A finite --rate whose requests per step overflow a double: said so, not "must be positive".
 kvplan_cli_test(simulate_rate_too_high EXIT 2 MATCH "--rate is too high: requests per step"
                 ARGS simulate -m gpt2 --synthetic sharegpt --requests 10 --rate 1e308)
+
+# Dense YAML above 1 MiB (a 16 MiB one took 3.9 GB in yaml-cpp) is refused by its size.
+add_test(NAME cli.limit_yaml_dense
+         COMMAND bash -c "d=$(mktemp -d) && { echo 'name: dense'; printf 'layers: ['; yes 1, | head -n 600000 | tr -d '\\n'; echo 1]; } > \"$d/dense.yaml\" && \
+bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'dense[.]yaml: is [0-9]+ bytes of YAML, more than the 1048576 kvplan reads' '' \
+$<TARGET_FILE:kvplan> size --model \"$d/dense.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
+set_tests_properties(cli.limit_yaml_dense PROPERTIES LABELS cli)
