@@ -9,6 +9,7 @@
 
 #include "kvplan/core/error.hpp"
 #include "kvplan/io/catalog.hpp"
+#include "kvplan/io/deploy_config.hpp"
 #include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/json_text.hpp"
@@ -81,4 +82,17 @@ TEST_CASE("YAML text above 1 MiB is refused before yaml-cpp builds its nodes", "
   CHECK_THROWS_WITH(parse_model_yaml(dense, "dense.yaml"),
                     Catch::StartsWith("dense.yaml: is " + std::to_string(dense.size()) +
                                       " bytes of YAML, more than the 1048576 kvplan reads"));
+}
+
+TEST_CASE("fuzz finding: a '?' complex key in YAML is an InputError, not yaml-cpp's BadConversion", "[hardening]") {
+  // model_yaml_fuzz: "? text: value" makes a mapping the key; the unknown-field check converted
+  // every key with as<std::string>(), whose exception escaped every handler and aborted.
+  CHECK_THROWS_WITH(parse_model_yaml("name: x\n? computed weights: 6921720704\n", "c.yaml"),
+                    Catch::StartsWith("c.yaml:2:3: a key must be a plain name (found a mapping"));
+  CHECK_THROWS_WITH(parse_model_yaml("name: x\n? [a, b]\n: 1\n", "c.yaml"),
+                    Catch::StartsWith("c.yaml:2:3: a key must be a plain name (found a list"));
+  const Catalog catalog;
+  DeployConfigDefaults defaults;
+  CHECK_THROWS_WITH(parse_deploy_config("kvplan: deploy/v1\n? {a: 1}\n: 1\n", "d.yaml", catalog, defaults),
+                    Catch::StartsWith("d.yaml:2:3: a key must be a plain name (found a mapping"));
 }

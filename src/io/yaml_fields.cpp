@@ -31,7 +31,16 @@ void Reader::fail(const std::string& key, const std::string& message) const {
 
 void Reader::reject_unknown(const std::vector<std::string>& known) const {
   for (const auto& kv : map_) {
-    const std::string key = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) {
+      // "? [a, b]" or "? " alone makes a list, a mapping or nothing a key; as<std::string>() would
+      // throw yaml-cpp's BadConversion past every handler (fuzz finding).
+      const YAML::Mark mark = kv.first.Mark();
+      throw InputError(origin_, mark.line + 1, mark.column + 1, prefix_.empty() ? "" : prefix_.substr(0, prefix_.size() - 1),
+                       "a key must be a plain name (found " +
+                           std::string(kv.first.IsSequence() ? "a list" : kv.first.IsMap() ? "a mapping" : "an empty key") +
+                           ", e.g. from a '?' complex key)");
+    }
+    const std::string key = kv.first.Scalar();
     bool ok = false;
     for (const auto& k : known) ok = ok || k == key;
     if (ok) continue;

@@ -86,3 +86,10 @@ add_test(NAME cli.limit_yaml_dense
 bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'dense[.]yaml: is [0-9]+ bytes of YAML, more than the 1048576 kvplan reads' '' \
 $<TARGET_FILE:kvplan> size --model \"$d/dense.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
 set_tests_properties(cli.limit_yaml_dense PROPERTIES LABELS cli)
+
+# Fuzz finding: a YAML '?' complex key aborted kvplan (yaml-cpp's BadConversion escaped).
+add_test(NAME cli.yaml_complex_key
+         COMMAND bash -c "d=$(mktemp -d) && printf 'name: x\\n? [a, b]\\n: 1\\n' > \"$d/key.yaml\" && \
+bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'key[.]yaml:2:3: a key must be a plain name [(]found a list' '' \
+$<TARGET_FILE:kvplan> size --model \"$d/key.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
+set_tests_properties(cli.yaml_complex_key PROPERTIES LABELS cli)
