@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(g++ cmake make libcli11-dev libfmt-dev libyaml-cpp-dev catch2 nlohmann-json3-dev)
 if [ "${KVPLAN_WITH_BENCH:-0}" = 1 ]; then packages+=(libbenchmark-dev); fi
-if [ "${KVPLAN_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang); fi
+if [ "${KVPLAN_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

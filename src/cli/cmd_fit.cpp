@@ -8,6 +8,7 @@
 #include "deploy_options.hpp"
 #include "llamacpp_fit.hpp"
 #include "kvplan/core/deploy.hpp"
+#include "kvplan/core/scenario.hpp"
 #include "kvplan/core/engine.hpp"
 #include "kvplan/core/dtype.hpp"
 #include "kvplan/core/error.hpp"
@@ -46,6 +47,7 @@ int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec&
 int run_fit(const FitOptions& o, const CommonOptions& common) {
   const report::Format format = output_format(common);
   const Catalog catalog = make_catalog(common);
+  check_scenario_count(o.scenarios.size(), "scenarios");
   const ModelSpec model = catalog.model(o.model);
   // Groups joined by commas are one workload: only the planner sums them.
   bool workloads = false;

@@ -136,6 +136,7 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
       throw Error("--policy: expected contiguous or paged (comma-separated), got '" + name + "'");
     }
   }
+  check_scenario_count(o.scenarios.size(), "scenarios");
   std::vector<Planned> plans;
   for (const std::string& text : o.scenarios) {
     const Scenario s = parse_scenario(text);

@@ -142,6 +142,10 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
     spec.requests = parse_count_option(o.requests, "--requests");
     if (!(o.rate > 0) || !std::isfinite(o.rate)) throw Error("--rate must be a positive number of requests per second");
     spec.rate_per_step = o.rate * o.step_ms / 1000.0;
+    // A finite --rate can still overflow per step (1e308 x 20 ms): say so, not "must be positive".
+    if (!std::isfinite(spec.rate_per_step))
+      throw Error("--rate is too high: requests per step (rate x --step-ms) overflow; every request arriving at "
+                  "once takes a rate of at most 1e300");
     if (o.arrivals == "poisson") spec.arrivals = ArrivalProcess::poisson;
     else if (o.arrivals == "fixed") spec.arrivals = ArrivalProcess::fixed;
     else throw Error("--arrivals: expected poisson or fixed, got '" + o.arrivals + "'");

@@ -369,6 +369,8 @@ Workload parse_workload(std::string_view text) {
       throw Error("workload '" + std::string(text) + "': empty group (expected groups joined by commas, e.g. "
                   "32x500+200,4x8000)");
     w.groups.push_back(parse_scenario(part));
+    check_scenario_count(w.groups.size(), "groups in workload '" + std::string(text.substr(0, 40)) +
+                                              (text.size() > 40 ? "...'" : "'"));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }

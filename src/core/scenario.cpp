@@ -18,6 +18,12 @@ std::string Scenario::label() const {
   return s;
 }
 
+void check_scenario_count(std::size_t count, const std::string& what) {
+  if (count > kMaxScenarios)
+    throw Error(std::to_string(count) + " " + what + ": kvplan takes at most " + std::to_string(kMaxScenarios) +
+                " in one run (split them over several runs)");
+}
+
 Scenario parse_scenario(std::string_view text) {
   const auto fail = [&](const std::string& why) -> Error {
     return Error("scenario '" + std::string(text) + "': " + why +

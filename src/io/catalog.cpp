@@ -79,10 +79,26 @@ Catalog::Catalog(std::vector<std::string> user_dirs) {
 }
 
 ModelSpec Catalog::load(const std::string& name, const Source& source) const {
-  ModelSpec spec = parse_model_yaml(source.builtin ? source.text : read_text_file(source.origin), source.origin);
-  if (spec.name != name)
-    throw InputError(source.origin, "field 'name' is '" + spec.name + "' but the file is named '" + name +
-                                        ".yaml'; they must match so that --model finds it");
+  const std::string text = source.builtin ? source.text : read_text_file(source.origin);
+  ModelSpec spec = parse_model_yaml(text, source.origin);
+  if (spec.name != name) {
+    // The spec keeps no positions: the top-level `name:` line is found in the text.
+    std::size_t line = 1, column = 1;
+    for (std::size_t at = 0, n = 1; at < text.size(); ++n) {
+      if (text.compare(at, 5, "name:") == 0) {
+        line = n;
+        const std::size_t value = text.find_first_not_of(" \t", at + 5);
+        column = (value == std::string::npos ? at + 5 : value) - at + 1;
+        break;
+      }
+      const std::size_t eol = text.find('\n', at);
+      if (eol == std::string::npos) break;
+      at = eol + 1;
+    }
+    throw InputError(source.origin, line, column, "name",
+                     "is '" + spec.name + "' but the file is named '" + name +
+                         ".yaml'; they must match so that --model finds it");
+  }
   return spec;
 }
 

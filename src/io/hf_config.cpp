@@ -9,6 +9,7 @@
 #include "kvplan/core/dtype.hpp"
 #include "kvplan/core/error.hpp"
 #include "kvplan/io/input_error.hpp"
+#include "kvplan/io/json_text.hpp"
 
 namespace kvplan {
 namespace {
@@ -403,15 +404,7 @@ std::string spec_name_from_path(const std::string& path) {
 }
 
 ModelSpec import_hf_config(const std::string& text, const std::string& origin, const std::string& name) {
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    const Position p = position_of(text, e.byte == 0 ? 0 : e.byte - 1);
-    std::string what = e.what();
-    if (const auto colon = what.rfind(": "); colon != std::string::npos) what = what.substr(colon + 2);
-    throw InputError(origin, p.line, p.column, "", "JSON syntax error: " + what);
-  }
+  const json root = parse_json_text(text, origin, "JSON syntax error");
   if (!root.is_object()) throw InputError(origin, 1, 1, "", "expected a JSON object (a Hugging Face config.json)");
   const Fields top(root, text, origin, "", 0);
   std::string arch = top.str_or("model_type", "");

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "kvplan/io/input_error.hpp"
+#include "kvplan/io/json_text.hpp"
 
 namespace kvplan {
 namespace {
@@ -221,16 +222,7 @@ Trace parse_jsonl(std::istream& in, const std::string& origin, std::uint64_t max
   while (read_line(in, line, b, line_no + 1)) {
     ++line_no;
     if (blank_or_comment(line)) continue;
-    json j;
-    try {
-      j = json::parse(line);
-    } catch (const json::parse_error& e) {
-      // nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, column 5: <why>".
-      const std::string what = e.what();
-      const std::size_t colon = what.rfind(": ");
-      const std::string why = colon == std::string::npos ? what : what.substr(colon + 2);
-      b.fail(line_no, e.byte == 0 ? 1 : e.byte, "", "not valid JSON: " + why);
-    }
+    const json j = parse_json_text(line, origin, "not valid JSON", line_no);
     if (!j.is_object()) b.fail(line_no, 1, "", "each line must be one JSON object");
     // The column of a key's first occurrence in the line (1 when it cannot be found).
     auto col = [&](const std::string& key) -> std::size_t {

@@ -1,6 +1,9 @@
 #include "kvplan/io/yaml_fields.hpp"
 
 #include <cctype>
+#include <string>
+
+#include <yaml-cpp/depthguard.h>
 
 #include "kvplan/core/checked.hpp"
 #include "kvplan/core/text.hpp"
@@ -28,7 +31,16 @@ void Reader::fail(const std::string& key, const std::string& message) const {
 
 void Reader::reject_unknown(const std::vector<std::string>& known) const {
   for (const auto& kv : map_) {
-    const std::string key = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) {
+      // "? [a, b]" or "? " alone makes a list, a mapping or nothing a key; as<std::string>() would
+      // throw yaml-cpp's BadConversion past every handler (fuzz finding).
+      const YAML::Mark mark = kv.first.Mark();
+      throw InputError(origin_, mark.line + 1, mark.column + 1, prefix_.empty() ? "" : prefix_.substr(0, prefix_.size() - 1),
+                       "a key must be a plain name (found " +
+                           std::string(kv.first.IsSequence() ? "a list" : kv.first.IsMap() ? "a mapping" : "an empty key") +
+                           ", e.g. from a '?' complex key)");
+    }
+    const std::string key = kv.first.Scalar();
     bool ok = false;
     for (const auto& k : known) ok = ok || k == key;
     if (ok) continue;
@@ -110,8 +122,19 @@ Reader Reader::sub(const std::string& key) const {
 }
 
 YAML::Node parse(const std::string& text, const std::string& origin) {
+  if (text.size() > kMaxYamlBytes)
+    throw InputError(origin, "is " + std::to_string(text.size()) + " bytes of YAML, more than the " +
+                                 std::to_string(kMaxYamlBytes) +
+                                 " kvplan reads (spec and deploy files are a few KiB; parsing this much YAML "
+                                 "would take gigabytes)");
   try {
     return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's parser recurses per level and stops at its own depth guard, with the message
+    // "bad file"; say what is wrong instead.
+    throw InputError(origin, e.mark.line + 1, e.mark.column + 1, "",
+                     "YAML nests too deeply (more than " + std::to_string(e.depth()) +
+                         " levels of parsing; spec and config files nest a few)");
   } catch (const YAML::Exception& e) {
     throw InputError(origin, e.mark.line + 1, e.mark.column + 1, "", "YAML syntax error: " + e.msg);
   }

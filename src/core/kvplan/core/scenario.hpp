@@ -1,6 +1,7 @@
 #pragma once
 // A scenario as users say it: "32x500" is 32 sequences of 500 tokens each; "32x500+200" is a
 // 500-token prompt followed by 200 generated tokens (the cache holds 700 at the end).
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,5 +19,11 @@ struct Scenario {
 
 // Throws Error naming the text and the expected form.
 Scenario parse_scenario(std::string_view text);
+
+// The most scenarios one run takes (on the command line, or groups in one workload): each costs a
+// row of output and, in `kvplan probe`, real allocations; 10^5 of them ran a probe for ten minutes.
+inline constexpr std::size_t kMaxScenarios = 1000;
+// Throws Error when `count` exceeds kMaxScenarios; `what` names them ("scenarios", "workload groups").
+void check_scenario_count(std::size_t count, const std::string& what);
 
 }  // namespace kvplan

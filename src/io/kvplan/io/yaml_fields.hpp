@@ -3,6 +3,7 @@
 // integer, and every error names the file, line, column and field.
 #include <yaml-cpp/yaml.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -38,6 +39,10 @@ class Reader {
 };
 
 // Parses `text`; a syntax error becomes an InputError with its line and column.
+// yaml-cpp keeps about 240 bytes of nodes per byte of dense YAML ("[1,1,1,...]": a 16 MiB file
+// took 3.9 GB and 49 s), so YAML text is refused above kMaxYamlBytes; spec and deploy files are a
+// few KiB.
+inline constexpr std::size_t kMaxYamlBytes = 1 << 20;
 YAML::Node parse(const std::string& text, const std::string& origin);
 
 }  // namespace kvplan::yaml_fields

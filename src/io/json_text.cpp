@@ -1,0 +1,86 @@
+#include "kvplan/io/json_text.hpp"
+
+#include "kvplan/io/input_error.hpp"
+
+namespace kvplan {
+
+namespace {
+
+struct Position {
+  std::size_t line = 1, column = 1;
+};
+
+Position position_of(std::string_view text, std::size_t byte_offset, std::size_t first_line) {
+  Position p{first_line, 1};
+  const std::size_t end = std::min(byte_offset, text.size());
+  for (std::size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++p.line;
+      p.column = 1;
+    } else {
+      ++p.column;
+    }
+  }
+  return p;
+}
+
+// nlohmann's messages are "[json.exception.KIND.NNN] ...: <why>"; people want the why.
+std::string why_of(const std::string& what) {
+  const std::size_t colon = what.rfind(": ");
+  return colon == std::string::npos ? what : what.substr(colon + 2);
+}
+
+}  // namespace
+
+void check_json_depth(std::string_view text, const std::string& origin, std::size_t max_depth, std::size_t first_line) {
+  std::size_t depth = 0, line = first_line, column = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+    }
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth)
+        throw InputError(origin, line, column, "",
+                         "arrays and objects nest more than " + std::to_string(max_depth) +
+                             " levels deep (a config.json or a trace line nests a few)");
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
+nlohmann::json parse_json_text(const std::string& text, const std::string& origin, const std::string& what,
+                               std::size_t first_line) {
+  check_json_depth(text, origin, kMaxJsonDepth, first_line);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    const Position p = position_of(text, e.byte == 0 ? 0 : e.byte - 1, first_line);
+    throw InputError(origin, p.line, p.column, "", what + ": " + why_of(e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range.406 "number overflow parsing '1e999'" carries no offset: find the number.
+    const std::string message = e.what();
+    std::size_t at = std::string::npos;
+    if (const auto open = message.find('\''); open != std::string::npos) {
+      if (const auto close = message.find('\'', open + 1); close != std::string::npos)
+        at = text.find(message.substr(open + 1, close - open - 1));
+    }
+    const Position p = position_of(text, at == std::string::npos ? 0 : at, first_line);
+    std::string why = message.substr(message.find(']') == std::string::npos ? 0 : message.find(']') + 2);
+    if (e.id == 406) why = "a number beyond the range of a double (" + why + ")";
+    throw InputError(origin, p.line, p.column, "", what + ": " + why);
+  }
+}
+
+}  // namespace kvplan

@@ -1,0 +1,26 @@
+#pragma once
+// JSON text from a user's file (a config.json, a trace line), parsed with every failure turned
+// into one InputError naming origin:LINE:COLUMN: a syntax error, a number beyond a double
+// (nlohmann's out_of_range.406, "1e999"), and nesting deeper than kMaxJsonDepth, which is checked
+// before parsing: nlohmann keeps state per level, so a 16 MiB file of '[' would cost gigabytes,
+// and no config.json or trace line nests more than a few levels.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace kvplan {
+
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+// Throws InputError at the first bracket past `max_depth` levels. `first_line` is the line number
+// of the text's first line (a trace line's own number).
+void check_json_depth(std::string_view text, const std::string& origin, std::size_t max_depth = kMaxJsonDepth,
+                      std::size_t first_line = 1);
+
+// check_json_depth, then nlohmann::json::parse; `what` starts the message ("JSON syntax error").
+nlohmann::json parse_json_text(const std::string& text, const std::string& origin, const std::string& what,
+                               std::size_t first_line = 1);
+
+}  // namespace kvplan
