@@ -6,14 +6,14 @@
 
 #include "kvplan/core/checked.hpp"
 #include "kvplan/core/error.hpp"
+#include "kvplan/core/text.hpp"
 
 namespace kvplan {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+// "FP8-E4M3" and "fp8_e4m3" name the same type.
+std::string normalized(std::string_view s) {
+  std::string out = to_lower(s);
   std::replace(out.begin(), out.end(), '-', '_');
   return out;
 }
@@ -77,7 +77,7 @@ std::uint64_t DType::tensor_bytes(std::uint64_t elems) const {
 const std::vector<DType>& all_dtypes() { return table(); }
 
 const DType& dtype_by_name(std::string_view name) {
-  std::string key = lower(name);
+  std::string key = normalized(name);
   for (const auto& [alias, canonical] : aliases()) {
     if (key == alias) key = std::string(canonical);
   }

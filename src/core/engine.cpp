@@ -6,18 +6,13 @@
 
 #include "kvplan/core/checked.hpp"
 #include "kvplan/core/error.hpp"
+#include "kvplan/core/text.hpp"
 
 namespace kvplan {
 namespace {
 
 constexpr std::uint64_t kMiB = 1ULL << 20;
 constexpr std::uint64_t kGiB = 1ULL << 30;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 EngineProfile make_generic() {
   EngineProfile p;
@@ -157,7 +152,7 @@ const char* to_string(Engine engine) {
 }
 
 Engine parse_engine(std::string_view text) {
-  const std::string key = lower(text);
+  const std::string key = to_lower(text);
   if (key == "generic") return Engine::generic;
   if (key == "vllm") return Engine::vllm;
   if (key == "sglang") return Engine::sglang;

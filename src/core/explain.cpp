@@ -5,12 +5,6 @@
 
 namespace kvplan {
 namespace {
-bool same_shape(const LayerSpec& a, const LayerSpec& b) {
-  return a.kind == b.kind && a.kv_heads == b.kv_heads && a.head_dim_k == b.head_dim_k &&
-         a.head_dim_v == b.head_dim_v && a.window == b.window && a.latent_dim == b.latent_dim &&
-         a.state_elems == b.state_elems && a.conv_elems == b.conv_elems;
-}
-
 // Bytes per token if every layer were a full-attention layer with `heads` KV heads of `head_dim`.
 std::uint64_t uniform_bytes_per_token(const ModelSpec& m, const KvDtypes& dt, std::uint64_t heads,
                                       std::uint64_t head_dim_k, std::uint64_t head_dim_v) {
@@ -28,7 +22,7 @@ std::vector<LayerGroup> group_layers(const ModelSpec& model, const KvDtypes& dt)
     const LayerSpec& layer = model.layers[i];
     LayerGroup* found = nullptr;
     for (auto& g : groups) {
-      if (same_shape(g.layer, layer)) found = &g;
+      if (g.layer == layer) found = &g;
     }
     if (!found) {
       groups.push_back(LayerGroup{layer, 0, {}, layer_bytes_per_token(layer, dt)});

@@ -4,16 +4,14 @@
 #include <cctype>
 
 namespace kvplan {
-namespace {
-std::string lower(std::string_view s) {
+std::string to_lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
-}  // namespace
 
 std::size_t edit_distance(std::string_view a_in, std::string_view b_in) {
-  const std::string a = lower(a_in), b = lower(b_in);
+  const std::string a = to_lower(a_in), b = to_lower(b_in);
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
@@ -29,7 +27,7 @@ std::size_t edit_distance(std::string_view a_in, std::string_view b_in) {
 
 std::vector<std::string> closest_names(std::string_view query, const std::vector<std::string>& candidates,
                                        std::size_t limit) {
-  const std::string q = lower(query);
+  const std::string q = to_lower(query);
   struct Scored {
     bool contains;
     std::size_t distance;
@@ -37,7 +35,7 @@ std::vector<std::string> closest_names(std::string_view query, const std::vector
   };
   std::vector<Scored> scored;
   for (const auto& c : candidates)
-    scored.push_back({!q.empty() && lower(c).find(q) != std::string::npos, edit_distance(q, c), c});
+    scored.push_back({!q.empty() && to_lower(c).find(q) != std::string::npos, edit_distance(q, c), c});
   std::stable_sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {
     return x.contains != y.contains ? x.contains : x.distance < y.distance;
   });

@@ -17,12 +17,6 @@ namespace kvplan {
 namespace fs = std::filesystem;
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -45,7 +39,7 @@ void add_gpus(std::vector<GpuSpec>& into, std::vector<GpuSpec> more) {
 }  // namespace
 
 ModelSpec load_model_file(const std::string& path) {
-  if (ends_with(lower(path), ".gguf")) return load_gguf_model(path);
+  if (ends_with(to_lower(path), ".gguf")) return load_gguf_model(path);
   if (ends_with(path, ".json")) return import_hf_config(read_text_file(path), path);
   return parse_model_yaml(read_text_file(path), path);
 }
@@ -103,7 +97,7 @@ ModelSpec Catalog::load(const std::string& name, const Source& source) const {
 }
 
 ModelSpec Catalog::model(std::string_view name_or_path) const {
-  const std::string key = lower(name_or_path);
+  const std::string key = to_lower(name_or_path);
   if (auto it = model_sources_.find(key); it != model_sources_.end()) return load(it->first, it->second);
   if (looks_like_path(name_or_path)) return load_model_file(std::string(name_or_path));
   std::string message = "unknown model '" + std::string(name_or_path) + "'";
@@ -129,11 +123,11 @@ std::vector<ModelSpec> Catalog::all_models() const {
 }
 
 const GpuSpec& Catalog::gpu(std::string_view name) const {
-  const std::string key = lower(name);
+  const std::string key = to_lower(name);
   for (const auto& g : gpus_) {
     if (g.name == key) return g;
     for (const auto& a : g.aliases)
-      if (lower(a) == key) return g;
+      if (to_lower(a) == key) return g;
   }
   std::vector<std::string> names;
   for (const auto& g : gpus_) names.push_back(g.name);

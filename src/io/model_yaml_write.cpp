@@ -27,18 +27,6 @@ const char* layer_type_name(CacheKind k) {
   return "?";
 }
 
-bool same_layers(const std::vector<LayerSpec>& a, const std::vector<LayerSpec>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const LayerSpec &x = a[i], &y = b[i];
-    if (x.kind != y.kind || x.kv_heads != y.kv_heads || x.head_dim_k != y.head_dim_k || x.head_dim_v != y.head_dim_v ||
-        x.window != y.window || x.latent_dim != y.latent_dim || x.state_elems != y.state_elems ||
-        x.conv_elems != y.conv_elems)
-      return false;
-  }
-  return true;
-}
-
 const char* yes(bool b) { return b ? "true" : "false"; }
 
 }  // namespace
@@ -75,7 +63,7 @@ std::string model_to_yaml(const ModelSpec& m) {
   bool is_uniform = false;
   try {
     finalize(uniform);
-    is_uniform = same_layers(uniform.layers, m.layers);
+    is_uniform = uniform.layers == m.layers;
   } catch (...) {
     is_uniform = false;  // e.g. recurrent layers cannot be uniform without a layer list
   }

@@ -45,12 +45,6 @@ json policy_json(const Policy& p) {
   return j;
 }
 
-bool same_layer(const LayerSpec& a, const LayerSpec& b) {
-  return a.kind == b.kind && a.kv_heads == b.kv_heads && a.head_dim_k == b.head_dim_k &&
-         a.head_dim_v == b.head_dim_v && a.window == b.window && a.latent_dim == b.latent_dim &&
-         a.state_elems == b.state_elems && a.conv_elems == b.conv_elems;
-}
-
 std::string shape(const LayerSpec& l) {
   switch (l.kind) {
     case CacheKind::mla: return fmt::format("latent {}", l.latent_dim);
@@ -138,7 +132,7 @@ void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
     (r.layers[i].layer.kind == CacheKind::recurrent ? recurrent : attention) = true;
     bool found = false;
     for (auto& g : groups) {
-      if (same_layer(r.layers[g.first].layer, r.layers[i].layer) && e.vllm.layer_blocks[g.first] == e.vllm.layer_blocks[i]) {
+      if (r.layers[g.first].layer == r.layers[i].layer && e.vllm.layer_blocks[g.first] == e.vllm.layer_blocks[i]) {
         ++g.count;
         found = true;
         break;
@@ -247,7 +241,7 @@ void render_size(std::ostream& out, const SizeView& v, Format format) {
   for (std::size_t i = 0; i < r.layers.size();) {
     std::size_t j = i;
     if (!v.per_layer)
-      while (j + 1 < r.layers.size() && same_layer(r.layers[j + 1].layer, r.layers[i].layer)) ++j;
+      while (j + 1 < r.layers.size() && r.layers[j + 1].layer == r.layers[i].layer) ++j;
     add(i, j);
     i = j + 1;
   }

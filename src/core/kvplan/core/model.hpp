@@ -28,6 +28,9 @@ struct LayerSpec {
   std::uint64_t latent_dim = 0;      // MLA: kv_lora_rank + qk_rope_head_dim
   std::uint64_t state_elems = 0;     // recurrent: SSM / recurrent state elements per sequence
   std::uint64_t conv_elems = 0;      // recurrent: convolution state elements per sequence (Mamba)
+
+  // Same cache shape: every field equal (layers that form one group, in vLLM's terms).
+  bool operator==(const LayerSpec&) const = default;
 };
 
 enum class MlpKind { gated, plain };

@@ -5,6 +5,9 @@
 
 namespace kvplan {
 
+// ASCII lower case, for case-insensitive names (models, GPUs, dtypes, engines).
+std::string to_lower(std::string_view s);
+
 // Edit distance between two strings (case-insensitive), for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
