@@ -42,8 +42,11 @@ probe::RunOptions options(std::uint64_t granule) {
   return o;
 }
 
-// Footprint noise on the host (heap, stack) stays well below this after freeing.
-constexpr std::uint64_t kRestoredPages = 16;
+// The process footprint (RssAnon) is a cross-check, not the measurement: the heap, the stack and
+// a sanitizer's runtime move it too (by 8 KiB more than the buffers, one run in fifteen under ASan).
+// Whether every buffer was freed is judged exactly, by the backend's count of mapped bytes; the
+// footprint only has to come back within this much, far below any buffer set these tests free.
+constexpr std::uint64_t kFootprintNoise = 1ULL << 20;
 
 }  // namespace
 
@@ -107,8 +110,10 @@ TEST_CASE("Host probe: predicted and measured agree within one page per allocati
         // The buffers' own resident pages are exactly the predicted rounding to pages.
         REQUIRE(row.resident_bytes.has_value());
         CHECK(*row.resident_bytes == row.predicted_bytes);
-        // Freed: the footprint is back at the baseline.
-        CHECK(row.after_used <= row.baseline_used + kRestoredPages * page());
+        CHECK(row.measured_bytes == *row.resident_bytes);
+        // Freed: nothing left mapped, and the footprint back near its baseline.
+        CHECK(row.held_after_free == std::optional<std::uint64_t>(0));
+        CHECK(row.after_used <= row.baseline_used + kFootprintNoise);
       }
     }
   }
@@ -128,7 +133,8 @@ TEST_CASE("Ctrl-C: the probe unwinds, frees every buffer and the baseline is res
   CHECK_THROWS_AS(probe::measure_plan(*host, "2x100", plan, o), probe::Interrupted);
   CHECK(probe::interrupt_requested());
   probe::clear_interrupt();
-  CHECK(host->used_bytes() <= before + kRestoredPages * page());
+  CHECK(host->held_bytes() == std::optional<std::uint64_t>(0));
+  CHECK(host->used_bytes() <= before + kFootprintNoise);
 }
 
 TEST_CASE("The cap (--max-memory): the probe stops before the cap and reports how far it got") {
@@ -144,7 +150,8 @@ TEST_CASE("The cap (--max-memory): the probe stops before the cap and reports ho
   CHECK(row.mismatched_bytes == 0);  // what was allocated was written and verified
   CHECK_FALSE(row.within_tolerance);
   CHECK_THAT(row.detail, Catch::Contains("past 52428800 B"));
-  CHECK(row.after_used <= row.baseline_used + kRestoredPages * page());
+  CHECK(row.held_after_free == std::optional<std::uint64_t>(0));
+  CHECK(row.after_used <= row.baseline_used + kFootprintNoise);
 }
 
 TEST_CASE("Out of memory: a refused allocation ends in a clean report of how far the probe got") {
@@ -234,6 +241,25 @@ TEST_CASE("CUDA backend: unavailable here is a clear Unavailable, never a crash"
   }
 }
 
+TEST_CASE("Host probe: memory the rest of the process takes meanwhile does not move the measurement") {
+  // What a sanitizer runtime or a logging heap does during a run, made large and certain: 64 KiB
+  // of heap touched after every allocation, kept until the row is done.
+  auto host = probe::make_host_probe();
+  const AllocationPlan plan = plan_allocation(shipped("gpt2"), kv_dtypes(dtype_by_name("fp16")), 1, 100, paged(16));
+  std::vector<std::vector<char>> bystander;
+  probe::RunOptions o = options(page());
+  o.after_allocation = [&](std::uint64_t) { bystander.emplace_back(64 << 10, 'x'); };
+  const ProbeRow row = probe::measure_plan(*host, "1x100", plan, o);
+  CHECK(row.status == ProbeStatus::ok);
+  REQUIRE(row.resident_bytes.has_value());
+  CHECK(row.measured_bytes == row.predicted_bytes);
+  CHECK(row.within_tolerance);
+  CHECK(row.unexplained() == 0);
+  // The footprint saw the bystander; the report states it as the cross-check's noise.
+  CHECK(row.footprint_noise() >= static_cast<std::int64_t>(bystander.size() * (60 << 10)));
+  CHECK(row.footprint_bytes > row.measured_bytes);
+}
+
 TEST_CASE("Probe report: JSON, table and Markdown render the same rows") {
   auto host = probe::make_host_probe();
   ProbeReport rep;
@@ -254,4 +280,8 @@ TEST_CASE("Probe report: JSON, table and Markdown render the same rows") {
   CHECK_THAT(table.str(), Catch::Contains("paged B=16"));
   CHECK_THAT(md.str(), Catch::Contains("| 1x100 "));
   CHECK_THAT(md.str(), Catch::Contains("### gpt2 on"));
+  CHECK_THAT(json.str(), Catch::Contains("\"measured_from\": \"buffers' resident pages\""));
+  CHECK_THAT(json.str(), Catch::Contains("\"held_after_free_bytes\": 0"));
+  CHECK_THAT(table.str(), Catch::Contains("measured = the buffers' own resident pages"));
+  CHECK_THAT(table.str(), Catch::Contains("cross-check: the process footprint"));
 }

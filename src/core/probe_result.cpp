@@ -24,6 +24,9 @@ std::int64_t signed_difference(std::uint64_t a, std::uint64_t b) {
 
 std::int64_t ProbeRow::difference() const { return signed_difference(measured_bytes, plan.kv_bytes); }
 std::int64_t ProbeRow::unexplained() const { return signed_difference(measured_bytes, predicted_bytes); }
+std::int64_t ProbeRow::footprint_noise() const {
+  return resident_bytes ? signed_difference(footprint_bytes, *resident_bytes) : 0;
+}
 
 std::uint64_t probe_tolerance(const AllocationPlan& plan, std::uint64_t granule, double relative) {
   const auto rel = static_cast<std::uint64_t>(std::ceil(relative * static_cast<double>(plan.total_bytes())));

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -60,7 +61,8 @@ std::uint64_t rss_anon_bytes() {
 
 class HostBuffer final : public Buffer {
  public:
-  explicit HostBuffer(std::uint64_t bytes) : size_(bytes), mapped_(round_up(bytes == 0 ? 1 : bytes, page_size(), "mapping")) {
+  HostBuffer(std::uint64_t bytes, std::shared_ptr<std::uint64_t> held)
+      : size_(bytes), mapped_(round_up(bytes == 0 ? 1 : bytes, page_size(), "mapping")), held_(std::move(held)) {
     void* p = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
       const int err = errno;
@@ -72,8 +74,12 @@ class HostBuffer final : public Buffer {
     base_ = static_cast<unsigned char*>(p);
     // Base pages only, so that the footprint moves in pages whatever the THP setting.
     ::madvise(base_, mapped_, MADV_NOHUGEPAGE);
+    *held_ += mapped_;
   }
-  ~HostBuffer() override { ::munmap(base_, mapped_); }
+  ~HostBuffer() override {
+    ::munmap(base_, mapped_);
+    *held_ -= mapped_;
+  }
   HostBuffer(const HostBuffer&) = delete;
   HostBuffer& operator=(const HostBuffer&) = delete;
 
@@ -102,6 +108,7 @@ class HostBuffer final : public Buffer {
   std::uint64_t size_;
   std::uint64_t mapped_;
   unsigned char* base_ = nullptr;
+  std::shared_ptr<std::uint64_t> held_;  // the probe's count of mapped bytes (outlives the probe if need be)
 };
 
 class HostProbe final : public Probe {
@@ -122,11 +129,12 @@ class HostProbe final : public Probe {
     return d;
   }
   std::uint64_t used_bytes() override { return rss_anon_bytes(); }
+  std::optional<std::uint64_t> held_bytes() const override { return *held_; }
   std::uint64_t default_cap() override {
     // Four fifths of what the kernel says is available, so the probe never pushes the machine into swap.
     return proc_kib_field("/proc/meminfo", "MemAvailable") / 5 * 4;
   }
-  std::unique_ptr<Buffer> allocate(std::uint64_t bytes) override { return std::make_unique<HostBuffer>(bytes); }
+  std::unique_ptr<Buffer> allocate(std::uint64_t bytes) override { return std::make_unique<HostBuffer>(bytes, held_); }
   double copy_seconds(Buffer& dst, Buffer& src) override {
     auto& d = static_cast<HostBuffer&>(dst);
     auto& s = static_cast<HostBuffer&>(src);
@@ -134,6 +142,9 @@ class HostProbe final : public Probe {
     std::memcpy(d.data(), s.data(), std::min(d.size(), s.size()));
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
+
+ private:
+  std::shared_ptr<std::uint64_t> held_ = std::make_shared<std::uint64_t>(0);
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "kvplan/report/table.hpp"
@@ -40,6 +42,8 @@ json row_json(const ProbeRow& r) {
          {"predicted_needed_bytes", p.size.bytes_needed},
          {"predicted_bytes", r.predicted_bytes},
          {"measured_bytes", r.measured_bytes},
+         {"measured_from", r.measured_from_buffers() ? "buffers' resident pages" : "footprint"},
+         {"footprint_bytes", r.footprint_bytes},
          {"difference_bytes", r.difference()},
          {"difference_relative", relative(r.difference(), p.kv_bytes)},
          {"explained",
@@ -56,7 +60,11 @@ json row_json(const ProbeRow& r) {
          {"after_free_used_bytes", r.after_used},
          {"fill_seconds", r.fill_seconds},
          {"verify_seconds", r.verify_seconds}};
-  if (r.resident_bytes) j["resident_bytes"] = *r.resident_bytes;
+  if (r.resident_bytes) {
+    j["resident_bytes"] = *r.resident_bytes;
+    j["footprint_noise_bytes"] = r.footprint_noise();
+  }
+  if (r.held_after_free) j["held_after_free_bytes"] = *r.held_after_free;
   if (!r.detail.empty()) j["detail"] = r.detail;
   return j;
 }
@@ -176,11 +184,25 @@ void render_probe(std::ostream& out, const ProbeReport& rep, Format format) {
   out << '\n';
   if (!rep.rows.empty()) {
     rows_table(rep).render(out, format);
+    const bool from_buffers = std::all_of(rep.rows.begin(), rep.rows.end(),
+                                          [](const ProbeRow& r) { return r.measured_from_buffers(); });
     out << '\n'
         << bullet
-        << "measured = footprint at the peak − before allocating; measured − predicted KV = granularity + block "
-           "tables + unexplained; rounding (pool blocks or reservation slack beyond the tokens held) is already in "
-           "predicted KV\n";
+        << (from_buffers ? "measured = the buffers' own resident pages (mincore); "
+                         : "measured = footprint at the peak − before allocating; ")
+        << "measured − predicted KV = granularity + block tables + unexplained; rounding (pool blocks or "
+           "reservation slack beyond the tokens held) is already in predicted KV\n";
+    if (from_buffers) {
+      std::int64_t lo = 0, hi = 0;
+      for (const ProbeRow& r : rep.rows) {
+        lo = std::min(lo, r.footprint_noise());
+        hi = std::max(hi, r.footprint_noise());
+      }
+      out << bullet
+          << fmt::format("cross-check: the process footprint ({}) moved {} to {} B beyond the resident pages "
+                         "(what the rest of the process allocated meanwhile)\n",
+                         d.footprint_source, signed_grouped(lo), signed_grouped(hi));
+    }
     for (const ProbeRow& r : rep.rows)
       if (!r.detail.empty())
         out << bullet

@@ -41,8 +41,18 @@ struct ProbeRow {
   std::uint64_t baseline_used = 0;
   std::uint64_t peak_used = 0;
   std::uint64_t after_used = 0;        // after freeing
-  std::uint64_t measured_bytes = 0;    // peak_used - baseline_used (0 if negative)
+  std::optional<std::uint64_t> held_after_free;  // host: bytes the backend still maps (0 when all freed)
+  // The process or device footprint's move: peak_used - baseline_used (0 if negative). It also
+  // counts whatever else the process allocated meanwhile (a sanitizer's runtime, the heap), so it
+  // is the measurement only where nothing finer exists (CUDA), and a cross-check elsewhere.
+  std::uint64_t footprint_bytes = 0;
   std::optional<std::uint64_t> resident_bytes;  // host: pages of the buffers resident (mincore)
+  // The figure judged against the prediction: the buffers' own resident pages where the backend
+  // can count them (host), the footprint's move otherwise (CUDA).
+  std::uint64_t measured_bytes = 0;
+  bool measured_from_buffers() const { return resident_bytes.has_value(); }
+  // footprint − resident pages: what the rest of the process added meanwhile (0 without resident).
+  std::int64_t footprint_noise() const;
   std::uint64_t mismatched_bytes = 0;
   double fill_seconds = 0;
   double verify_seconds = 0;

@@ -60,6 +60,9 @@ class Probe {
   virtual ProbeDevice device() const = 0;
   // The footprint now: device memory in use (cudaMemGetInfo) or the process's anonymous RSS.
   virtual std::uint64_t used_bytes() = 0;
+  // Bytes mapped by this backend's live buffers, where it keeps count (host): whether everything
+  // was freed, exactly, without reading a footprint that the rest of the process also moves.
+  virtual std::optional<std::uint64_t> held_bytes() const { return std::nullopt; }
   // What the probe may take by default when --max-memory is not given.
   virtual std::uint64_t default_cap() = 0;
   // Throws OutOfMemory when the allocator refuses.
