@@ -175,31 +175,43 @@ TEST_CASE("acceptance: Llama-2-70B on A100-80GB, tp=2 and tp=4, vLLM defaults, 4
   DeployRequest r;
   r.engine = Engine::vllm;
   r.capacity_bytes = shipped_gpu_bytes_a100_80();
+  r.gpu_label = "A100-80GB";  // vLLM's batch defaults: 2,048 tokens and 256 sequences on an A100
   r.weight_dtype = dtype_by_name("fp16");
   r.kv = fp16;
   r.parallel.tp = 2;
   const DeployPlan p2 = plan_deployment(m, r);
+  CHECK(p2.max_num_batched_tokens == 2048);
+  CHECK(p2.max_num_seqs == 256);
   // usable floor(85,899,345,920 x 0.9) = 77,309,411,328; weights 34,488,983,552 params x 2 B;
-  // non-torch 512 MiB; activation 8192 x (3 x 14336 + 2 x 8192) x 2 + 256 x 32000 x 4.
+  // non-torch 512 MiB; activation 2048 x (3 x 14336 + 2 x 8192) x 2 + 256 x 32000 x 4.
   CHECK(p2.stages[0].weight_bytes == 68'977'967'104ULL);
-  CHECK(estimate_activation_bytes(m, 2, 8192, 256) == 1'005'846'528ULL);
-  CHECK(p2.stages[0].kv_budget_bytes == 77'309'411'328ULL - 68'977'967'104ULL - 536'870'912ULL - 1'005'846'528ULL);
-  CHECK(p2.capacity.units == 6'788'726'784ULL / (16 * 163'840));  // 2,589 blocks
-  CHECK(p2.capacity.units == 2589);
-  CHECK(p2.token_capacity == 41'424);
-  CHECK(has_line(p2, "Maximum concurrency for 4,096 tokens per request: 10.11x"));
-  CHECK(p2.max_sequences_at_max_len == 10);  // (2,589 - null block) / 256
+  CHECK(estimate_activation_bytes(m, 2, 2048, 256) == 276'037'632ULL);
+  CHECK(p2.stages[0].kv_budget_bytes == 77'309'411'328ULL - 68'977'967'104ULL - 536'870'912ULL - 276'037'632ULL);
+  CHECK(p2.capacity.units == 7'518'535'680ULL / (16 * 163'840));  // 2,868 blocks
+  CHECK(p2.capacity.units == 2868);
+  CHECK(p2.token_capacity == 45'888);
+  CHECK(has_line(p2, "Maximum concurrency for 4,096 tokens per request: 11.20x"));
+  CHECK(p2.max_sequences_at_max_len == 11);  // (2,868 - null block) / 256
 
   r.parallel.tp = 4;
   const DeployPlan p4 = plan_deployment(m, r);
   CHECK(p4.stages[0].weight_bytes == 34'490'302'464ULL);
   CHECK(p4.stages[0].shard.kv_bytes_per_token == 81'920);
-  CHECK(p4.capacity.units == 31'760);
-  CHECK(p4.token_capacity == 508'160);
-  CHECK(has_line(p4, "Maximum concurrency for 4,096 tokens per request: 124.06x"));
-  CHECK(p4.max_sequences_at_max_len == 124);
+  // 77,309,411,328 - 34,490,302,464 - 536,870,912 - 187,957,248 = 42,094,280,704 B / 1,310,720 B a block
+  CHECK(p4.capacity.units == 32'115);
+  CHECK(p4.token_capacity == 513'840);
+  CHECK(has_line(p4, "Maximum concurrency for 4,096 tokens per request: 125.45x"));
+  CHECK(p4.max_sequences_at_max_len == 125);
   // Doubling the GPUs more than doubles the KV: the weights no longer crowd it out.
-  CHECK(p4.capacity.units > 12 * p2.capacity.units);
+  CHECK(p4.capacity.units > 11 * p2.capacity.units);
+
+  // Any other GPU of 70 GiB or more takes vLLM's larger defaults: 8,192 tokens, 1,024 sequences.
+  r.gpu_label = "H100-SXM";
+  CHECK(plan_deployment(m, r).max_num_batched_tokens == 8192);
+  CHECK(plan_deployment(m, r).max_num_seqs == 1024);
+  r.capacity_bytes = 48ULL << 30;
+  r.gpu_label = "L40S";
+  CHECK(plan_deployment(m, r).max_num_batched_tokens == 2048);
 }
 
 // ---------------------------------------------------------------- engines against public logs

@@ -51,14 +51,16 @@ std::uint64_t effective_intermediate(const ModelSpec& m) {
   return std::max(routed, e.first_k_dense_replace > 0 ? m.intermediate_size : 0);
 }
 
-void check_model_supported(const ModelSpec& m) {
+void check_model_supported(const ModelSpec& m, const EngineProfile& p) {
+  if (p.engine == Engine::vllm) return;  // vLLM's hybrid allocator plans Mamba groups
   for (const auto& l : m.layers)
     if (l.kind == CacheKind::recurrent)
-      throw Error(m.name + " has recurrent (state) layers, which the deployment planner does not model");
+      throw Error(m.name + " has recurrent (Mamba) layers: " + p.name +
+                  "'s state pool is not modelled by kvplan; --engine vllm plans them (kvplan size sizes them)");
 }
 
 StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineProfile& p, const StageShard& shard,
-                     std::uint64_t share, std::uint64_t unit_tokens, std::uint64_t max_len) {
+                     std::uint64_t share, std::uint64_t unit_tokens, const BatchDefaults& batch) {
   StagePlan st;
   st.shard = shard;
   const BudgetOptions& b = req.budget;
@@ -87,10 +89,10 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
     activation = *b.activation_bytes;
     basis = "given (--activation-memory)";
   } else if (p.estimates_activation) {
-    const std::uint64_t t = b.max_num_batched_tokens ? b.max_num_batched_tokens : p.max_num_batched_tokens;
-    const std::uint64_t s = b.max_num_seqs ? b.max_num_seqs : p.max_num_seqs;
+    const std::uint64_t t = batch.max_num_batched_tokens;
+    const std::uint64_t s = batch.max_num_seqs;
     activation = estimate_activation_bytes(m, req.parallel.tp, t, s);
-    basis = "estimated: " + str(t) + " batched tokens, " + str(s) + " sequences (see notes)";
+    basis = "estimated: " + engine_grouped(t) + " batched tokens, " + engine_grouped(s) + " sequences (see notes)";
   } else if (p.activation_bytes) {
     activation = p.activation_bytes;
     basis = req.engine == Engine::llamacpp ? "stated compute buffer (see notes)" : "stated default";
@@ -119,6 +121,15 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   st.kv_budget_bytes = st.kv_budget_signed > 0 ? static_cast<std::uint64_t>(st.kv_budget_signed) : 0;
 
   const std::uint64_t bpt = shard.kv_bytes_per_token;
+  if (p.engine == Engine::vllm) {
+    // vLLM: the KV cache groups of this GPU's layers; one pool of blocks for all of them.
+    st.vllm = vllm_layout(shard.gpu_layers, req.kv, VllmConfig{unit_tokens, batch.max_num_batched_tokens, 0});
+    if (st.vllm->block_bytes == 0)
+      throw Error("pipeline stage " + str(shard.stage) + " holds no layer with a KV cache");
+    st.units = st.kv_budget_bytes / st.vllm->block_bytes;
+    st.max_tokens = bpt ? st.kv_budget_bytes / bpt : 0;
+    return st;
+  }
   if (bpt == 0) throw Error("pipeline stage " + str(shard.stage) + " holds no layer with a KV cache");
   st.max_tokens = st.kv_budget_bytes / bpt;
   switch (p.rule) {
@@ -130,7 +141,6 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
     case CapacityRule::cells_256: st.units = st.max_tokens / 256 * 256; break;
     case CapacityRule::static_max_len: st.units = st.max_tokens; break;
   }
-  (void)max_len;
   return st;
 }
 
@@ -208,15 +218,49 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
   }
 }
 
+// "1 group of 10 full-attention layers + 6 groups of 9-10 sliding-window (1024) layers, group size 10".
+std::string describe_groups(const VllmLayout& v) {
+  struct Kind {
+    LayerSpec layer;
+    std::uint64_t groups = 0, fewest = ~0ULL, most = 0, block = 0;
+  };
+  std::vector<Kind> kinds;
+  for (const VllmGroup& g : v.groups) {
+    auto it = std::find_if(kinds.begin(), kinds.end(), [&](const Kind& k) { return k.layer == g.layer; });
+    if (it == kinds.end()) {
+      kinds.push_back(Kind{g.layer, 0, ~0ULL, 0, g.block_size});
+      it = kinds.end() - 1;
+    }
+    ++it->groups;
+    it->fewest = std::min(it->fewest, g.layers);
+    it->most = std::max(it->most, g.layers);
+  }
+  std::string out;
+  for (const Kind& k : kinds) {
+    if (!out.empty()) out += " + ";
+    std::string what = to_string(k.layer.kind);
+    if (k.layer.kind == CacheKind::sliding_window || k.layer.kind == CacheKind::chunked_local)
+      what += " (" + str(k.layer.window) + ")";
+    const std::string count = k.fewest == k.most ? str(k.most) : str(k.fewest) + "-" + str(k.most);
+    out += str(k.groups) + (k.groups == 1 ? " group of " : " groups of ") + count + " " + what + " layers";
+    if (k.layer.kind != CacheKind::recurrent) out += ", blocks of " + str(k.block);
+  }
+  if (v.hybrid) out += "; a block id takes one " + str(v.page_bytes) + " B page in each of " + str(v.group_size) +
+                       " shared tensors";
+  return out;
+}
+
 }  // namespace
 
 std::uint64_t Capacity::units_for(std::uint64_t tokens) const {
   if (rule == CapacityRule::static_max_len) return max_model_len;
+  if (vllm) return vllm->blocks_for(tokens, vllm_config);
   return ceil_div(tokens, unit_tokens);
 }
 
 std::uint64_t Capacity::shared_units(std::uint64_t prefix, std::uint64_t tokens) const {
   if (!shares_prefixes || prefix == 0 || tokens == 0) return 0;
+  if (vllm) return vllm->shared_blocks(prefix, tokens);
   return std::min(prefix, tokens - 1) / unit_tokens;
 }
 
@@ -243,7 +287,7 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
   if (req.budget.kv_cache_memory && req.engine != Engine::vllm && req.engine != Engine::generic)
     throw Error(std::string("--kv-cache-memory is vLLM's option; ") + p.name +
                 " sizes its cache from its own share (adjust that instead)");
-  check_model_supported(m);
+  check_model_supported(m, p);
 
   DeployPlan plan;
   plan.model_name = m.name;
@@ -270,9 +314,14 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
     unit_tokens = 1;
   }
 
+  BatchDefaults batch = batch_defaults(req.engine, req.capacity_bytes, req.gpu_label);
+  if (req.budget.max_num_batched_tokens) batch.max_num_batched_tokens = req.budget.max_num_batched_tokens;
+  if (req.budget.max_num_seqs) batch.max_num_seqs = req.budget.max_num_seqs;
+  plan.max_num_batched_tokens = batch.max_num_batched_tokens;
+  plan.max_num_seqs = batch.max_num_seqs;
   const std::vector<StageShard> shards = shard_model(m, req.kv, req.parallel);
   for (const auto& shard : shards)
-    plan.stages.push_back(plan_stage(m, req, p, shard, plan.share_ppm, unit_tokens, plan.max_model_len));
+    plan.stages.push_back(plan_stage(m, req, p, shard, plan.share_ppm, unit_tokens, batch));
   // Every worker sizes its own pool; the engine then takes the minimum over all of them.
   for (std::size_t i = 1; i < plan.stages.size(); ++i)
     if (plan.stages[i].units < plan.stages[plan.limiting_stage].units) plan.limiting_stage = i;
@@ -286,10 +335,19 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
   c.max_model_len = plan.max_model_len;
   c.shares_prefixes = p.shares_prefixes;
   const std::uint64_t bpt = lim.shard.kv_bytes_per_token;
-  plan.unit_bytes = checked_mul(unit_tokens, bpt, "unit bytes");
-  plan.token_capacity = checked_mul(c.units, unit_tokens, "token capacity");
+  if (lim.vllm) {
+    c.vllm = lim.vllm;
+    c.vllm_config = VllmConfig{unit_tokens, batch.max_num_batched_tokens, 0};
+    c.unit_tokens = lim.vllm->min_block_size;
+    plan.unit_bytes = lim.vllm->block_bytes;
+    plan.token_capacity = lim.vllm->logged_tokens(c.units);
+  } else {
+    plan.unit_bytes = checked_mul(unit_tokens, bpt, "unit bytes");
+    plan.token_capacity = checked_mul(c.units, unit_tokens, "token capacity");
+  }
 
   const std::uint64_t per_request = c.units_for(plan.max_model_len);
+  plan.units_per_max_len_request = per_request;
   // vLLM logs num_blocks / ceil(max_model_len / block_size), counting the null block;
   // others: usable units over the units one max-length request takes.
   plan.logged_concurrency = static_cast<double>(req.engine == Engine::vllm ? c.units : c.usable()) /
@@ -299,9 +357,21 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
   plan.serves_max_model_len = req.engine == Engine::vllm
                                   ? checked_mul(per_request, plan.unit_bytes, "KV bytes") <= lim.kv_budget_bytes
                                   : plan.max_sequences_at_max_len >= 1;
-  if (p.rule == CapacityRule::static_max_len)
+  if (p.rule == CapacityRule::static_max_len) {
     plan.estimated_max_model_len = std::min(plan.max_model_len, lim.max_tokens);
-  else
+  } else if (c.vllm) {
+    // vLLM's estimate_max_model_len: the longest length whose blocks fit the KV memory (binary search).
+    const auto fits = [&](std::uint64_t len) {
+      return checked_mul(c.units_for(len), plan.unit_bytes, "KV bytes") <= lim.kv_budget_bytes;
+    };
+    std::uint64_t lo = 0, hi = plan.max_model_len;
+    while (lo < hi) {
+      const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+      if (fits(mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    plan.estimated_max_model_len = lo;
+  } else
     plan.estimated_max_model_len =
         std::min(plan.max_model_len, checked_mul(c.usable() + (req.engine == Engine::vllm ? c.reserved_units : 0),
                                                  unit_tokens, "longest context"));
@@ -333,10 +403,18 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
                          "vLLM does");
   bool windowed = false;
   for (const auto& l : m.layers) windowed = windowed || l.kind == CacheKind::sliding_window || l.kind == CacheKind::chunked_local;
-  if (windowed)
-    plan.notes.push_back("windowed layers are counted as full attention here, for every engine (as vLLM does with "
-                         "--disable-hybrid-kv-cache-manager); the engines' window savings are not modelled by the "
-                         "planner (`kvplan size` shows them)");
+  if (c.vllm) {
+    const VllmLayout& v = *c.vllm;
+    if (v.hybrid || windowed)
+      plan.notes.push_back("vLLM KV cache groups: " + describe_groups(v) + "; a request of max-model-len takes " +
+                           str(per_request) + " blocks");
+    for (const auto& n : v.notes) plan.notes.push_back(n);
+    if (lim.vllm && plan.stages.size() > 1 && v.hybrid)
+      plan.notes.push_back("pipeline stages: each stage's groups from its own layers; the limiting stage's shown");
+  } else if (windowed) {
+    plan.notes.push_back(std::string("windowed layers are counted as full attention for ") + p.name +
+                         ": its window savings are not modelled by the planner (`kvplan size` shows the exact need)");
+  }
   if (plan.kv_heads_replicated)
     plan.notes.push_back("tp " + str(req.parallel.tp) + " > " + str(plan.kv_heads_total) +
                          " KV heads: each GPU keeps one KV head, replicated on " +

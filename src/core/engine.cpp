@@ -1,7 +1,6 @@
 #include "kvplan/core/engine.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 
 #include "kvplan/core/checked.hpp"
@@ -174,6 +173,14 @@ const EngineProfile& engine_profile(Engine engine) {
     case Engine::hf: return hf;
   }
   return generic;
+}
+
+BatchDefaults batch_defaults(Engine engine, std::uint64_t gpu_bytes, std::string_view gpu_label) {
+  const EngineProfile& p = engine_profile(engine);
+  if (engine != Engine::vllm) return {p.max_num_batched_tokens, p.max_num_seqs};
+  const std::string label = to_lower(gpu_label);
+  if (gpu_bytes >= 70ULL * (1ULL << 30) && label.find("a100") == std::string::npos) return {8192, 1024};
+  return {2048, 256};
 }
 
 const std::vector<Engine>& all_engines() {

@@ -13,14 +13,19 @@ std::uint64_t mul(std::uint64_t a, std::uint64_t b) { return checked_mul(a, b, k
 std::uint64_t add(std::uint64_t a, std::uint64_t b) { return checked_add(a, b, kWhat); }
 std::string str(std::uint64_t v) { return std::to_string(v); }
 
+}  // namespace
+
 LayerSpec layer_on_rank(const LayerSpec& layer, std::uint64_t tp) {
   LayerSpec l = layer;
   if (l.kind == CacheKind::full || l.kind == CacheKind::sliding_window || l.kind == CacheKind::chunked_local)
     l.kv_heads = kv_heads_per_rank(l.kv_heads, tp);
+  if (l.kind == CacheKind::recurrent) {
+    // validate_parallelism checked that d_inner divides by tp; both states are multiples of it.
+    l.conv_elems /= tp;
+    l.state_elems /= tp;
+  }
   return l;
 }
-
-}  // namespace
 
 std::uint64_t Parallelism::gpus() const { return checked_mul(tp, pp, "GPU count"); }
 
@@ -97,6 +102,7 @@ std::vector<StageShard> shard_model(const ModelSpec& m, const KvDtypes& kv, cons
       c.mlp = add(c.mlp, lp.mlp);
       c.norms = add(c.norms, lp.norms);
       const LayerSpec layer = layer_on_rank(m.layers[i], tp);
+      st.gpu_layers.push_back(layer);
       const std::uint64_t kb = layer_k_bytes_per_token(layer, kv), vb = layer_v_bytes_per_token(layer, kv);
       if (kb + vb > 0) {
         if (st.kv_layers == 0) {

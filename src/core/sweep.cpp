@@ -20,19 +20,23 @@ CapacitySweep::CapacitySweep(const std::vector<ModelSpec>& models, const std::ve
     gpu_usable_.push_back(apply_share(g, share_ppm_));
   }
   for (const auto& spec : models) {
-    // The planner itself, once per model, on the first GPU: the non-KV items do not depend on
-    // the GPU's size.
-    DeployRequest r = request;
-    r.capacity_bytes = gpu_bytes.front();
-    const DeployPlan plan = plan_deployment(spec, r);
-    const StagePlan& st = plan.stages.front();
     Model m;
-    m.bytes_per_token = st.shard.kv_bytes_per_token;
-    for (const auto& l : st.lines) m.non_kv = checked_add(m.non_kv, l.bytes, "non-KV memory");
-    m.max_model_len = plan.max_model_len;
+    for (std::uint64_t g : gpu_bytes) {
+      DeployRequest r = request;
+      r.capacity_bytes = g;
+      const DeployPlan plan = plan_deployment(spec, r);
+      const StagePlan& st = plan.stages.front();
+      std::uint64_t non_kv = 0;
+      for (const auto& l : st.lines) non_kv = checked_add(non_kv, l.bytes, "non-KV memory");
+      m.non_kv.push_back(non_kv);
+      m.bytes_per_token = st.shard.kv_bytes_per_token;
+      m.max_model_len = plan.max_model_len;
+      m.unit_bytes = plan.unit_bytes;
+      m.capacity = plan.capacity;
+      unit_tokens_ = plan.capacity.unit_tokens;
+    }
     m.kv_given = request.budget.kv_cache_memory.value_or(0);
     models_.push_back(m);
-    unit_tokens_ = plan.capacity.unit_tokens;
   }
   reserved_ = p.reserved_blocks;
 }
@@ -41,16 +45,23 @@ std::uint64_t CapacitySweep::kv_bytes(const Model& m, std::size_t gpu) const {
   if (m.kv_given) return m.kv_given;
   if (shape_ == BudgetShape::share_of_total) {
     const std::uint64_t usable = gpu_usable_[gpu];
-    return usable > m.non_kv ? usable - m.non_kv : 0;
+    return usable > m.non_kv[gpu] ? usable - m.non_kv[gpu] : 0;
   }
   const std::uint64_t cap = gpus_[gpu];
-  return cap > m.non_kv ? apply_share(cap - m.non_kv, share_ppm_) : 0;
+  return cap > m.non_kv[gpu] ? apply_share(cap - m.non_kv[gpu], share_ppm_) : 0;
+}
+
+std::uint64_t CapacitySweep::per_request_units(const Model& m, std::uint64_t tokens) const {
+  if (m.capacity.vllm) return m.capacity.units_for(tokens);  // hybrid groups: the plan's own rule
+  if (rule_ == CapacityRule::static_max_len) return m.max_model_len;
+  return (tokens + unit_tokens_ - 1) / unit_tokens_;
 }
 
 std::uint64_t CapacitySweep::units(std::size_t model, std::size_t gpu) const {
   const Model& m = models_[model];
   const std::uint64_t kv = kv_bytes(m, gpu);
   const std::uint64_t tokens = kv / m.bytes_per_token;
+  if (m.capacity.vllm) return kv / m.unit_bytes;
   switch (rule_) {
     case CapacityRule::paged_floor: return kv / (unit_tokens_ * m.bytes_per_token);
     case CapacityRule::paged_ceil: return (tokens + unit_tokens_ - 1) / unit_tokens_;
@@ -66,15 +77,14 @@ bool CapacitySweep::fits(std::size_t model, std::size_t gpu, std::uint64_t batch
   if (context == 0 || batch == 0 || context > m.max_model_len) return false;
   const std::uint64_t units_total = units(model, gpu);
   const std::uint64_t usable = units_total > reserved_ ? units_total - reserved_ : 0;
-  const bool static_cache = rule_ == CapacityRule::static_max_len;
-  const std::uint64_t per_max = static_cache ? m.max_model_len : (m.max_model_len + unit_tokens_ - 1) / unit_tokens_;
+  const std::uint64_t per_max = per_request_units(m, m.max_model_len);
   // The engine must hold one request of max_model_len (vLLM compares bytes, before the null block).
   if (engine_ == Engine::vllm) {
-    if (per_max * unit_tokens_ * m.bytes_per_token > kv_bytes(m, gpu)) return false;
+    if (per_max * m.unit_bytes > kv_bytes(m, gpu)) return false;
   } else if (usable < per_max) {
     return false;
   }
-  const std::uint64_t per_seq = static_cache ? m.max_model_len : (context + unit_tokens_ - 1) / unit_tokens_;
+  const std::uint64_t per_seq = per_request_units(m, context);
   std::uint64_t need;
   if (__builtin_mul_overflow(batch, per_seq, &need)) return false;
   return need <= usable;

@@ -91,7 +91,13 @@ json engines_json(const EngineView& e, std::uint64_t sequences) {
             {"max_num_batched_tokens", e.vllm_config.max_num_batched_tokens},
             {"bytes_per_request", e.vllm.bytes},
             {"bytes", times(e.vllm.bytes, sequences)},
-            {"layer_blocks", e.vllm.layer_blocks}};
+            {"layer_blocks", e.vllm.layer_blocks},
+            {"blocks_per_request", e.vllm.blocks},
+            {"block_bytes", e.vllm.layout.block_bytes},
+            {"kv_cache_groups", e.vllm.layout.groups.size()},
+            {"hybrid", e.vllm.layout.hybrid},
+            {"padding_bytes_per_request", e.vllm.padding_bytes},
+            {"notes", e.vllm.layout.notes}};
   json llama{{"available", e.llamacpp_available}};
   if (!e.llamacpp_available) {
     llama["reason"] = e.llamacpp_unavailable;
@@ -143,7 +149,9 @@ void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
   for (const auto& g : groups) {
     const LayerSpec& l = r.layers[g.first].layer;
     const std::uint64_t blocks = e.vllm.layer_blocks[g.first];
-    const std::uint64_t b = e.vllm_config.block_size;
+    std::uint64_t b = e.vllm_config.block_size;
+    for (const VllmGroup& vg : e.vllm.layout.groups)
+      if (vg.layer == l && vg.block_size) b = vg.block_size;
     std::string rule;
     switch (l.kind) {
       case CacheKind::sliding_window:
@@ -157,8 +165,10 @@ void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
                            grouped(times(blocks, b)));
         break;
       case CacheKind::recurrent:
-        rule = fmt::format("{} state page(s) of {} B (conv + SSM state)", blocks,
-                           grouped(vllm_page_bytes(l, v.kv, e.vllm_config)));
+        rule = fmt::format("{} state page(s) of {} B (conv + SSM state{})", blocks,
+                           grouped(e.vllm.layout.hybrid ? e.vllm.layout.page_bytes
+                                                        : vllm_page_bytes(l, v.kv, e.vllm_config)),
+                           e.vllm.layout.hybrid ? ", padded to the attention page" : "");
         break;
       case CacheKind::none: rule = "no cache"; break;
       default:
@@ -167,8 +177,19 @@ void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
     }
     out << fmt::format("               {} × {} layer(s): {} per sequence\n", g.count, kind_label(l), rule);
   }
-  if (recurrent && attention)
-    out << "               (vLLM also pads attention and Mamba pages of hybrid models to one page size; not modelled)\n";
+  (void)recurrent;
+  (void)attention;
+  const VllmLayout& lay = e.vllm.layout;
+  out << fmt::format("               {} block id(s) per sequence from one pool, {} B each", grouped(e.vllm.blocks),
+                     grouped(lay.block_bytes));
+  if (lay.hybrid)
+    out << fmt::format(" ({} KV cache groups of {} layers, one {} B page per layer)", lay.groups.size(),
+                       lay.group_size, grouped(lay.page_bytes));
+  out << '\n';
+  if (e.vllm.padding_bytes)
+    out << fmt::format("               of which {} B per sequence in empty slots of padded groups\n",
+                       grouped(e.vllm.padding_bytes));
+  for (const auto& n : lay.notes) out << "               " << n << '\n';
   if (!e.llamacpp_available) {
     out << "  llama.cpp  n/a: " << e.llamacpp_unavailable << '\n';
     return;

@@ -15,6 +15,7 @@
 #include "kvplan/core/parallel.hpp"
 #include "kvplan/core/scenario.hpp"
 #include "kvplan/core/sizing.hpp"
+#include "kvplan/core/vllm.hpp"
 
 namespace kvplan {
 
@@ -61,6 +62,7 @@ struct StagePlan {
   std::uint64_t kv_budget_bytes = 0;     // max(0, kv_budget_signed)
   std::uint64_t max_tokens = 0;          // floor(KV / bytes per token)
   std::uint64_t units = 0;               // blocks / pages / cells as the engine counts them
+  std::optional<VllmLayout> vllm;        // vLLM: the KV cache groups of this GPU
 };
 
 // The pool the engine builds, in its allocation units.
@@ -71,6 +73,10 @@ struct Capacity {
   std::uint64_t reserved_units = 0;  // units no request can use
   std::uint64_t max_model_len = 0;
   bool shares_prefixes = false;
+  // vLLM: the groups a request takes blocks from (sliding windows, Mamba state), and the config
+  // their block counts depend on. Absent: one block of unit_tokens per unit_tokens tokens.
+  std::optional<VllmLayout> vllm;
+  VllmConfig vllm_config;
   std::uint64_t usable() const { return units > reserved_units ? units - reserved_units : 0; }
   // Units one sequence of `tokens` tokens takes (a static cache reserves max_model_len).
   std::uint64_t units_for(std::uint64_t tokens) const;
@@ -101,6 +107,9 @@ struct DeployPlan {
   std::uint64_t token_capacity = 0;       // tokens, as the engine logs them
   double logged_concurrency = 0;          // the engine's concurrency figure at max_model_len
   std::uint64_t max_sequences_at_max_len = 0;  // exact, usable units only
+  std::uint64_t units_per_max_len_request = 0;  // units one request of max_model_len takes
+  std::uint64_t max_num_batched_tokens = 0;     // as resolved (given, or the engine's default)
+  std::uint64_t max_num_seqs = 0;
   bool serves_max_model_len = true;       // vLLM refuses to start otherwise
   std::uint64_t estimated_max_model_len = 0;   // the longest that fits one request
   std::vector<std::string> engine_log;    // the engine's own lines

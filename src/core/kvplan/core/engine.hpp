@@ -54,6 +54,16 @@ struct EngineProfile {
 };
 
 const EngineProfile& engine_profile(Engine engine);
+
+// The scheduler's defaults when the user gives none. vLLM's depend on the GPU
+// (vllm/engine/arg_utils.py EngineArgs.get_batch_defaults, `vllm serve`): 8,192 batched tokens and
+// 1,024 sequences on GPUs of at least 70 GiB other than the A100, else 2,048 and 256. Other
+// engines: their profile's figures.
+struct BatchDefaults {
+  std::uint64_t max_num_batched_tokens = 0;
+  std::uint64_t max_num_seqs = 0;
+};
+BatchDefaults batch_defaults(Engine engine, std::uint64_t gpu_bytes, std::string_view gpu_label);
 const std::vector<Engine>& all_engines();
 
 // A share such as "0.9" or "90%" as exact parts per million; must lie in (0, 1].

@@ -42,7 +42,12 @@ struct StageShard {
   std::uint64_t kv_heads = 0;            // per GPU, of full-attention layers (0 for MLA)
   std::uint64_t k_bytes_per_token = 0;   // K part of kv_bytes_per_token (MLA: the latent)
   std::uint64_t v_bytes_per_token = 0;   // V part
+  std::vector<LayerSpec> gpu_layers;     // the stage's layers as one GPU holds them (heads, state split)
 };
+
+// One layer as one tensor-parallel rank holds it: its share of the KV heads (at least one), and of
+// a Mamba mixer's state (d_inner is split by tp).
+LayerSpec layer_on_rank(const LayerSpec& layer, std::uint64_t tp);
 
 std::vector<StageShard> shard_model(const ModelSpec& model, const KvDtypes& kv, const Parallelism& parallel);
 

@@ -1,8 +1,8 @@
 #pragma once
-// Sweeps of many (model, GPU, batch, context) scenarios: per-model figures (bytes per token per
-// GPU, weights and the other non-KV memory) and per-GPU usable shares are computed once by the
-// planner; each scenario is then integer arithmetic only — the same rules as plan_deployment and
-// fit_workload (tests check that they agree), without the strings and tables.
+// Sweeps of many (model, GPU, batch, context) scenarios: the planner runs once per model and GPU
+// (non-KV memory depends on the GPU: vLLM's batch defaults do) and keeps its Capacity, so each
+// scenario asks the plan's own units_for — the same rules as plan_deployment and fit_workload
+// (tests check that they agree), without the strings and tables.
 #include <cstdint>
 #include <vector>
 
@@ -27,9 +27,11 @@ class CapacitySweep {
  private:
   struct Model {
     std::uint64_t bytes_per_token = 0;  // per GPU
-    std::uint64_t non_kv = 0;           // weights + context + activation + graphs + overhead, per GPU
+    std::vector<std::uint64_t> non_kv;  // per GPU of the sweep: weights + context + activation + ...
     std::uint64_t max_model_len = 0;
     std::uint64_t kv_given = 0;         // --kv-cache-memory, 0 when not given
+    std::uint64_t unit_bytes = 0;       // bytes of one unit (vLLM: one block id over every group)
+    Capacity capacity;                  // the plan's per-request rule (units_for)
   };
   std::vector<Model> models_;
   std::vector<std::uint64_t> gpus_;        // capacity
@@ -41,6 +43,7 @@ class CapacitySweep {
   std::uint64_t unit_tokens_;
   std::uint64_t reserved_;
   std::uint64_t kv_bytes(const Model& m, std::size_t gpu) const;
+  std::uint64_t per_request_units(const Model& m, std::uint64_t tokens) const;
 };
 
 }  // namespace kvplan
