@@ -17,6 +17,15 @@ namespace {
 const DType& dt(const char* n) { return dtype_by_name(n); }
 const KvDtypes bf16 = kv_dtypes(dtype_by_name("bf16"));
 const KvDtypes f16 = kv_dtypes(dtype_by_name("fp16"));
+
+// llama.cpp's context for -c n_ctx -np n_seq with one cache type for K and V (ggml names).
+llamacpp::Plan llama(const ModelSpec& m, std::uint64_t n_ctx, std::uint64_t n_seq = 1, const char* type = "f16") {
+  llamacpp::Options o;
+  o.n_ctx = n_ctx;
+  o.n_seq_max = n_seq;
+  o.type_k = o.type_v = type;
+  return llamacpp::plan(m, o);
+}
 }  // namespace
 
 TEST_CASE("Mistral-7B-v0.1 at 32,768 tokens: the 4,096 window caps every layer under exact, vLLM, llama.cpp") {
@@ -43,19 +52,17 @@ TEST_CASE("Mistral-7B-v0.1 at 32,768 tokens: the 4,096 window caps every layer u
   CHECK(vr.bytes < 32ULL * 32768 * row);  // capped
 
   // llama.cpp: SWA cache of PAD(min(n_ctx, n_swa·1 + n_ubatch), 256) cells.
-  LlamaCppParams p;
-  p.n_ctx = 32768;
-  p.type_k = p.type_v = dt("bf16");
-  const LlamaCppKv k = llamacpp_kv(m.layers, p);
-  REQUIRE(k.caches.size() == 1);
-  CHECK(k.caches[0].kind == LlamaCppCacheKind::swa);
-  CHECK(k.caches[0].cells == 4608);  // PAD(4096 + 512, 256)
-  CHECK(k.bytes == 32 * 4608 * row);
+  const llamacpp::Plan k = llama(m, 32768, 1, "bf16");
+  REQUIRE(k.caches.size() == 2);  // llama_kv_cache_iswa: an empty non-SWA half, and the SWA cache
+  CHECK(k.caches[0].bytes() == 0);
+  CHECK(k.caches[1].role == "SWA");
+  CHECK(k.caches[1].cells == 4608);  // PAD(4096 + 512, 256)
+  CHECK(k.total_bytes == 32 * 4608 * row);
 
   // The three differ only by their stated rules: per layer 4,096 vs 385 × 16 = 6,160 vs 4,608 slots.
   CHECK(exact.bytes_needed / (32 * row) == 4096);
   CHECK(vr.bytes / (32 * row) == 6160);
-  CHECK(k.bytes / (32 * row) == 4608);
+  CHECK(k.total_bytes / (32 * row) == 4608);
 }
 
 TEST_CASE("DeepSeek-V3 (MLA, 61 layers, latent 512 + rope 64): 70,272 B per token in bf16") {
@@ -72,11 +79,10 @@ TEST_CASE("DeepSeek-V3 (MLA, 61 layers, latent 512 + rope 64): 70,272 B per toke
   CHECK(vllm_page_bytes(m.layers[0], bf16, VllmConfig{}) == 16 * 1152);
   CHECK(vllm_request(m, bf16, 1000, VllmConfig{}).bytes == 61ULL * 63 * 16 * 1152);
   // llama.cpp: K holds the latent, V is not cached.
-  LlamaCppParams p;
-  p.n_ctx = 4096;
-  const LlamaCppKv k = llamacpp_kv(m.layers, p);
-  CHECK(k.k_bytes == 61ULL * 4096 * 1152);
-  CHECK(k.v_bytes == 0);
+  const llamacpp::Plan k = llama(m, 4096);
+  REQUIRE(k.caches.size() == 1);
+  CHECK(k.caches[0].k_bytes == 61ULL * 4096 * 1152);
+  CHECK(k.caches[0].v_bytes == 0);
 }
 
 TEST_CASE("Gemma-3-27B at 131,072 tokens: global layers full, local layers capped at 1,024") {
@@ -106,29 +112,22 @@ TEST_CASE("Gemma-3-27B at 131,072 tokens: global layers full, local layers cappe
   CHECK(r.bytes_needed == sum_global + sum_local);
   CHECK(r.bytes_needed == 10737418240ULL + 436207616ULL);
   // llama.cpp: two caches, base n_ctx and SWA PAD(1024 + 512, 256) = 1,536 cells.
-  LlamaCppParams p;
-  p.n_ctx = 131072;
-  p.type_k = p.type_v = dt("bf16");
-  const LlamaCppKv k = llamacpp_kv(m.layers, p);
+  const llamacpp::Plan k = llama(m, 131072, 1, "bf16");
   REQUIRE(k.caches.size() == 2);
   CHECK(k.caches[0].cells == 131072);
-  CHECK(k.caches[0].layer_indices.size() == 10);
+  CHECK(k.caches[0].layers.size() == 10);
   CHECK(k.caches[1].cells == 1536);
-  CHECK(k.caches[1].layer_indices.size() == 52);
-  CHECK(k.bytes == k.caches[0].bytes + k.caches[1].bytes);
-  CHECK(k.bytes == 10 * 131072 * row + 52 * 1536 * row);
+  CHECK(k.caches[1].layers.size() == 52);
+  CHECK(k.total_bytes == k.caches[0].bytes() + k.caches[1].bytes());
+  CHECK(k.total_bytes == 10 * 131072 * row + 52 * 1536 * row);
 }
 
 TEST_CASE("llama.cpp q8_0 and q4_0 caches cost 34/64 and 18/64 of f16, to the byte") {
   const ModelSpec m = shipped("llama-3-8b");
-  LlamaCppParams p;
-  p.n_ctx = 8192;
-  const std::uint64_t f16_bytes = llamacpp_kv(m.layers, p).bytes;
+  const std::uint64_t f16_bytes = llama(m, 8192).total_bytes;
   CHECK(f16_bytes == 32ULL * 8192 * 2 * 1024 * 2);  // 1 GiB
-  p.type_k = p.type_v = dt("q8_0");
-  const std::uint64_t q8 = llamacpp_kv(m.layers, p).bytes;
-  p.type_k = p.type_v = dt("q4_0");
-  const std::uint64_t q4 = llamacpp_kv(m.layers, p).bytes;
+  const std::uint64_t q8 = llama(m, 8192, 1, "q8_0").total_bytes;
+  const std::uint64_t q4 = llama(m, 8192, 1, "q4_0").total_bytes;
   CHECK(q8 * 64 == f16_bytes * 34);
   CHECK(q4 * 64 == f16_bytes * 18);
   CHECK(q8 == 570425344);
@@ -137,11 +136,12 @@ TEST_CASE("llama.cpp q8_0 and q4_0 caches cost 34/64 and 18/64 of f16, to the by
   CHECK(bytes_per_token(m, kv_dtypes(dt("q8_0"))) * 64 == bytes_per_token(m, f16) * 34);
   CHECK(bytes_per_token(m, kv_dtypes(dt("q4_0"))) * 64 == bytes_per_token(m, f16) * 18);
   // K and V may differ: q8_0 K, f16 V.
-  p.type_k = dt("q8_0");
-  p.type_v = dt("f16");
-  const LlamaCppKv mixed = llamacpp_kv(m.layers, p);
-  CHECK(mixed.k_bytes * 64 == f16_bytes / 2 * 34);
-  CHECK(mixed.v_bytes == f16_bytes / 2);
+  llamacpp::Options o;
+  o.n_ctx = 8192;
+  o.type_k = "q8_0";
+  const llamacpp::Plan mixed = llamacpp::plan(m, o);
+  CHECK(mixed.caches[0].k_bytes * 64 == f16_bytes / 2 * 34);
+  CHECK(mixed.caches[0].v_bytes == f16_bytes / 2);
 }
 
 TEST_CASE("llama.cpp: context padding and streams (unsloth PR 7530, gemma-3-270m)") {
@@ -157,42 +157,43 @@ TEST_CASE("llama.cpp: context padding and streams (unsloth PR 7530, gemma-3-270m
     l.window = (i + 1) % 6 == 0 ? 0 : 512;
     m.layers.push_back(l);
   }
-  LlamaCppParams p;
-  p.n_ctx = 1024;
-  p.n_seq = 3;
-  LlamaCppKv k = llamacpp_kv(m.layers, p);
+  llamacpp::Plan k = llama(m, 1024, 3);
   CHECK(k.n_ctx_seq == 512);  // PAD(1024 / 3 = 341, 256)
   CHECK(k.n_ctx == 1536);
-  CHECK(k.bytes == 27ULL * 1024 * 1024);  // "1536 cells / 27.0 MiB"
-  p.n_seq = 4;
-  k = llamacpp_kv(m.layers, p);
+  CHECK(k.total_bytes == 27ULL * 1024 * 1024);  // "1536 cells / 27.0 MiB"
+  k = llama(m, 1024, 4);
   CHECK(k.n_ctx == 1024);
-  CHECK(k.bytes == 18ULL * 1024 * 1024);  // "1024 cells / 18.0 MiB"
+  CHECK(k.total_bytes == 18ULL * 1024 * 1024);  // "1024 cells / 18.0 MiB"
   // Unified: one stream; SWA cells PAD(min(n_ctx, n_swa · n_seq + n_ubatch), 256).
-  p.kv_unified = true;
-  p.n_ctx = 8192;
-  k = llamacpp_kv(m.layers, p);
+  llamacpp::Options o;
+  o.n_ctx = 8192;
+  o.n_seq_max = 4;
+  o.kv_unified = true;
+  k = llamacpp::plan(m, o);
   CHECK(k.n_stream == 1);
   CHECK(k.caches[1].cells == 2560);  // PAD(min(8192, 512·4 + 512), 256)
-  p.swa_full = true;
-  CHECK(llamacpp_kv(m.layers, p).caches[1].cells == 8192);
+  o.swa_full = true;
+  CHECK(llamacpp::plan(m, o).caches[1].cells == 8192);
   // n_ctx is padded up to 256.
-  p = LlamaCppParams{};
-  p.n_ctx = 1000;
-  CHECK(llamacpp_kv(shipped("llama-2-7b").layers, p).n_ctx == 1024);
+  CHECK(llama(shipped("llama-2-7b"), 1000).n_ctx == 1024);
 }
 
 TEST_CASE("llama.cpp refuses what it refuses") {
   const ModelSpec m = shipped("llama-2-7b");
-  LlamaCppParams p;
-  p.type_k = dt("fp8");
-  CHECK_THROWS_WITH(llamacpp_kv(m.layers, p), Catch::Contains("no cache type 'fp8_e4m3'"));
-  p.type_k = dt("f16");
-  p.type_v = dt("q4_0");
-  p.flash_attn = false;
-  CHECK_THROWS_WITH(llamacpp_kv(m.layers, p), Catch::Contains("requires flash attention"));
-  p.n_ctx = 0;
-  CHECK_THROWS_AS(llamacpp_kv(m.layers, p), Error);
+  CHECK_THROWS_WITH(llamacpp::ggml_name(dt("fp8"), "-ctk"), Catch::Contains("no cache type 'fp8_e4m3'"));
+  llamacpp::Options o;
+  o.type_v = "q4_0";
+  o.flash_attn = llamacpp::FlashAttn::off;
+  CHECK_THROWS_WITH(llamacpp::plan(m, o), Catch::Contains("requires flash_attn"));
+  o = llamacpp::Options{};
+  o.n_seq_max = 0;
+  CHECK_THROWS_AS(llamacpp::plan(m, o), Error);
+  // One window per model (hparams.n_swa): a spec with two cannot be loaded by llama.cpp.
+  ModelSpec two = new_model(2, 4, 2, 16);
+  for (auto& l : two.layers) l.kind = CacheKind::sliding_window;
+  two.layers[0].window = 128;
+  two.layers[1].window = 256;
+  CHECK_THROWS_WITH(llama(two, 1024), Catch::Contains("one sliding window per model"));
 }
 
 TEST_CASE("vLLM rules: full, chunked local, and invariants") {
@@ -240,15 +241,15 @@ TEST_CASE("Jamba: recurrent layers hold a fixed state per sequence in their own 
   CHECK(layer_state_bytes(r, mixed) == 3 * 8192 * 2 + 16 * 8192 * 4);
   // vLLM: one state page per sequence; llama.cpp: R and S in f32, one cell per sequence.
   CHECK(vllm_layer_blocks(r, 100000, VllmConfig{}) == 1);
-  LlamaCppParams p;
-  p.n_ctx = 4096;
-  p.n_seq = 2;
-  const LlamaCppKv k = llamacpp_kv(m.layers, p);
+  const llamacpp::Plan k = llama(m, 4096, 2, "bf16");
   REQUIRE(k.caches.size() == 2);
-  CHECK(k.caches[1].kind == LlamaCppCacheKind::recurrent);
+  CHECK(k.caches[1].role == "recurrent");
   CHECK(k.caches[1].cells == 2);
   CHECK(k.caches[1].k_bytes == 28ULL * 2 * 3 * 8192 * 4);
   CHECK(k.caches[1].v_bytes == 28ULL * 2 * 16 * 8192 * 4);
+  // llama_memory_recurrent's line counts the model's 32 layers and the sequences.
+  CHECK(k.log.back() == "llama_memory_recurrent: size =   33.25 MiB (     2 cells,  32 layers,  2 seqs), R (f32):    5.25 MiB, "
+                        "S (f32):   28.00 MiB");
 }
 
 TEST_CASE("layers with no cache cost nothing under every rule") {
@@ -256,9 +257,9 @@ TEST_CASE("layers with no cache cost nothing under every rule") {
   m.layers[1].kind = CacheKind::none;
   CHECK(bytes_per_token(m, f16) == 128);
   CHECK(vllm_request(m, f16, 100, VllmConfig{}).layer_bytes[1] == 0);
-  LlamaCppParams p;
-  p.n_ctx = 256;
-  CHECK(llamacpp_kv(m.layers, p).caches[0].layer_indices.size() == 1);
+  const llamacpp::Plan k = llama(m, 256);
+  CHECK(k.total_bytes == 256 * 128);  // one layer's K and V
+  CHECK(k.caches[0].layers[1].k_bytes == 0);
 }
 
 #include "kvplan/core/explain.hpp"

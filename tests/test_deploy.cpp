@@ -443,11 +443,29 @@ TEST_CASE("budget rules per engine, item by item") {
 
 TEST_CASE("llama.cpp and HF: cells padded to 256, static reservations") {
   const ModelSpec m = shipped("llama-2-7b");
-  // 1,000 tokens' worth of memory: llama.cpp keeps 768 cells (a multiple of 256).
+  // 1,000 tokens' worth of memory: the longest -c llama.cpp can allocate is 768 cells (a multiple of 256).
   DeployPlan p = plan_deployment(m, given_kv(Engine::llamacpp, 1000ULL * 524288 + 5, fp16, 4096));
   CHECK(p.capacity.units == 768);
-  CHECK(has_line(p, "llama_kv_cache: size =  384.00 MiB (   768 cells,  32 layers,  1/1 seqs), K (f16):  192.00 MiB, "
-                    "V (f16):  192.00 MiB"));
+  // A workload NxT is -np N -c N*T, sized by the same llama.cpp context as `fit -c -np`.
+  const WorkloadFit one = fit_workload(p, parse_workload("1x768"));
+  CHECK(one.fits);
+  REQUIRE(one.engine_log.size() == 1);
+  CHECK(one.engine_log[0] == "llama_kv_cache: size =  384.00 MiB (   768 cells,  32 layers,  1/1 seqs), K (f16):  "
+                             "192.00 MiB, V (f16):  192.00 MiB");
+  CHECK_FALSE(fit_workload(p, parse_workload("1x769")).fits);  // -c 769 pads to 1,024 cells
+  CHECK_FALSE(fit_workload(p, parse_workload("2x384")).fits);  // 2 streams of PAD(384, 256) = 512 cells
+  const WorkloadFit three = fit_workload(p, parse_workload("3x256"));
+  CHECK(three.fits);  // 3 streams of 256 cells
+  CHECK(three.engine_log[0].find("3/3 seqs") != std::string::npos);
+  CHECK(max_sequences(p, 256) == 3);
+  CHECK(max_context(p, 1) == 768);
+  // The plan's own line is llama-server -c max-model-len -np 1.
+  CHECK(has_line(p, "llama_kv_cache: size = 2048.00 MiB (  4096 cells,  32 layers,  1/1 seqs), K (f16): 1024.00 MiB, "
+                    "V (f16): 1024.00 MiB"));
+  // More than llama.cpp's 256 slots is refused in its words.
+  const WorkloadFit many = fit_workload(p, parse_workload("257x1"));
+  CHECK_FALSE(many.fits);
+  CHECK_THAT(many.refusal, Catch::Contains("n_seq_max must be <= 256"));
   // StaticCache reserves max_cache_len per sequence: 9,000 tokens of memory at 4,096 hold 2.
   p = plan_deployment(m, given_kv(Engine::hf, 9000ULL * 524288, fp16, 4096));
   CHECK(p.max_sequences_at_max_len == 2);

@@ -3,7 +3,7 @@
 
 #include "factories.hpp"
 #include "kvplan/core/error.hpp"
-#include "kvplan/core/llamacpp_cache.hpp"
+#include "kvplan/core/llamacpp.hpp"
 
 using namespace kvplan;
 using llamacpp::FlashAttn;

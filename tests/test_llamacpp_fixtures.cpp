@@ -11,7 +11,6 @@
 #include "gguf_writer.hpp"
 #include "kvplan/core/error.hpp"
 #include "kvplan/core/llamacpp.hpp"
-#include "kvplan/core/llamacpp_cache.hpp"
 #include "kvplan/io/gguf.hpp"
 #include "kvplan/io/gguf_model.hpp"
 
@@ -104,20 +103,6 @@ TEST_CASE("llama.cpp mode matches every figure the real llama.cpp printed", "[ll
       continue;
     }
     const llamacpp::Plan p = llamacpp::plan(m, c.options);
-    // The cell-level core API (kvplan/core/llamacpp.hpp, used by `size`) agrees on every model
-    // without attention-free layers (those it leaves out of its layer lists).
-    if (std::none_of(m.layers.begin(), m.layers.end(), [](const LayerSpec& l) { return l.kind == CacheKind::none; })) {
-      LlamaCppParams lp;
-      lp.n_ctx = c.options.n_ctx ? c.options.n_ctx : m.max_position_embeddings;
-      lp.n_seq = c.options.n_seq_max;
-      lp.n_ubatch = p.n_ubatch;
-      lp.swa_full = c.options.swa_full;
-      lp.kv_unified = c.options.kv_unified;
-      lp.flash_attn = p.flash_attn;
-      lp.type_k = llamacpp::cache_type(c.options.type_k);
-      lp.type_v = llamacpp::cache_type(c.options.type_v);
-      CHECK(llamacpp_kv(m.layers, lp).bytes == p.total_bytes);
-    }
     CHECK(std::to_string(p.n_ctx) == value_of(c, "n_ctx"));
     CHECK(std::to_string(p.n_ctx_seq) == value_of(c, "n_ctx_seq"));
     CHECK(std::to_string(p.n_ubatch) == value_of(c, "n_ubatch"));

@@ -29,8 +29,9 @@ struct FitOptions {
   LlamacppOptions llamacpp;
 };
 
-int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec& model, report::Format format) {
-  const DeployRequest req = make_deploy_request(catalog, model, o.target, o.deploy);
+int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec& model, report::Format format,
+                   const DeployRequest* given) {
+  const DeployRequest req = given ? *given : make_deploy_request(catalog, model, o.target, o.deploy);
   report::DeployView view;
   view.model_display = model.display_name;
   view.plan = plan_deployment(model, req);
@@ -52,32 +53,24 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
   // Groups joined by commas are one workload: only the planner sums them.
   bool workloads = false;
   for (const auto& s : o.scenarios) workloads = workloads || s.find(',') != std::string::npos;
-  // --engine llamacpp with llama.cpp's own context flags (or with no scenarios): llama.cpp's
-  // context as llama.cpp sizes it, from -c/-np/-ctk/... (docs/cli.md); with scenarios, the planner.
-  if (is_llamacpp_engine(o.deploy.engine) && (o.llamacpp.any_given() || o.scenarios.empty())) {
-    LlamacppFitInput in;
-    in.model = &model;
-    in.weight_dtype = o.target.dtype;
-    in.kv = o.target.kv;
-    in.scenarios_given = !o.scenarios.empty();
-    const GpuTarget gpu = resolve_gpu(catalog, o.target.gpu, o.target.gpu_memory);
-    in.capacity_bytes = gpu.capacity_bytes;
-    in.gpu_label = gpu.label;
-    // Besides llama.cpp's own buffers: the CUDA context, from --overhead, else --cuda-context-memory,
-    // else the llama.cpp engine profile's stated figure (core/engine.cpp).
-    if (!o.target.overhead.empty()) {
-      in.overhead_bytes = parse_size_option(o.target.overhead, "--overhead");
-      in.overhead_source = "--overhead";
-    } else if (!o.deploy.cuda_context_memory.empty()) {
-      in.overhead_bytes = parse_size_option(o.deploy.cuda_context_memory, "--cuda-context-memory");
-      in.overhead_source = "CUDA context, --cuda-context-memory";
-    } else {
-      in.overhead_bytes = engine_profile(Engine::llamacpp).cuda_context_bytes;
-      in.overhead_source = "CUDA context: a stated figure (--cuda-context-memory or --overhead to change)";
+  const Engine engine = engine_option(o.deploy.engine);
+  if (o.llamacpp.any_given() && engine != Engine::llamacpp)
+    throw Error(std::string("-c, -np, -b, -ub, -fa, --swa-full and -kvu are llama.cpp's options; with --engine ") +
+                to_string(engine) + " they would be ignored (add --engine llamacpp)");
+  if (engine == Engine::llamacpp) {
+    DeployRequest req = make_deploy_request(catalog, model, o.target, o.deploy);
+    apply_llamacpp_flags(o.llamacpp, req.llamacpp);
+    // llama.cpp's own -c/-np (or no scenario): its context exactly as those flags ask for it;
+    // scenarios: the planner, NxT as -np N -c N*T — the same llama.cpp context either way.
+    if (o.llamacpp.any_given() || o.scenarios.empty()) {
+      if (!o.scenarios.empty())
+        throw Error("llama.cpp's context options (-c, -np, -b, -ub, -fa, --swa-full, -kvu) describe the whole "
+                    "cache, which llama.cpp allocates up front; give them or scenarios (NxT = -np N -c N*T), not both");
+      return run_llamacpp_fit(plan_deployment(model, req), o.llamacpp, common);
     }
-    return run_llamacpp_fit(in, o.llamacpp, common);
+    return run_deploy_fit(o, catalog, model, format, &req);
   }
-  if (o.deploy.engaged() || workloads) return run_deploy_fit(o, catalog, model, format);
+  if (o.deploy.engaged() || workloads) return run_deploy_fit(o, catalog, model, format, nullptr);
 
   const TargetOptions& t = o.target;
   FitRequest req;

@@ -56,15 +56,17 @@ int run_size(const SizeOptions& o, const CommonOptions& common) {
   engines.vllm_config.block_size = policy.block_size;
   engines.vllm_config.max_num_batched_tokens = parse_count_option(o.max_num_batched_tokens, "--max-num-batched-tokens");
   engines.vllm = vllm_request(model, view.kv, tokens, engines.vllm_config);
-  engines.llamacpp_params.n_ctx = checked_mul(tokens, view.result.sequences, "llama.cpp context");
-  engines.llamacpp_params.n_seq = view.result.sequences;
-  engines.llamacpp_params.n_ubatch = parse_count_option(o.ubatch, "--ubatch-size");
-  engines.llamacpp_params.swa_full = o.swa_full;
-  engines.llamacpp_params.kv_unified = o.kv_unified;
-  engines.llamacpp_params.type_k = view.kv.k;
-  engines.llamacpp_params.type_v = view.kv.v;
+  // llama.cpp: NxT is -np N -c N*T, each sequence its own stream (llama.cpp's default).
+  llamacpp::Options& lo = engines.llamacpp_options;
+  lo.n_ctx = checked_mul(tokens, view.result.sequences, "llama.cpp context");
+  lo.n_seq_max = view.result.sequences;
+  lo.n_ubatch = parse_count_option(o.ubatch, "--ubatch-size");
+  lo.swa_full = o.swa_full;
+  lo.kv_unified = o.kv_unified;
   try {
-    engines.llamacpp = llamacpp_kv(model.layers, engines.llamacpp_params);
+    lo.type_k = llamacpp::ggml_name(view.kv.k, "-ctk");
+    lo.type_v = llamacpp::ggml_name(view.kv.v, "-ctv");
+    engines.llamacpp = llamacpp::plan(model, lo);
     engines.llamacpp_available = true;
   } catch (const Error& e) {
     engines.llamacpp_unavailable = e.what();

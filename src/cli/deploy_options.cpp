@@ -67,6 +67,14 @@ void add_deploy_options(CLI::App& app, DeployOptions& d) {
       ->type_name("N");
 }
 
+Engine engine_option(const std::string& text) {
+  try {
+    return parse_engine(text);
+  } catch (const Error& e) {
+    throw Error(std::string("--engine: ") + e.what());
+  }
+}
+
 std::uint64_t parse_margin_option(const std::string& text) {
   if (text.empty() || text == "0" || text == "0%") return 0;
   std::uint64_t ppm = 0;
@@ -92,17 +100,23 @@ std::uint64_t share_option(const std::string& text, const char* option) {
 DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model, const TargetOptions& t,
                                   const DeployOptions& d, std::uint64_t tp) {
   DeployRequest r;
-  try {
-    r.engine = parse_engine(d.engine);
-  } catch (const Error& e) {
-    throw Error(std::string("--engine: ") + e.what());
-  }
+  r.engine = engine_option(d.engine);
   const GpuTarget gpu = resolve_gpu(catalog, t.gpu, t.gpu_memory);
   r.capacity_bytes = gpu.capacity_bytes;
   r.gpu_label = gpu.label;
   r.weight_dtype = resolve_weight_dtype(model, t.dtype);
   r.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
-  r.kv = resolve_kv(model, t.kv);
+  if (r.engine == Engine::llamacpp) {
+    // llama.cpp's cache types are -ctk/-ctv, f16 unless given (common/common.h), whatever the model's dtype.
+    if (t.kv.kv_cache_dtype != "auto")
+      throw Error("--kv-cache-dtype is vLLM's option; with --engine llamacpp use -ctk and -ctv");
+    KvOptions kv = t.kv;
+    if (kv.cache_type_k.empty()) kv.cache_type_k = "f16";
+    if (kv.cache_type_v.empty()) kv.cache_type_v = "f16";
+    r.kv = resolve_kv(model, kv);
+  } else {
+    r.kv = resolve_kv(model, t.kv);
+  }
   r.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");
   r.block_size = t.block_size.empty() ? 0 : parse_count_option(t.block_size, "--block-size");
   r.parallel.tp = tp ? tp : parse_count_option(d.tp, "--tensor-parallel-size");

@@ -46,6 +46,8 @@ void add_deploy_options(CLI::App& app, DeployOptions& d);
 // Option strings to a request; every error names its option. `tp` overrides d.tp when non-zero.
 DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model, const TargetOptions& t,
                                   const DeployOptions& d, std::uint64_t tp = 0);
+// --engine: every spelling core's parse_engine accepts (llamacpp, llama.cpp, llama-cpp, ...).
+Engine engine_option(const std::string& text);
 // "10%" or "0.1" as parts per million, below 100%.
 std::uint64_t parse_margin_option(const std::string& text);
 

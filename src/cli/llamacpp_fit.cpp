@@ -4,8 +4,7 @@
 
 #include "kvplan/core/dtype.hpp"
 #include "kvplan/core/error.hpp"
-#include "kvplan/core/llamacpp_cache.hpp"
-#include "kvplan/core/weights.hpp"
+#include "kvplan/core/llamacpp.hpp"
 #include "kvplan/report/llamacpp_report.hpp"
 
 namespace kvplan::cli {
@@ -15,8 +14,6 @@ bool LlamacppOptions::any_given() const {
     if (opt->count() > 0) return true;
   return false;
 }
-
-bool is_llamacpp_engine(const std::string& engine) { return engine == "llamacpp" || engine == "llama.cpp"; }
 
 void add_llamacpp_options(CLI::App& app, LlamacppOptions& o) {
   auto* g = "llama.cpp (--engine llamacpp)";
@@ -36,41 +33,24 @@ void add_llamacpp_options(CLI::App& app, LlamacppOptions& o) {
   };
 }
 
-int run_llamacpp_fit(const LlamacppFitInput& in, const LlamacppOptions& o, const CommonOptions& common) {
-  if (in.scenarios_given)
-    throw Error("llama.cpp's context options (-c, -np, -b, -ub, -fa, --swa-full, -kvu) describe the whole "
-                "cache, which llama.cpp allocates up front; give them or scenarios (the planner), not both");
-  if (!in.kv.kv_cache_dtype.empty() && in.kv.kv_cache_dtype != "auto")
-    throw Error("--kv-cache-dtype is vLLM's option; with --engine llamacpp use -ctk and -ctv");
-  llamacpp::Options opt;
-  opt.n_ctx = o.ctx_size == "0" ? 0 : parse_count_option(o.ctx_size, "--ctx-size");  // 0: trained context
-  opt.n_seq_max = parse_count_option(o.parallel, "--parallel");
+void apply_llamacpp_flags(const LlamacppOptions& o, llamacpp::Options& opt) {
   opt.n_batch = parse_count_option(o.batch_size, "--batch-size");
   opt.n_ubatch = parse_count_option(o.ubatch_size, "--ubatch-size");
-  if (!in.kv.cache_type_k.empty()) opt.type_k = in.kv.cache_type_k;
-  if (!in.kv.cache_type_v.empty()) opt.type_v = in.kv.cache_type_v;
   if (o.flash_attn == "on") opt.flash_attn = llamacpp::FlashAttn::on;
   else if (o.flash_attn == "off") opt.flash_attn = llamacpp::FlashAttn::off;
   else if (o.flash_attn == "auto") opt.flash_attn = llamacpp::FlashAttn::automatic;
   else throw Error("--flash-attn: expected on, off or auto, got '" + o.flash_attn + "'");
   opt.swa_full = o.swa_full;
   opt.kv_unified = o.kv_unified;
+}
 
-  const ModelSpec& model = *in.model;
-  std::uint64_t weights = 0;
-  std::string source;
-  if (in.weight_dtype == "auto" && model.file_weights) {
-    weights = model.file_weights->bytes;
-    source = "exact: the sum of the file's " + model.file_weights->summary;
-  } else {
-    const DType& dt = dtype_by_name(in.weight_dtype == "auto" ? model.torch_dtype : in.weight_dtype);
-    const ParamCount params = count_params(model);
-    weights = weight_bytes(params, dt);
-    source = "estimate: " + std::to_string(params.total) + " parameters x " + dt.name;
-  }
-  llamacpp::Fit fit =
-      llamacpp::fit(model, opt, in.capacity_bytes, in.gpu_label, weights, source, in.overhead_bytes);
-  fit.overhead_source = in.overhead_source;
+int run_llamacpp_fit(const DeployPlan& plan, const LlamacppOptions& o, const CommonOptions& common) {
+  const std::uint64_t n_seq = parse_count_option(o.parallel, "--parallel");
+  // -c 0: the model's trained context, as llama.cpp reads it.
+  const std::uint64_t n_ctx = o.ctx_size == "0" ? plan.llamacpp->model->max_position_embeddings
+                                                : parse_count_option(o.ctx_size, "--ctx-size");
+  llamacpp::Fit fit = llamacpp_context(plan, n_seq, n_ctx);
+  fit.plan.options.n_ctx = o.ctx_size == "0" ? 0 : n_ctx;  // the flags as typed
   report::render_llamacpp_fit(std::cout, fit, output_format(common));
   return fit.fits ? kOk : kDoesNotFit;
 }

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "common.hpp"
+#include "kvplan/core/deploy.hpp"
+#include "kvplan/core/llamacpp.hpp"
 #include "kvplan/core/model.hpp"
 
 namespace kvplan::cli {
@@ -23,24 +25,15 @@ struct LlamacppOptions {
   // True when any of llama.cpp's context options above was typed.
   bool any_given() const;
 };
-// "llamacpp" or "llama.cpp" (the --engine spellings).
-bool is_llamacpp_engine(const std::string& engine);
-
 // Declares -c/--ctx-size, --parallel, -b/--batch-size, --ubatch-size, --flash-attn, --swa-full
 // and --kv-unified (the multi-letter -np, -ub, -fa, -kvu reach them through
 // expand_llamacpp_aliases). -ctk/-ctv are the command's --cache-type-k/--cache-type-v.
 void add_llamacpp_options(CLI::App& app, LlamacppOptions& o);
 
-struct LlamacppFitInput {
-  const ModelSpec* model = nullptr;
-  std::uint64_t capacity_bytes = 0;
-  std::string gpu_label;
-  std::string weight_dtype;  // "auto": the file's exact tensors, else params x this dtype
-  std::uint64_t overhead_bytes = 0;
-  std::string overhead_source = "--overhead";
-  KvOptions kv;
-  bool scenarios_given = false;
-};
-int run_llamacpp_fit(const LlamacppFitInput& in, const LlamacppOptions& o, const CommonOptions& common);
+// llama.cpp's flags besides -c and -np, into the request's llama.cpp options (types come from
+// -ctk/-ctv through the request's KV dtypes).
+void apply_llamacpp_flags(const LlamacppOptions& o, llamacpp::Options& into);
+// `fit --engine llamacpp -c N -np M`: the plan's llama.cpp context for exactly those flags.
+int run_llamacpp_fit(const DeployPlan& plan, const LlamacppOptions& o, const CommonOptions& common);
 
 }  // namespace kvplan::cli

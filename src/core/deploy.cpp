@@ -31,13 +31,6 @@ std::string format_gib(std::uint64_t bytes) {
   return s;
 }
 
-// llama.cpp's names of its cache types.
-std::string ggml_name(const DType& d) {
-  if (d.name == "fp16") return "f16";
-  if (d.name == "fp32") return "f32";
-  return d.name;
-}
-
 std::uint64_t effective_intermediate(const ModelSpec& m) {
   if (!m.moe) return m.intermediate_size;
   const MoeSpec& e = *m.moe;
@@ -60,7 +53,8 @@ void check_model_supported(const ModelSpec& m, const EngineProfile& p) {
 }
 
 StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineProfile& p, const StageShard& shard,
-                     std::uint64_t share, std::uint64_t unit_tokens, const BatchDefaults& batch) {
+                     std::uint64_t share, std::uint64_t unit_tokens, const BatchDefaults& batch,
+                     std::optional<std::uint64_t> llamacpp_compute) {
   StagePlan st;
   st.shard = shard;
   const BudgetOptions& b = req.budget;
@@ -71,7 +65,7 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   if (!b.weight_bytes_per_gpu && req.weights_as_stored && m.file_weights && m.file_weights->params != 0) {
     // The file's own tensor bytes (GGUF): exact for the whole model, pro rata for a shard.
     const FileWeights& f = *m.file_weights;
-    if (shard.params.total == f.params) {
+    if (req.parallel.tp == 1 && req.parallel.pp == 1) {  // one GPU holds the whole file
       st.weight_bytes = f.bytes;
       weight_basis = "exact, the model file's tensors";
     } else {
@@ -93,9 +87,12 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
     const std::uint64_t s = batch.max_num_seqs;
     activation = estimate_activation_bytes(m, req.parallel.tp, t, s);
     basis = "estimated: " + engine_grouped(t) + " batched tokens, " + engine_grouped(s) + " sequences (see notes)";
+  } else if (llamacpp_compute) {
+    activation = *llamacpp_compute;
+    basis = "estimated for -c " + engine_grouped(resolve_max_model_len(m, req.max_model_len)) + " -np 1 (see notes)";
   } else if (p.activation_bytes) {
     activation = p.activation_bytes;
-    basis = req.engine == Engine::llamacpp ? "stated compute buffer (see notes)" : "stated default";
+    basis = "stated default";
   }
   if (activation || b.activation_bytes)
     st.lines.push_back({req.engine == Engine::llamacpp ? "compute buffer" : "peak activation", activation, basis});
@@ -201,18 +198,7 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
                                 " GiB for max tokens in paged KV cache (" + str(plan.token_capacity) + ").");
       break;
     }
-    case Engine::llamacpp: {
-      const double k = static_cast<double>(c.units) * static_cast<double>(st.shard.k_bytes_per_token) / kMiB;
-      const double v = static_cast<double>(c.units) * static_cast<double>(st.shard.v_bytes_per_token) / kMiB;
-      char buf[256];
-      std::snprintf(buf, sizeof buf,
-                    "llama_kv_cache: size = %7.2f MiB (%6llu cells, %3llu layers, %2u/%u seqs), K (%s): %7.2f MiB, V "
-                    "(%s): %7.2f MiB",
-                    k + v, static_cast<unsigned long long>(c.units), static_cast<unsigned long long>(st.shard.kv_layers),
-                    1u, 1u, ggml_name(req.kv.k).c_str(), k, ggml_name(req.kv.v).c_str(), v);
-      plan.engine_log.push_back(buf);
-      break;
-    }
+    case Engine::llamacpp:  // its lines come from llamacpp::plan (finish_llamacpp)
     case Engine::hf:
     case Engine::generic: break;
   }
@@ -250,7 +236,62 @@ std::string describe_groups(const VllmLayout& v) {
   return out;
 }
 
+// llama.cpp: its context is allocated up front from -c and -np, so the capacity is the largest
+// -c (in whole 256-cell steps, -np 1) whose weights + KV + compute buffer + CUDA context fit.
+void finish_llamacpp(DeployPlan& plan, const ModelSpec& m, const DeployRequest& req, const StagePlan& st) {
+  LlamaCppSetup s;
+  s.model = std::make_shared<const ModelSpec>(m);
+  s.options = req.llamacpp;
+  s.options.type_k = llamacpp::ggml_name(req.kv.k, "-ctk");
+  s.options.type_v = llamacpp::ggml_name(req.kv.v, "-ctv");
+  s.capacity_bytes = req.capacity_bytes;
+  s.gpu_label = req.gpu_label;
+  s.weight_bytes = st.weight_bytes;
+  s.compute_bytes = req.budget.activation_bytes;
+  for (const BudgetLine& l : st.lines) {
+    if (l.item == "weights") {
+      s.weight_source = l.basis;
+    } else if (l.item != "compute buffer") {
+      s.other_bytes = checked_add(s.other_bytes, l.bytes, "llama.cpp overhead");
+      s.other_source += (s.other_source.empty() ? "" : " + ") + l.item + ": " + l.basis;
+    }
+  }
+  plan.llamacpp = s;
+  const std::uint64_t L = plan.max_model_len;
+  const std::uint64_t steps = ceil_div(L, 256);
+  std::uint64_t lo = 0, hi = steps;  // whole 256-cell steps of -c that fit
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (llamacpp_context(plan, 1, std::min(L, mid * 256)).fits) lo = mid;
+    else hi = mid - 1;
+  }
+  Capacity& c = plan.capacity;
+  c.units = lo == 0 ? 0 : llamacpp_context(plan, 1, std::min(L, lo * 256)).plan.n_ctx;
+  c.unit_tokens = 1;
+  c.reserved_units = 0;
+  plan.unit_bytes = st.shard.kv_bytes_per_token;
+  plan.token_capacity = c.units;
+  plan.serves_max_model_len = true;  // llama.cpp has no such check: -c decides what it allocates
+  plan.estimated_max_model_len = std::min(L, c.units);
+  plan.units_per_max_len_request = L;
+  plan.logged_concurrency = static_cast<double>(c.units) / static_cast<double>(L);
+  plan.engine_log = llamacpp_context(plan, 1, L).plan.log;
+  plan.max_sequences_at_max_len = max_sequences(plan, L);
+}
+
 }  // namespace
+
+llamacpp::Fit llamacpp_context(const DeployPlan& plan, std::uint64_t n_seq, std::uint64_t n_ctx) {
+  if (!plan.llamacpp) throw Error("llama.cpp's context asked of a plan for " + std::string(to_string(plan.engine)));
+  const LlamaCppSetup& s = *plan.llamacpp;
+  llamacpp::Options o = s.options;
+  o.n_seq_max = n_seq;
+  o.n_ctx = n_ctx;
+  llamacpp::Fit f = llamacpp::fit(*s.model, o, s.capacity_bytes, s.gpu_label, s.weight_bytes, s.weight_source,
+                                  s.other_bytes, s.compute_bytes);
+  f.overhead_source = s.other_source.empty() ? "none" : s.other_source;
+  return f;
+}
 
 std::uint64_t Capacity::units_for(std::uint64_t tokens) const {
   if (rule == CapacityRule::static_max_len) return max_model_len;
@@ -319,9 +360,19 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
   if (req.budget.max_num_seqs) batch.max_num_seqs = req.budget.max_num_seqs;
   plan.max_num_batched_tokens = batch.max_num_batched_tokens;
   plan.max_num_seqs = batch.max_num_seqs;
+  std::optional<std::uint64_t> llamacpp_compute;
+  if (req.engine == Engine::llamacpp && !req.budget.activation_bytes) {
+    // llama.cpp's compute buffer grows with the context: estimated for -c max-model-len -np 1.
+    llamacpp::Options o = req.llamacpp;
+    o.type_k = llamacpp::ggml_name(req.kv.k, "-ctk");
+    o.type_v = llamacpp::ggml_name(req.kv.v, "-ctv");
+    o.n_ctx = plan.max_model_len;
+    o.n_seq_max = 1;
+    llamacpp_compute = llamacpp::compute_buffer_estimate(m, llamacpp::plan(m, o));
+  }
   const std::vector<StageShard> shards = shard_model(m, req.kv, req.parallel);
   for (const auto& shard : shards)
-    plan.stages.push_back(plan_stage(m, req, p, shard, plan.share_ppm, unit_tokens, batch));
+    plan.stages.push_back(plan_stage(m, req, p, shard, plan.share_ppm, unit_tokens, batch, llamacpp_compute));
   // Every worker sizes its own pool; the engine then takes the minimum over all of them.
   for (std::size_t i = 1; i < plan.stages.size(); ++i)
     if (plan.stages[i].units < plan.stages[plan.limiting_stage].units) plan.limiting_stage = i;
@@ -376,6 +427,7 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
         std::min(plan.max_model_len, checked_mul(c.usable() + (req.engine == Engine::vllm ? c.reserved_units : 0),
                                                  unit_tokens, "longest context"));
   engine_lines(plan, req, lim);
+  if (req.engine == Engine::llamacpp) finish_llamacpp(plan, m, req, lim);
 
   // Stated figures and assumptions, so that nobody mistakes an estimate for a measurement.
   const BudgetOptions& b = req.budget;
@@ -389,8 +441,12 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
                          m.torch_dtype + " bytes + max_num_seqs x vocab x 4 (fp32 logits), not a measurement; "
                          "set --activation-memory to the engine's figure");
   if (rule_used && !b.activation_bytes && req.engine == Engine::llamacpp)
-    plan.notes.push_back("compute buffer: a stated 512 MiB (llama.cpp logs the real one as 'CUDA0 compute buffer "
-                         "size'); set --activation-memory");
+    plan.notes.push_back("compute buffer: kvplan's estimate for each -c and -np (attention masks + the larger of the "
+                         "layer and output peaks; llama.cpp logs the real one as 'CUDA0 compute buffer size'); set "
+                         "--activation-memory");
+  if (req.engine == Engine::llamacpp)
+    plan.notes.push_back("llama.cpp allocates -c cells up front: a workload NxT runs as -np N -c N*T (groups of "
+                         "several lengths: -np their sum, every slot as long as the longest)");
   if (rule_used && req.engine == Engine::vllm && !b.cuda_graph_bytes)
     plan.notes.push_back("CUDA graphs: vLLM v1 captures them after the KV cache is allocated, out of the "
                          "(1 - gpu_memory_utilization) headroom, so they are not subtracted; set --cuda-graph-memory "
@@ -411,7 +467,7 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
     for (const auto& n : v.notes) plan.notes.push_back(n);
     if (lim.vllm && plan.stages.size() > 1 && v.hybrid)
       plan.notes.push_back("pipeline stages: each stage's groups from its own layers; the limiting stage's shown");
-  } else if (windowed) {
+  } else if (windowed && req.engine != Engine::llamacpp) {  // llama.cpp: its own SWA cache, exact
     plan.notes.push_back(std::string("windowed layers are counted as full attention for ") + p.name +
                          ": its window savings are not modelled by the planner (`kvplan size` shows the exact need)");
   }
@@ -460,6 +516,25 @@ WorkloadFit fit_workload(const DeployPlan& plan, const Workload& w, std::uint64_
   const Capacity& c = plan.capacity;
   WorkloadFit f;
   f.workload = w;
+  if (plan.llamacpp) {
+    std::uint64_t longest = 0;
+    for (const auto& g : w.groups) longest = std::max(longest, g.tokens());
+    f.exceeds_max_model_len = longest > plan.max_model_len;
+    const std::uint64_t n = w.sequences();
+    f.usable_units = c.usable();
+    f.allowed_units = apply_share(f.usable_units, 1'000'000 - margin_ppm);
+    try {
+      const llamacpp::Fit lf = llamacpp_context(plan, n, checked_mul(n, longest, "llama.cpp context"));
+      f.units_needed = lf.plan.n_ctx;
+      f.kv_bytes_needed = lf.kv_bytes;
+      f.engine_log = lf.plan.log;
+      f.fits = lf.fits && !f.exceeds_max_model_len && (margin_ppm == 0 || f.units_needed <= f.allowed_units);
+    } catch (const Error& e) {
+      f.refusal = e.what();
+      f.fits = false;
+    }
+    return f;
+  }
   std::uint64_t own = 0;
   for (const auto& g : w.groups) {
     const std::uint64_t t = g.tokens();
@@ -483,6 +558,19 @@ std::uint64_t max_sequences(const DeployPlan& plan, std::uint64_t tokens, std::u
   if (tokens == 0) throw Error("the context length must be at least 1");
   if (margin_ppm >= 1'000'000) throw Error("--margin must be below 100%");
   if (tokens > plan.max_model_len || !plan.serves_max_model_len) return 0;
+  if (plan.llamacpp) {
+    // The largest -np N with -c N*T that fits (memory grows with N; at most llama.cpp's 256 slots).
+    const auto fits = [&](std::uint64_t n) {
+      return fit_workload(plan, Workload{{Scenario{n, tokens, 0}}}, margin_ppm).fits;
+    };
+    std::uint64_t lo = 0, hi = llamacpp::kMaxSequences;
+    while (lo < hi) {
+      const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+      if (fits(mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
   const Capacity& c = plan.capacity;
   const std::uint64_t allowed = apply_share(c.usable(), 1'000'000 - margin_ppm);
   const std::uint64_t s = c.shared_units(plan.shared_prefix, tokens);

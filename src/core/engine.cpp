@@ -108,11 +108,13 @@ EngineProfile make_llamacpp() {
   p.block_size = 1;
   p.rule = CapacityRule::cells_256;
   p.cuda_context_bytes = 512 * kMiB;
-  p.activation_bytes = 512 * kMiB;
   p.supports_parallel = false;
-  p.budget_rule = "KV = whole device - weights - compute buffer (a stated figure) - CUDA context";
-  p.capacity_text = "cells = floor(KV / bytes per cell) rounded down to a multiple of 256 (n_ctx is padded to 256)";
-  p.source = "ggml-org/llama.cpp src/llama-context.cpp (n_ctx padding), src/llama-kv-cache.cpp";
+  p.budget_rule = "weights + KV cache + compute buffer (estimated for each -c and -np) + CUDA context <= whole device";
+  p.capacity_text =
+      "the context is allocated up front: -np N -c N*T, n_ctx padded to 256 per stream, the SWA cache apart; capacity "
+      "= the longest -c that fits (max-model-len at most)";
+  p.source = "ggml-org/llama.cpp src/llama-context.cpp (n_ctx padding, streams), src/llama-kv-cache.cpp, "
+             "src/llama-kv-cache-iswa.cpp, src/llama-memory-recurrent.cpp";
   return p;
 }
 

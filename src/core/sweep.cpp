@@ -34,6 +34,7 @@ CapacitySweep::CapacitySweep(const std::vector<ModelSpec>& models, const std::ve
       m.unit_bytes = plan.unit_bytes;
       m.capacity = plan.capacity;
       unit_tokens_ = plan.capacity.unit_tokens;
+      if (plan.llamacpp) m.plans.push_back(plan);
     }
     m.kv_given = request.budget.kv_cache_memory.value_or(0);
     models_.push_back(m);
@@ -59,6 +60,7 @@ std::uint64_t CapacitySweep::per_request_units(const Model& m, std::uint64_t tok
 
 std::uint64_t CapacitySweep::units(std::size_t model, std::size_t gpu) const {
   const Model& m = models_[model];
+  if (!m.plans.empty()) return m.plans[gpu].capacity.units;
   const std::uint64_t kv = kv_bytes(m, gpu);
   const std::uint64_t tokens = kv / m.bytes_per_token;
   if (m.capacity.vllm) return kv / m.unit_bytes;
@@ -75,6 +77,7 @@ std::uint64_t CapacitySweep::units(std::size_t model, std::size_t gpu) const {
 bool CapacitySweep::fits(std::size_t model, std::size_t gpu, std::uint64_t batch, std::uint64_t context) const {
   const Model& m = models_[model];
   if (context == 0 || batch == 0 || context > m.max_model_len) return false;
+  if (!m.plans.empty()) return fit_workload(m.plans[gpu], Workload{{Scenario{batch, context, 0}}}).fits;
   const std::uint64_t units_total = units(model, gpu);
   const std::uint64_t usable = units_total > reserved_ ? units_total - reserved_ : 0;
   const std::uint64_t per_max = per_request_units(m, m.max_model_len);

@@ -36,7 +36,7 @@ nlohmann::json to_json(const llamacpp::Fit& f) {
                         {"k_bytes", l.k_bytes}, {"v_bytes", l.v_bytes}});
     caches.push_back({{"role", c.role.empty() ? "all" : c.role}, {"cells", c.cells}, {"streams", c.n_stream},
                       {"k_bytes", c.k_bytes}, {"v_bytes", c.v_bytes}, {"bytes", c.bytes()}, {"layers", layers},
-                      {"llama_cpp_log", llamacpp::log_line(p, c)}});
+                      {"llama_cpp_log", c.role == "recurrent" ? "" : llamacpp::log_line(p, c)}});
   }
   return {{"engine", "llamacpp"},
           {"model", f.model_name},
@@ -62,6 +62,7 @@ nlohmann::json to_json(const llamacpp::Fit& f) {
           {"total_bytes", f.total_bytes},
           {"fits", f.fits},
           {"headroom_bytes", f.headroom_bytes},
+          {"llama_cpp_log", p.log},
           {"notes", p.notes}};
 }
 
@@ -79,10 +80,12 @@ void render_llamacpp_fit(std::ostream& out, const llamacpp::Fit& f, Format forma
   Table t({"part", "bytes", "human", "how"}, {false, true, true, false});
   t.add_row({"weights", grouped(f.weight_bytes), human_bytes(f.weight_bytes), f.weight_source});
   for (const auto& c : p.caches) {
-    const std::string name = c.role.empty() ? "KV cache" : "KV cache (" + c.role + ")";
+    const bool rec = c.role == "recurrent";
+    const std::string name = c.role.empty() ? "KV cache" : rec ? "recurrent state" : "KV cache (" + c.role + ")";
     t.add_row({name, grouped(c.bytes()), human_bytes(c.bytes()),
-               fmt::format("{} cells x {} stream(s), {}; K {} {}, V {} {}", c.cells, c.n_stream, layer_list(c),
-                           p.type_k, human_bytes(c.k_bytes), p.type_v, human_bytes(c.v_bytes))});
+               fmt::format("{} cells x {} stream(s), {}; {} {} {}, {} {} {}", c.cells, c.n_stream, layer_list(c),
+                           rec ? "R" : "K", rec ? "f32" : p.type_k, human_bytes(c.k_bytes), rec ? "S" : "V",
+                           rec ? "f32" : p.type_v, human_bytes(c.v_bytes))});
   }
   t.add_row({"compute buffer", grouped(f.compute_bytes), human_bytes(f.compute_bytes),
              "estimate (llama.cpp sizes it by reserving the graph; see docs/formulas.md)"});
@@ -95,10 +98,7 @@ void render_llamacpp_fit(std::ostream& out, const llamacpp::Fit& f, Format forma
   out << fmt::format("\ncontext: n_ctx = {}, n_ctx_seq = {}, {} stream(s), n_batch = {}, n_ubatch = {}, flash attention {}\n",
                      p.n_ctx, p.n_ctx_seq, p.n_stream, p.n_batch, p.n_ubatch, p.flash_attn ? "on" : "off");
   out << "\nAs llama.cpp logs it:\n";
-  for (const auto& c : p.caches) {
-    if (!c.role.empty()) out << "  " << llamacpp::iswa_line(c) << '\n';
-    out << "  " << llamacpp::log_line(p, c) << '\n';
-  }
+  for (const auto& line : p.log) out << "  " << line << '\n';
   if (!p.notes.empty()) {
     out << "\nNotes:\n";
     for (const auto& n : p.notes) out << "- " << n << '\n';

@@ -86,6 +86,13 @@ std::uint64_t times(std::uint64_t a, std::uint64_t b) {
   return a > 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b;  // display only; core results are checked
 }
 
+// The names kvplan has always shown for llama.cpp's caches: kv, kv_swa, recurrent.
+std::string cache_label(const llamacpp::Cache& c) {
+  if (c.role == "SWA") return "kv_swa";
+  if (c.role == "recurrent") return "recurrent";
+  return "kv";
+}
+
 json engines_json(const EngineView& e, std::uint64_t sequences) {
   json vllm{{"block_size", e.vllm_config.block_size},
             {"max_num_batched_tokens", e.vllm_config.max_num_batched_tokens},
@@ -104,16 +111,18 @@ json engines_json(const EngineView& e, std::uint64_t sequences) {
   } else {
     json caches = json::array();
     for (const auto& c : e.llamacpp.caches)
-      caches.push_back(json{{"cache", to_string(c.kind)}, {"cells", c.cells},   {"streams", c.streams},
-                            {"layers", c.layer_indices.size()}, {"k_type", c.k_type}, {"v_type", c.v_type},
-                            {"k_bytes", c.k_bytes}, {"v_bytes", c.v_bytes}, {"bytes", c.bytes}});
+      caches.push_back(json{{"cache", cache_label(c)}, {"cells", c.cells}, {"streams", c.n_stream},
+                            {"layers", c.layers.size()}, {"k_type", c.role == "recurrent" ? "f32" : e.llamacpp.type_k},
+                            {"v_type", c.role == "recurrent" ? "f32" : e.llamacpp.type_v}, {"k_bytes", c.k_bytes},
+                            {"v_bytes", c.v_bytes}, {"bytes", c.bytes()}});
     llama["n_ctx"] = e.llamacpp.n_ctx;
     llama["n_ctx_seq"] = e.llamacpp.n_ctx_seq;
     llama["n_stream"] = e.llamacpp.n_stream;
-    llama["n_seq"] = e.llamacpp_params.n_seq;
-    llama["n_ubatch"] = e.llamacpp_params.n_ubatch;
+    llama["n_seq"] = e.llamacpp.n_seq_max;
+    llama["n_ubatch"] = e.llamacpp.n_ubatch;
     llama["caches"] = caches;
-    llama["bytes"] = e.llamacpp.bytes;
+    llama["bytes"] = e.llamacpp.total_bytes;
+    llama["log"] = e.llamacpp.log;
   }
   return json{{"vllm", vllm}, {"llama_cpp", llama}};
 }
@@ -194,27 +203,27 @@ void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
     out << "  llama.cpp  n/a: " << e.llamacpp_unavailable << '\n';
     return;
   }
-  const LlamaCppKv& k = e.llamacpp;
+  const llamacpp::Plan& k = e.llamacpp;
+  const llamacpp::Options& lo = e.llamacpp_options;
   out << fmt::format("  llama.cpp  {:>22} B  ({})  -c {} -np {}{} -ub {}: n_ctx {}, {} stream(s) of {} cells\n",
-                     grouped(k.bytes), human_bytes(k.bytes), grouped(times(r.tokens, r.sequences)), r.sequences,
-                     e.llamacpp_params.kv_unified ? " --kv-unified" : "", e.llamacpp_params.n_ubatch, grouped(k.n_ctx),
-                     k.n_stream, grouped(k.n_ctx_seq));
+                     grouped(k.total_bytes), human_bytes(k.total_bytes), grouped(lo.n_ctx), lo.n_seq_max,
+                     lo.kv_unified ? " --kv-unified" : "", k.n_ubatch, grouped(k.n_ctx), k.n_stream,
+                     grouped(k.n_ctx_seq));
   for (const auto& c : k.caches) {
     std::string how;
-    if (c.kind == LlamaCppCacheKind::swa)
-      how = e.llamacpp_params.swa_full
-                ? std::string("--swa-full: as the base cache")
-                : fmt::format("PAD(min({}, {} × {} + {}), 256)", grouped(k.n_ctx_seq), grouped(k.n_swa),
-                              e.llamacpp_params.kv_unified ? e.llamacpp_params.n_seq : 1, e.llamacpp_params.n_ubatch);
-    else if (c.kind == LlamaCppCacheKind::base)
-      how = "PAD(n_ctx, 256) per stream";
-    else
+    const bool rec = c.role == "recurrent";
+    if (c.role == "SWA")
+      how = lo.swa_full ? std::string("--swa-full: as the base cache")
+                        : fmt::format("PAD(min({}, {} × {} + {}), 256)", grouped(k.n_ctx_seq), grouped(k.n_swa),
+                                      lo.kv_unified ? lo.n_seq_max : 1, k.n_ubatch);
+    else if (rec)
       how = "one cell per sequence";
-    const bool rec = c.kind == LlamaCppCacheKind::recurrent;
+    else
+      how = "PAD(n_ctx, 256) per stream";
     out << fmt::format("               {:<9} {} cells × {} stream(s) × {} layers = {}  ({}), {} ({}) {} B, {} ({}) {} B\n",
-                       to_string(c.kind), grouped(c.cells), c.streams, c.layer_indices.size(), how,
-                       human_bytes(c.bytes), rec ? "R" : "K", c.k_type, grouped(c.k_bytes), rec ? "S" : "V", c.v_type,
-                       grouped(c.v_bytes));
+                       cache_label(c), grouped(c.cells), c.n_stream, c.layers.size(), how, human_bytes(c.bytes()),
+                       rec ? "R" : "K", rec ? "f32" : k.type_k, grouped(c.k_bytes), rec ? "S" : "V",
+                       rec ? "f32" : k.type_v, grouped(c.v_bytes));
   }
 }
 

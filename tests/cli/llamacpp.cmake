@@ -37,9 +37,9 @@ kvplan_llamacpp_test(llamacpp_block_head_dim EXIT 2
   ARGS fit --engine llamacpp -m ${G}/tiny-llama-hd80.gguf -ctk q8_0 -fa on)
 kvplan_llamacpp_test(llamacpp_mla_mixed_types EXIT 2 MATCH "does not support different K [(]q8_0[)] and V [(]f16[)]"
   ARGS fit --engine llamacpp -m ${G}/tiny-deepseek2.gguf -ctk q8_0)
-kvplan_llamacpp_test(llamacpp_bad_type EXIT 2 MATCH "unsupported cache type 'fp8'"
+kvplan_llamacpp_test(llamacpp_bad_type EXIT 2 MATCH "-ctk: llama.cpp has no cache type 'fp8_e4m3'"
   ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf -ctk fp8)
-kvplan_llamacpp_test(llamacpp_no_scenarios EXIT 2 MATCH "give them or scenarios [(]the planner[)], not both"
+kvplan_llamacpp_test(llamacpp_no_scenarios EXIT 2 MATCH "give them or scenarios [(]NxT = -np N -c N[*]T[)], not both"
   ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf -c 4096 4x1000)
 kvplan_llamacpp_test(llamacpp_bad_fa EXIT 2 MATCH "--flash-attn: expected on, off or auto"
   ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf -fa maybe)
@@ -47,9 +47,9 @@ kvplan_llamacpp_test(llamacpp_bad_fa EXIT 2 MATCH "--flash-attn: expected on, of
 kvplan_llamacpp_test(llamacpp_ctx_zero EXIT 0 MATCH "size =  120[.]00 MiB [(] 40960 cells"
   ARGS fit --engine llamacpp -m ${G}/tiny-qwen3.gguf -c 0)
 # The CUDA context is the llama.cpp engine profile's stated figure unless given.
-kvplan_llamacpp_test(llamacpp_cuda_context EXIT 0 MATCH "overhead +536,870,912 +512[.]00 MiB +CUDA context: a stated figure"
+kvplan_llamacpp_test(llamacpp_cuda_context EXIT 0 MATCH "overhead +536,870,912 +512[.]00 MiB +CUDA context, non-torch: stated default"
   ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf -c 4096)
-kvplan_llamacpp_test(llamacpp_overhead_given EXIT 0 MATCH "overhead +1,073,741,824 +1[.]00 GiB +--overhead"
+kvplan_llamacpp_test(llamacpp_overhead_given EXIT 0 MATCH "overhead +1,610,612,736 +1[.]50 GiB +CUDA context, non-torch: stated default .* [+] overhead: given [(]--overhead[)]"
   ARGS fit --engine llamacpp -m ${G}/tiny-llama.gguf -c 4096 --overhead 1GiB)
 # -c 0 and no scenario: llama.cpp mode on the trained context (not the planner's default scenarios).
 kvplan_llamacpp_test(llamacpp_no_flags EXIT 0 MATCH "size = +8[.]00 MiB [(]  4096 cells,   4 layers,  1/1 seqs[)]"

@@ -4,6 +4,7 @@
 // workloads of several scenario groups with a shared prefix, and the inverse questions (most
 // sequences, longest context, fewest GPUs). Pure: no I/O.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 #include "kvplan/core/dtype.hpp"
 #include "kvplan/core/engine.hpp"
+#include "kvplan/core/llamacpp.hpp"
 #include "kvplan/core/model.hpp"
 #include "kvplan/core/parallel.hpp"
 #include "kvplan/core/scenario.hpp"
@@ -44,6 +46,9 @@ struct DeployRequest {
   Parallelism parallel;
   BudgetOptions budget;
   std::uint64_t shared_prefix = 0;  // tokens every sequence shares (prefix caching)
+  // llama.cpp's own flags (-ctk/-ctv, -fa, -b, -ub, --swa-full, -kvu); -c and -np come from each
+  // question (a scenario NxT is -np N -c N*T). Used with Engine::llamacpp only.
+  llamacpp::Options llamacpp;
 };
 
 struct BudgetLine {
@@ -85,6 +90,21 @@ struct Capacity {
   std::uint64_t shared_units(std::uint64_t prefix, std::uint64_t tokens) const;
 };
 
+// llama.cpp allocates its whole context up front from -c and -np, so its capacity is not a pool
+// but the largest context whose weights + KV + compute buffer + CUDA context fit: every llama.cpp
+// question asks llamacpp_context (below), the one model of llama.cpp's memory.
+struct LlamaCppSetup {
+  std::shared_ptr<const ModelSpec> model;
+  llamacpp::Options options;            // -c and -np set per question
+  std::uint64_t capacity_bytes = 0;
+  std::string gpu_label;
+  std::uint64_t weight_bytes = 0;
+  std::string weight_source;
+  std::uint64_t other_bytes = 0;        // CUDA context + --overhead
+  std::string other_source;
+  std::optional<std::uint64_t> compute_bytes;  // --activation-memory: llama.cpp's logged compute buffer
+};
+
 struct DeployPlan {
   std::string model_name;
   std::string gpu_label;
@@ -114,9 +134,14 @@ struct DeployPlan {
   std::uint64_t estimated_max_model_len = 0;   // the longest that fits one request
   std::vector<std::string> engine_log;    // the engine's own lines
   std::vector<std::string> notes;         // stated figures and assumptions
+  std::optional<LlamaCppSetup> llamacpp;  // Engine::llamacpp
 };
 
 DeployPlan plan_deployment(const ModelSpec& model, const DeployRequest& request);
+
+// llama.cpp's context for -np n_seq -c n_ctx under the plan's budget: what `fit --engine llamacpp
+// -c -np` prints, and what every llama.cpp scenario, inverse question and check is decided by.
+llamacpp::Fit llamacpp_context(const DeployPlan& plan, std::uint64_t n_seq, std::uint64_t n_ctx);
 
 // Peak activation estimate used where an engine profiles a forward pass of
 // max_num_batched_tokens tokens (docs/formulas.md): T × (3·I/tp + 2·H) × activation bytes +
@@ -141,6 +166,8 @@ struct WorkloadFit {
   std::uint64_t allowed_units = 0;  // usable less the margin
   std::uint64_t kv_bytes_needed = 0;  // per GPU, on the limiting stage
   bool fits = false;
+  std::string refusal;                 // the engine's words when it refuses the workload outright
+  std::vector<std::string> engine_log; // llama.cpp: its lines for this workload's -c and -np
 };
 // `margin_ppm`: share of the usable units that must stay free (0 to 999,999 ppm).
 WorkloadFit fit_workload(const DeployPlan& plan, const Workload& workload, std::uint64_t margin_ppm = 0);

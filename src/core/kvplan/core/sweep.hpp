@@ -32,6 +32,7 @@ class CapacitySweep {
     std::uint64_t kv_given = 0;         // --kv-cache-memory, 0 when not given
     std::uint64_t unit_bytes = 0;       // bytes of one unit (vLLM: one block id over every group)
     Capacity capacity;                  // the plan's per-request rule (units_for)
+    std::vector<DeployPlan> plans;      // llama.cpp: the plan per GPU (its context decides, not a pool)
   };
   std::vector<Model> models_;
   std::vector<std::uint64_t> gpus_;        // capacity

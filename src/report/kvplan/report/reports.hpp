@@ -18,10 +18,10 @@ namespace kvplan::report {
 struct EngineView {
   VllmConfig vllm_config;
   VllmRequest vllm;              // one request of result.tokens
-  LlamaCppParams llamacpp_params;
+  llamacpp::Options llamacpp_options;  // -np = sequences, -c = sequences x tokens
   bool llamacpp_available = false;
   std::string llamacpp_unavailable;  // why not (e.g. a cache type llama.cpp lacks)
-  LlamaCppKv llamacpp;
+  llamacpp::Plan llamacpp;
 };
 
 struct SizeView {
