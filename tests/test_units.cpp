@@ -8,7 +8,12 @@
 using namespace kvplan;
 
 TEST_CASE("sizes parse in decimal and binary units, never mixed") {
-  CHECK(parse_bytes("85899345920") == 85899345920ULL);
+  // A bare number needs a unit in kvplan's own options and schema (`--gpu-memory 80` is not 80 GiB);
+  // an engine's own file keeps the engine's meaning, bytes (vLLM's kv_cache_memory_bytes).
+  CHECK_THROWS_WITH(parse_bytes("80"), Catch::Contains("needs a unit: 80GiB (2^30), 80GB (10^9) or 80B"));
+  CHECK(parse_bytes("85899345920", BareNumber::bytes) == 85899345920ULL);
+  CHECK(parse_bytes("85899345920B") == 85899345920ULL);
+  CHECK(parse_bytes("0") == 0);
   CHECK(parse_bytes("80GiB") == 80ULL << 30);
   CHECK(parse_bytes("80 GB") == 80'000'000'000ULL);
   CHECK(parse_bytes("1.5GiB") == 3ULL << 29);

@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "kvplan/core/checked.hpp"
+#include "kvplan/core/deploy.hpp"
 #include "kvplan/core/dtype.hpp"
 #include "kvplan/core/error.hpp"
 #include "kvplan/core/fit.hpp"
@@ -90,22 +91,36 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   view.step_ms = o.step_ms;
   if (!(o.step_ms > 0) || !std::isfinite(o.step_ms)) throw Error("--step-ms must be a positive number");
 
-  // The KV budget: given directly, or what the GPU has left after weights and overhead.
+  // The KV budget from the same plan as `fit` (the generic engine): given directly, or what the
+  // GPU has left after weights (a GGUF file's exact bytes when it has them) and overhead.
+  DeployRequest req;
+  req.engine = Engine::generic;
+  const GpuTarget gpu = resolve_gpu(catalog, o.gpu, o.gpu_memory);
+  req.capacity_bytes = gpu.capacity_bytes;
+  req.gpu_label = gpu.label;
+  req.weight_dtype = resolve_weight_dtype(model, o.dtype);
+  req.weights_as_stored = o.dtype == "auto" && model.file_weights.has_value();
+  req.kv = kv;
+  req.max_model_len = view.max_model_len;
+  req.block_size = view.block_size;
+  req.budget.overhead_bytes = parse_size_option(o.overhead, "--overhead");
   if (!o.kv_cache_memory.empty()) {
-    view.kv_budget_bytes = parse_size_option(o.kv_cache_memory, "--kv-cache-memory");
-  } else {
-    const GpuTarget gpu = resolve_gpu(catalog, o.gpu, o.gpu_memory);
+    req.budget.kv_cache_memory = parse_size_option(o.kv_cache_memory, "--kv-cache-memory");
+    if (*req.budget.kv_cache_memory == 0) throw Error("--kv-cache-memory must be greater than zero");
+  }
+  const DeployPlan plan = plan_deployment(model, req);
+  const StagePlan& st = plan.stages[plan.limiting_stage];
+  view.kv_budget_bytes = st.kv_budget_bytes;
+  if (!req.budget.kv_cache_memory) {
     view.capacity_bytes = gpu.capacity_bytes;
     view.gpu_label = gpu.label;
-    view.weight_bytes = weight_bytes(count_params(model), resolve_weight_dtype(model, o.dtype));
-    view.overhead_bytes = parse_size_option(o.overhead, "--overhead");
-    const std::uint64_t fixed = checked_add(view.weight_bytes, view.overhead_bytes, "weights + overhead");
-    if (fixed >= view.capacity_bytes)
+    view.weight_bytes = st.weight_bytes;
+    view.overhead_bytes = *req.budget.overhead_bytes;
+    if (st.kv_budget_signed <= 0)
       throw Error(fmt::format("weights ({}) + overhead ({}) leave no KV memory on {} ({}); give --kv-cache-memory "
                               "or a larger GPU",
                               report::human_bytes(view.weight_bytes), report::human_bytes(view.overhead_bytes),
                               view.gpu_label, report::human_bytes(view.capacity_bytes)));
-    view.kv_budget_bytes = view.capacity_bytes - fixed;
   }
   view.capacity_tokens = view.kv_budget_bytes / view.bytes_per_token;
   if (view.capacity_tokens == 0)

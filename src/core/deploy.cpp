@@ -45,7 +45,8 @@ std::uint64_t effective_intermediate(const ModelSpec& m) {
 }
 
 void check_model_supported(const ModelSpec& m, const EngineProfile& p) {
-  if (p.engine == Engine::vllm) return;  // vLLM's hybrid allocator plans Mamba groups
+  // vLLM's hybrid allocator plans Mamba groups; the generic engine prices tokens only (noted).
+  if (p.engine == Engine::vllm || p.engine == Engine::generic) return;
   for (const auto& l : m.layers)
     if (l.kind == CacheKind::recurrent)
       throw Error(m.name + " has recurrent (Mamba) layers: " + p.name +
@@ -471,6 +472,10 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
     plan.notes.push_back(std::string("windowed layers are counted as full attention for ") + p.name +
                          ": its window savings are not modelled by the planner (`kvplan size` shows the exact need)");
   }
+  if (req.engine == Engine::generic &&
+      std::any_of(m.layers.begin(), m.layers.end(), [](const LayerSpec& l) { return l.kind == CacheKind::recurrent; }))
+    plan.notes.push_back("recurrent (Mamba) state is a fixed amount per sequence, not counted in the generic engine's "
+                         "blocks (`kvplan size` shows it; --engine vllm plans it)");
   if (plan.kv_heads_replicated)
     plan.notes.push_back("tp " + str(req.parallel.tp) + " > " + str(plan.kv_heads_total) +
                          " KV heads: each GPU keeps one KV head, replicated on " +

@@ -57,7 +57,7 @@ std::uint64_t scale(const Decimal& d, std::uint64_t unit, std::string_view what)
 
 }  // namespace
 
-std::uint64_t parse_bytes(std::string_view text) {
+std::uint64_t parse_bytes(std::string_view text, BareNumber bare) {
   const std::string_view s = trim(text);
   if (!s.empty() && s.front() == '-') throw Error("size '" + std::string(text) + "' is negative");
   const Decimal d = read_decimal(s, text);
@@ -69,6 +69,9 @@ std::uint64_t parse_bytes(std::string_view text) {
       {"kb", 1000ULL},  {"mb", 1000ULL * 1000},  {"gb", 1000ULL * 1000 * 1000},  {"tb", 1000ULL * 1000 * 1000 * 1000},
       {"kib", 1ULL << 10}, {"mib", 1ULL << 20}, {"gib", 1ULL << 30}, {"tib", 1ULL << 40},
   };
+  if (unit.empty() && bare == BareNumber::refused && !(d.integer == 0 && d.fraction == 0))
+    throw Error("size '" + std::string(text) + "' needs a unit: " + std::string(s) + "GiB (2^30), " + std::string(s) +
+                "GB (10^9) or " + std::string(s) + "B (bytes)");
   for (const auto& u : units) {
     if (unit == u.name) {
       if (u.bytes == 1 && d.fraction != 0) throw Error("size '" + std::string(text) + "' has a fraction of a byte");

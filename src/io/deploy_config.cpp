@@ -73,10 +73,10 @@ class Fields {
       fail(canonical, e.what());
     }
   }
-  std::uint64_t size(const std::string& canonical) const {
+  std::uint64_t size(const std::string& canonical, BareNumber bare = BareNumber::refused) const {
     const std::string t = text(canonical);
     try {
-      return parse_bytes(t);
+      return parse_bytes(t, bare);
     } catch (const Error& e) {
       fail(canonical, e.what());
     }
@@ -192,8 +192,8 @@ DeployConfig parse_vllm(const Reader& r, const Catalog& catalog, const DeployCon
                                 "(use kvplan's schema with weights_memory)");
   }
   if (f.has("gpu_memory_utilization")) req.budget.share_ppm = f.share("gpu_memory_utilization");
-  for (const char* k : {"kv_cache_memory", "kv_cache_memory_bytes"})
-    if (f.has(k)) req.budget.kv_cache_memory = f.size(k);
+  for (const char* k : {"kv_cache_memory", "kv_cache_memory_bytes"})  // vLLM's integer bytes
+    if (f.has(k)) req.budget.kv_cache_memory = f.size(k, BareNumber::bytes);
   if (f.has("num_gpu_blocks_override"))
     f.fail("num_gpu_blocks_override", "not modelled: it replaces the block count vLLM computes (remove it to check)");
   return c;

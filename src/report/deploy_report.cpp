@@ -87,11 +87,14 @@ json workload_json(const WorkloadFit& f) {
               {"usable_units", f.usable_units},
               {"allowed_units", f.allowed_units},
               {"kv_bytes_needed_per_gpu", f.kv_bytes_needed},
-              {"fits", f.fits}};
+              {"fits", f.fits},
+              {"refusal", f.refusal.empty() ? json(nullptr) : json(f.refusal)},
+              {"engine_log", f.engine_log}};
 }
 
 std::string verdict(const DeployPlan& p, const WorkloadFit& f) {
   if (f.exceeds_max_model_len) return "no (> max-model-len)";
+  if (!f.refusal.empty()) return "no (refused)";
   if (!p.serves_max_model_len) return "no (engine refuses max-model-len)";
   return f.fits ? "yes" : "no";
 }
@@ -194,6 +197,14 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
   }
   t.render(out, format);
   if (format == Format::csv) return;
+  for (const auto& f : v.workloads) {
+    if (!f.refusal.empty()) out << '\n' << f.workload.label() << ": " << f.refusal << '\n';
+    if (f.engine_log.empty()) continue;
+    // llama.cpp: its own lines for this workload's -np and -c.
+    out << '\n' << fmt::format("{} as llama.cpp logs it (-np {} -c {}):\n", f.workload.label(),
+                               f.workload.sequences(), grouped(f.units_needed));
+    for (const auto& line : f.engine_log) out << "  " << line << '\n';
+  }
   notes_text(out, p);
   out << '\n' << (v.all_fit ? "Every workload fits.\n" : "Not every workload fits.\n");
 }

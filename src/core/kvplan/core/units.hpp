@@ -6,8 +6,12 @@
 
 namespace kvplan {
 
-// "85899345920", "80GiB", "1.5 GiB", "24GB", "512MiB", "81559MiB". Throws Error on anything else.
-std::uint64_t parse_bytes(std::string_view text);
+// Whether a number without a unit is bytes. kvplan's own options and schema refuse it (`80` is
+// not 80 GiB); an engine's own file keeps the engine's meaning (vLLM's kv_cache_memory_bytes).
+enum class BareNumber { refused, bytes };
+// "80GiB", "1.5 GiB", "24GB", "512MiB", "81559MiB", "4096B" (and "0"); with BareNumber::bytes also
+// "85899345920". Throws Error on anything else.
+std::uint64_t parse_bytes(std::string_view text, BareNumber bare = BareNumber::refused);
 
 // Token and sequence counts: "16000", "16k" (16,000), "16K" (16,384), "1m", "1M" — the same
 // suffix rule as vLLM's --max-model-len (lowercase decimal, uppercase binary). Throws on zero

@@ -1,0 +1,55 @@
+# One model of each engine (issue 11): every defect of the issue as a user typed it.
+set(G ${KVPLAN_GGUF_DIR})
+
+# vLLM plans sliding-window layers as vLLM does: 385 blocks a request, not 2,048 (full attention).
+kvplan_cli_test(engine_vllm_sliding_window EXIT 0
+  MATCH "a request of max-model-len takes 385 blocks"
+  NOMATCH "counted as full attention"
+  ARGS fit --engine vllm --model mistral-7b-v0.1 --gpu l4 --max-model-len 32768 4x32768)
+kvplan_cli_test(engine_vllm_sliding_window_blocks EXIT 0 MATCH "4x32768 +4 +1,540 "
+  ARGS fit --engine vllm --model mistral-7b-v0.1 --gpu l4 --max-model-len 32768 4x32768)
+# Gemma-3-27B 8x32768 on an H200: fits under vLLM (was refused at 124 GiB of KV).
+kvplan_cli_test(engine_vllm_gemma3_hybrid EXIT 0 MATCH "8x32768 +8 +44,080 +53[.]81 GiB .* yes"
+  ARGS fit --engine vllm --model gemma-3-27b --gpu h200 8x32768)
+# `size` prices the same vLLM request with the same groups (8 empty slots included).
+kvplan_cli_test(engine_size_vllm_groups EXIT 0
+  MATCH "3,206 block id[(]s[)] per sequence from one pool, 1,310,720 B each [(]7 KV cache groups of 10 layers"
+  ARGS size --model gemma-3-27b --tokens 32768 --batch 8)
+# Jamba: planned with vLLM's Mamba alignment, not refused.
+kvplan_cli_test(engine_vllm_jamba EXIT 0 MATCH "raises the attention block size from 16 to 80 tokens"
+  ARGS fit --engine vllm --model jamba-v0.1 --gpu h100 --tp 2 4x8192)
+kvplan_cli_test(engine_sglang_jamba_refused EXIT 2 MATCH "SGLang's state pool is not modelled"
+  ARGS fit --engine sglang --model jamba-v0.1 --gpu h100 --tp 2 4x8192)
+
+# llama.cpp: a scenario NxT is -np N -c N*T, the same context as llama.cpp's own flags.
+kvplan_cli_test(engine_llamacpp_scenario_log EXIT 0
+  MATCH "llama_kv_cache: size = +21[.]44 MiB [(]  1024 cells,   7 layers,  4/4 seqs[)], K [(]q8_0[)]: +7[.]44 MiB"
+  ARGS fit --engine llamacpp --model ${G}/tiny-gemma3.gguf --gpu rtx-4090 -ctk q8_0 4x8192)
+kvplan_cli_test(engine_llamacpp_flags_log EXIT 0
+  MATCH "llama_kv_cache: size = +21[.]44 MiB [(]  1024 cells,   7 layers,  4/4 seqs[)], K [(]q8_0[)]: +7[.]44 MiB"
+  ARGS fit --engine llamacpp --model ${G}/tiny-gemma3.gguf --gpu rtx-4090 -ctk q8_0 -c 32768 -np 4)
+kvplan_cli_test(engine_llamacpp_scenario_weights EXIT 0 MATCH "weights +6[.]67 MiB +6,996,992 +exact"
+  ARGS fit --engine llamacpp --model ${G}/tiny-gemma3.gguf --gpu rtx-4090 -ctk q8_0 4x8192)
+# Every spelling of the engine behaves the same; llama.cpp's flags without it are refused.
+kvplan_cli_test(engine_llamacpp_spelling EXIT 0 MATCH "llama_kv_cache: size = +8[.]00 MiB [(]  4096 cells"
+  ARGS fit --engine llama-cpp --model ${G}/tiny-llama.gguf -c 4096)
+kvplan_cli_test(engine_llamacpp_flags_need_engine EXIT 2 MATCH "are llama.cpp's options; with --engine vllm they would be ignored"
+  ARGS fit --engine vllm --model llama-3-8b -c 4096 -np 2)
+kvplan_cli_test(engine_llamacpp_flags_generic EXIT 2 MATCH "are llama.cpp's options; with --engine generic"
+  ARGS fit --model llama-3-8b -np 2)
+kvplan_cli_test(engine_llamacpp_max_seq EXIT 1 MATCH "n_seq_max must be <= 256"
+  ARGS fit --engine llamacpp --model llama-2-7b --gpu h200 257x16)
+foreach(t engine_llamacpp_scenario_log engine_llamacpp_flags_log engine_llamacpp_scenario_weights engine_llamacpp_spelling)
+  set_tests_properties(cli.${t} PROPERTIES FIXTURES_REQUIRED gguf_files)
+endforeach()
+
+# Sizes need a unit everywhere.
+kvplan_cli_test(engine_size_unit_gpu_memory EXIT 2 MATCH "--gpu-memory: size '80' needs a unit: 80GiB"
+  ARGS fit --gpu-memory 80)
+kvplan_cli_test(engine_size_unit_overhead EXIT 2 MATCH "--overhead: size '2' needs a unit"
+  ARGS fit --overhead 2)
+
+# simulate takes its budget from the same plan: a GGUF file's exact weights.
+kvplan_cli_test(engine_simulate_gguf_weights EXIT 0 MATCH "KV budget 1021[.]25 MiB = 2[.]00 GiB − weights 2[.]75 MiB"
+  ARGS simulate --model ${G}/tiny-llama.gguf --gpu-memory 2GiB --synthetic fixed --requests 50 --max-model-len 1024)
+set_tests_properties(cli.engine_simulate_gguf_weights PROPERTIES FIXTURES_REQUIRED gguf_files)
