@@ -79,7 +79,7 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
   req.gpu_label = gpu.label;
   req.weight_dtype = resolve_weight_dtype(model, t.dtype);
   req.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
-  req.kv = resolve_kv(model, t.kv);
+  req.kv = resolve_kv(model, t.kv, Engine::generic, t.dtype);
   req.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");
   req.block_size = parse_count_option(t.block_size.empty() ? "16" : t.block_size, "--block-size");
   req.overhead_bytes = parse_size_option(t.overhead.empty() ? "1GiB" : t.overhead, "--overhead");

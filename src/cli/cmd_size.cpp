@@ -2,7 +2,10 @@
 #include <iostream>
 #include <memory>
 
+#include <algorithm>
+
 #include "commands.hpp"
+#include "deploy_options.hpp"
 #include "kvplan/core/checked.hpp"
 #include "kvplan/core/error.hpp"
 #include "kvplan/core/llamacpp.hpp"
@@ -26,6 +29,12 @@ struct SizeOptions {
   bool swa_full = false;
   bool kv_unified = false;
   KvOptions kv;
+  std::string engine;  // empty: every engine's rule side by side
+  std::string gpu = "l40s";
+  std::string gpu_memory;
+  std::vector<const CLI::Option*> llamacpp_flags;  // --ubatch-size, --swa-full, --kv-unified
+  const CLI::Option* batched_tokens = nullptr;     // --max-num-batched-tokens
+  const CLI::Option* block_option = nullptr;       // --block-size
 };
 
 int run_size(const SizeOptions& o, const CommonOptions& common) {
@@ -47,7 +56,8 @@ int run_size(const SizeOptions& o, const CommonOptions& common) {
 
   report::SizeView view;
   view.model = &model;
-  view.kv = resolve_kv(model, o.kv);
+  const Engine chosen = o.engine.empty() ? Engine::generic : engine_option(o.engine);
+  view.kv = resolve_kv(model, o.kv, chosen);
   view.result = size_batch(model, view.kv, parse_count_option(o.batch, "--batch"), tokens, policy);
   view.per_layer = o.per_layer;
 
@@ -64,14 +74,59 @@ int run_size(const SizeOptions& o, const CommonOptions& common) {
   lo.swa_full = o.swa_full;
   lo.kv_unified = o.kv_unified;
   try {
-    lo.type_k = llamacpp::ggml_name(view.kv.k, "-ctk");
-    lo.type_v = llamacpp::ggml_name(view.kv.v, "-ctv");
+    // llama.cpp's own types: -ctk/-ctv, f16 unless given; --kv-cache-dtype, when given, compares like with like.
+    KvOptions llama_kv = o.kv;
+    if (llama_kv.kv_cache_dtype != "auto") {
+      if (llama_kv.cache_type_k.empty()) llama_kv.cache_type_k = llama_kv.kv_cache_dtype;
+      if (llama_kv.cache_type_v.empty()) llama_kv.cache_type_v = llama_kv.kv_cache_dtype;
+      llama_kv.kv_cache_dtype = "auto";
+    }
+    llama_kv.mamba_cache_dtype = llama_kv.mamba_ssm_cache_dtype = "auto";
+    const KvDtypes lk = resolve_kv(model, llama_kv, Engine::llamacpp);
+    lo.type_k = llamacpp::ggml_name(lk.k, "-ctk");
+    lo.type_v = llamacpp::ggml_name(lk.v, "-ctv");
     engines.llamacpp = llamacpp::plan(model, lo);
     engines.llamacpp_available = true;
   } catch (const Error& e) {
     engines.llamacpp_unavailable = e.what();
   }
   view.engines = &engines;
+
+  // --engine E: the planner's own rule for E on --gpu (the same function as fit, max and check).
+  report::EngineSizeView engine;
+  DeployPlan plan;
+  const bool llama_flags = std::any_of(o.llamacpp_flags.begin(), o.llamacpp_flags.end(),
+                                       [](const CLI::Option* x) { return x->count() > 0; });
+  if (!o.engine.empty()) {
+    const Engine e = engine_option(o.engine);
+    if (llama_flags && e != Engine::llamacpp)
+      throw Error(std::string("--ubatch-size, --swa-full and --kv-unified are llama.cpp's options; with --engine ") +
+                  to_string(e) + " they would be ignored");
+    if (o.batched_tokens->count() > 0 && e != Engine::vllm)
+      throw Error(std::string("--max-num-batched-tokens sizes vLLM's sliding-window blocks; ") + engine_profile(e).name +
+                  "'s reservation does not use it");
+    TargetOptions t;
+    t.gpu = o.gpu;
+    t.gpu_memory = o.gpu_memory;
+    t.max_model_len = o.max_model_len;
+    if (o.block_option->count() > 0) t.block_size = o.block_size;  // else the engine's own
+    t.kv = o.kv;
+    DeployOptions d;
+    d.engine = o.engine;
+    if (o.batched_tokens->count() > 0) d.max_num_batched_tokens = o.max_num_batched_tokens;
+    DeployRequest req = make_deploy_request(make_catalog(common), model, t, d);
+    req.llamacpp.n_ubatch = engines.llamacpp_options.n_ubatch;
+    req.llamacpp.swa_full = o.swa_full;
+    req.llamacpp.kv_unified = o.kv_unified;
+    plan = plan_deployment(model, req);
+    engine.plan = &plan;
+    engine.fit = fit_workload(plan, Workload{{Scenario{view.result.sequences, tokens, 0}}});
+    engine.units_per_sequence = plan.llamacpp ? 0 : plan.capacity.units_for(tokens);
+    view.engine = &engine;
+    engines.show_vllm = e == Engine::vllm;
+    engines.show_llamacpp = e == Engine::llamacpp;
+    if (!engines.show_vllm && !engines.show_llamacpp) view.engines = nullptr;
+  }
   report::render_size(std::cout, view, format);
   return kOk;
 }
@@ -84,7 +139,8 @@ Runner setup_size(CLI::App& app, CommonOptions& common) {
       ->type_name("MODEL")
       ->required();
   app.add_option("--tokens,-t", o->tokens, "Tokens per sequence")->type_name("N")->capture_default_str();
-  app.add_option("--batch,-b", o->batch, "Number of sequences")->type_name("B")->capture_default_str();
+  // No -b: that is llama.cpp's batch size in `fit` (one meaning per flag across commands).
+  app.add_option("--batch", o->batch, "Number of sequences")->type_name("B")->capture_default_str();
   app.add_option("--policy", o->policy, "exact, paged, contiguous (reserve max-model-len) or pow2")
       ->type_name("POLICY")
       ->capture_default_str();
@@ -101,8 +157,19 @@ Runner setup_size(CLI::App& app, CommonOptions& common) {
   app.add_option("--ubatch-size,--ubatch", o->ubatch, "llama.cpp rule: -ub, physical batch (sizes the SWA cache)")
       ->type_name("N")
       ->capture_default_str();
-  app.add_flag("--swa-full", o->swa_full, "llama.cpp rule: SWA layers keep the full context");
-  app.add_flag("--kv-unified", o->kv_unified, "llama.cpp rule: one KV stream shared by all sequences");
+  o->llamacpp_flags.push_back(app.get_option("--ubatch-size"));
+  o->llamacpp_flags.push_back(app.add_flag("--swa-full", o->swa_full, "llama.cpp rule: SWA layers keep the full context"));
+  o->llamacpp_flags.push_back(
+      app.add_flag("--kv-unified", o->kv_unified, "llama.cpp rule: one KV stream shared by all sequences"));
+  o->batched_tokens = app.get_option("--max-num-batched-tokens");
+  o->block_option = app.get_option("--block-size");
+  app.add_option("--engine", o->engine,
+                 "Only this engine's rule, as the planner applies it (vllm, sglang, trtllm, llamacpp, hf, generic)")
+      ->type_name("ENGINE");
+  app.add_option("--gpu,-g", o->gpu, "With --engine: the GPU whose defaults the engine takes")
+      ->type_name("GPU")
+      ->capture_default_str();
+  app.add_option("--gpu-memory", o->gpu_memory, "With --engine: GPU memory instead of --gpu")->type_name("SIZE");
   add_kv_options(app, o->kv);
   return [o, &common] { return run_size(*o, common); };
 }

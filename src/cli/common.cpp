@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include "kvplan/core/deploy.hpp"
+
 #include <cstdlib>
 
 #include "kvplan/core/dtype.hpp"
@@ -57,18 +59,18 @@ DType lookup(const std::string& name, const char* option) {
 }
 }  // namespace
 
-KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv) {
-  const DType both = kv.kv_cache_dtype == "auto" ? lookup(model.torch_dtype, "torch_dtype")
-                                                 : lookup(kv.kv_cache_dtype, "--kv-cache-dtype");
-  KvDtypes out = kv_dtypes(both);
-  if (!kv.cache_type_k.empty()) out.k = lookup(kv.cache_type_k, "--cache-type-k");
-  if (!kv.cache_type_v.empty()) out.v = lookup(kv.cache_type_v, "--cache-type-v");
-  // vLLM: the Mamba state follows the model dtype, not the KV cache dtype, unless set.
-  const DType conv = kv.mamba_cache_dtype == "auto" ? lookup(model.torch_dtype, "torch_dtype")
-                                                     : lookup(kv.mamba_cache_dtype, "--mamba-cache-dtype");
-  out.conv_state = conv;
-  out.ssm_state = kv.mamba_ssm_cache_dtype == "auto" ? conv : lookup(kv.mamba_ssm_cache_dtype, "--mamba-ssm-cache-dtype");
-  return out;
+KvRequest kv_request(const KvOptions& kv) {
+  KvRequest r;
+  if (kv.kv_cache_dtype != "auto") r.both = lookup(kv.kv_cache_dtype, "--kv-cache-dtype");
+  if (!kv.cache_type_k.empty()) r.k = lookup(kv.cache_type_k, "--cache-type-k");
+  if (!kv.cache_type_v.empty()) r.v = lookup(kv.cache_type_v, "--cache-type-v");
+  if (kv.mamba_cache_dtype != "auto") r.conv = lookup(kv.mamba_cache_dtype, "--mamba-cache-dtype");
+  if (kv.mamba_ssm_cache_dtype != "auto") r.ssm = lookup(kv.mamba_ssm_cache_dtype, "--mamba-ssm-cache-dtype");
+  return r;
+}
+
+KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv, Engine engine, const std::string& dtype) {
+  return resolve_kv_dtypes(engine, model, resolve_weight_dtype(model, dtype), kv_request(kv));
 }
 
 std::uint64_t parse_size_option(const std::string& text, const char* option) {

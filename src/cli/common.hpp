@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kvplan/core/engine.hpp"
 #include "kvplan/core/model.hpp"
 #include "kvplan/core/sizing.hpp"
 #include "kvplan/io/catalog.hpp"
@@ -42,7 +43,10 @@ void add_kv_options(CLI::App& app, KvOptions& kv);
 Catalog make_catalog(const CommonOptions& common);  // built-ins, KVPLAN_MODELS_DIR, --models-dir
 report::Format output_format(const CommonOptions& common);
 // "auto" means the model's own dtype, as in vLLM; K and V may be overridden separately.
-KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv);
+// The KV dtypes for `engine` (core's resolve_kv_dtypes); `dtype` is --dtype (the served dtype
+// that vLLM's "auto" follows).
+KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv, Engine engine = Engine::generic,
+                    const std::string& dtype = "auto");
 std::uint64_t parse_count_option(const std::string& text, const char* option);
 // A size option ("80GiB", "24GB"); the error names the option.
 std::uint64_t parse_size_option(const std::string& text, const char* option);

@@ -106,17 +106,7 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
   r.gpu_label = gpu.label;
   r.weight_dtype = resolve_weight_dtype(model, t.dtype);
   r.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
-  if (r.engine == Engine::llamacpp) {
-    // llama.cpp's cache types are -ctk/-ctv, f16 unless given (common/common.h), whatever the model's dtype.
-    if (t.kv.kv_cache_dtype != "auto")
-      throw Error("--kv-cache-dtype is vLLM's option; with --engine llamacpp use -ctk and -ctv");
-    KvOptions kv = t.kv;
-    if (kv.cache_type_k.empty()) kv.cache_type_k = "f16";
-    if (kv.cache_type_v.empty()) kv.cache_type_v = "f16";
-    r.kv = resolve_kv(model, kv);
-  } else {
-    r.kv = resolve_kv(model, t.kv);
-  }
+  r.kv = resolve_kv(model, t.kv, r.engine, t.dtype);
   r.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");
   r.block_size = t.block_size.empty() ? 0 : parse_count_option(t.block_size, "--block-size");
   r.parallel.tp = tp ? tp : parse_count_option(d.tp, "--tensor-parallel-size");

@@ -282,6 +282,23 @@ void finish_llamacpp(DeployPlan& plan, const ModelSpec& m, const DeployRequest& 
 
 }  // namespace
 
+KvDtypes resolve_kv_dtypes(Engine engine, const ModelSpec& model, const DType& served, const KvRequest& asked) {
+  if (engine == Engine::llamacpp) {
+    if (asked.both)
+      throw Error("--kv-cache-dtype is vLLM's option; with --engine llamacpp use -ctk and -ctv (cache_type_k/v)");
+    if (asked.conv || asked.ssm)
+      throw Error("--mamba-cache-dtype is vLLM's option; llama.cpp keeps the recurrent state in f32");
+    const DType& f16 = dtype_by_name("fp16");
+    const DType& f32 = dtype_by_name("fp32");
+    return KvDtypes{asked.k.value_or(f16), asked.v.value_or(f16), f32, f32};
+  }
+  const bool float_served = served.name == "fp16" || served.name == "bf16" || served.name == "fp32";
+  const DType model_dtype = float_served ? served : dtype_by_name(model.torch_dtype);
+  const DType both = asked.both.value_or(model_dtype);
+  const DType conv = asked.conv.value_or(model_dtype);
+  return KvDtypes{asked.k.value_or(both), asked.v.value_or(both), conv, asked.ssm.value_or(conv)};
+}
+
 llamacpp::Fit llamacpp_context(const DeployPlan& plan, std::uint64_t n_seq, std::uint64_t n_ctx) {
   if (!plan.llamacpp) throw Error("llama.cpp's context asked of a plan for " + std::string(to_string(plan.engine)));
   const LlamaCppSetup& s = *plan.llamacpp;

@@ -122,7 +122,7 @@ ModelSpec resolve_vllm_model(const Fields& f, const Catalog& catalog, const Depl
                       "...; map it with --model-map '" + name + "=SPEC' (`kvplan models` lists the specs)");
 }
 
-void read_common(const Fields& f, const ModelSpec& model, DeployRequest& r) {
+void read_common(const Fields& f, const ModelSpec& model, DeployRequest& r, KvRequest& kv) {
   const Reader& rd = f.reader();
   if (f.has("dtype")) {
     const std::string t = f.text("dtype");
@@ -134,12 +134,11 @@ void read_common(const Fields& f, const ModelSpec& model, DeployRequest& r) {
   } else {
     r.weight_dtype = dtype_by_name(model.torch_dtype);
   }
-  const DType model_dtype = dtype_by_name(model.torch_dtype);
-  r.kv = kv_dtypes(model_dtype);
+  // The KV dtypes are resolved once the engine and cache_type_k/v are known (resolve_kv below).
   if (f.has("kv_cache_dtype")) {
     const std::string t = f.text("kv_cache_dtype");
     try {
-      r.kv = kv_dtypes(t == "auto" ? model_dtype : dtype_by_name(t));
+      if (t != "auto") kv.both = dtype_by_name(t);
     } catch (const Error& e) {
       f.fail("kv_cache_dtype", e.what());
     }
@@ -184,7 +183,8 @@ DeployConfig parse_vllm(const Reader& r, const Catalog& catalog, const DeployCon
   c.model = resolve_vllm_model(f, catalog, d);
   DeployRequest& req = c.request;
   req.engine = Engine::vllm;
-  read_common(f, c.model, req);
+  KvRequest kv;
+  read_common(f, c.model, req, kv);
   if (f.has("quantization")) {
     const std::string q = f.text("quantization");
     if (q == "fp8") req.weight_dtype = dtype_by_name("fp8");
@@ -196,6 +196,11 @@ DeployConfig parse_vllm(const Reader& r, const Catalog& catalog, const DeployCon
     if (f.has(k)) req.budget.kv_cache_memory = f.size(k, BareNumber::bytes);
   if (f.has("num_gpu_blocks_override"))
     f.fail("num_gpu_blocks_override", "not modelled: it replaces the block count vLLM computes (remove it to check)");
+  try {
+    req.kv = resolve_kv_dtypes(req.engine, c.model, req.weight_dtype, kv);
+  } catch (const Error& e) {
+    f.fail("kv_cache_dtype", e.what());
+  }
   return c;
 }
 
@@ -222,14 +227,20 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
       r.fail("engine", e.what());
     }
   }
-  read_common(f, c.model, req);
+  KvRequest kv;
+  read_common(f, c.model, req, kv);
   for (const char* k : {"cache_type_k", "cache_type_v"}) {
     if (!r.has(k)) continue;
     try {
-      (k[11] == 'k' ? req.kv.k : req.kv.v) = dtype_by_name(r.str(k));
+      (k[11] == 'k' ? kv.k : kv.v) = dtype_by_name(r.str(k));
     } catch (const Error& e) {
       r.fail(k, e.what());
     }
+  }
+  try {
+    req.kv = resolve_kv_dtypes(req.engine, c.model, req.weight_dtype, kv);
+  } catch (const Error& e) {
+    r.fail(kv.both ? "kv_cache_dtype" : "engine", e.what());
   }
   // The share option must be the engine's own.
   const EngineProfile& prof = engine_profile(req.engine);

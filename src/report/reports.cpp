@@ -127,12 +127,69 @@ json engines_json(const EngineView& e, std::uint64_t sequences) {
   return json{{"vllm", vllm}, {"llama_cpp", llama}};
 }
 
+const char* unit_word(const Capacity& c, bool llamacpp) {
+  if (llamacpp || c.rule == CapacityRule::cells_256) return "cells";
+  if (c.rule == CapacityRule::static_max_len) return "token slots";
+  if (c.rule == CapacityRule::token_pages) return "pages";
+  return "blocks";
+}
+
+json engine_size_json(const EngineSizeView& e) {
+  const DeployPlan& p = *e.plan;
+  const WorkloadFit& f = e.fit;
+  const std::uint64_t n = f.workload.sequences();
+  return json{{"engine", to_string(p.engine)},
+              {"gpu", p.gpu_label},
+              {"tensor_parallel_size", p.parallel.tp},
+              {"pipeline_parallel_size", p.parallel.pp},
+              {"bytes_per_token_per_gpu", p.stages[p.limiting_stage].shard.kv_bytes_per_token},
+              {"unit", unit_word(p.capacity, p.llamacpp.has_value())},
+              {"unit_bytes", p.unit_bytes},
+              {"units_per_sequence", e.units_per_sequence},
+              {"units", f.units_needed},
+              {"bytes_per_sequence", n ? f.kv_bytes_needed / n : 0},
+              {"bytes", f.kv_bytes_needed},
+              {"refusal", f.refusal.empty() ? json(nullptr) : json(f.refusal)},
+              {"engine_log", f.engine_log}};
+}
+
+void render_engine_size(std::ostream& out, const EngineSizeView& e) {
+  const DeployPlan& p = *e.plan;
+  const WorkloadFit& f = e.fit;
+  const EngineProfile& prof = engine_profile(p.engine);
+  out << fmt::format("\nUnder {}'s rule (the planner's; per GPU of {}, tp {}, pp {}):\n", prof.name, p.gpu_label,
+                     p.parallel.tp, p.parallel.pp);
+  if (!f.refusal.empty()) {
+    out << "  refused: " << f.refusal << '\n';
+    return;
+  }
+  const char* unit = unit_word(p.capacity, p.llamacpp.has_value());
+  const std::uint64_t n = f.workload.sequences();
+  if (p.llamacpp)
+    out << fmt::format("  -np {} -c {}: {} {} in all, {} B ({})\n", n, grouped(f.units_needed), grouped(f.units_needed),
+                       unit, grouped(f.kv_bytes_needed), human_bytes(f.kv_bytes_needed));
+  else
+    out << fmt::format("  {} {} per sequence x {} B = {} B; {} sequence(s): {} B ({})\n", grouped(e.units_per_sequence),
+                       unit, grouped(p.unit_bytes), grouped(n ? f.kv_bytes_needed / n : 0), grouped(n),
+                       grouped(f.kv_bytes_needed), human_bytes(f.kv_bytes_needed));
+  for (const auto& line : f.engine_log) out << "  " << line << '\n';
+}
+
+void render_vllm_rule(std::ostream& out, const SizeView& v, const EngineView& e);
+void render_llamacpp_rule(std::ostream& out, const SizeView& v, const EngineView& e);
+
 void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
   const SizeResult& r = v.result;
   out << fmt::format("\nBy engine rule, {} sequence(s) × {} tokens (docs/formulas.md):\n", grouped(r.sequences),
                      grouped(r.tokens));
   out << fmt::format("  exact      {:>22} B  ({})  the tokens each layer keeps\n", grouped(r.bytes_needed),
                      human_bytes(r.bytes_needed));
+  if (e.show_vllm) render_vllm_rule(out, v, e);
+  if (e.show_llamacpp) render_llamacpp_rule(out, v, e);
+}
+
+void render_vllm_rule(std::ostream& out, const SizeView& v, const EngineView& e) {
+  const SizeResult& r = v.result;
   const std::uint64_t vllm_total = times(e.vllm.bytes, r.sequences);
   out << fmt::format("  vLLM v1    {:>22} B  ({})  blocks of {}, max_num_batched_tokens {}\n", grouped(vllm_total),
                      human_bytes(vllm_total), e.vllm_config.block_size, grouped(e.vllm_config.max_num_batched_tokens));
@@ -199,6 +256,11 @@ void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
     out << fmt::format("               of which {} B per sequence in empty slots of padded groups\n",
                        grouped(e.vllm.padding_bytes));
   for (const auto& n : lay.notes) out << "               " << n << '\n';
+}
+
+void render_llamacpp_rule(std::ostream& out, const SizeView& v, const EngineView& e) {
+  const SizeResult& r = v.result;
+  (void)r;
   if (!e.llamacpp_available) {
     out << "  llama.cpp  n/a: " << e.llamacpp_unavailable << '\n';
     return;
@@ -254,6 +316,7 @@ void render_size(std::ostream& out, const SizeView& v, Format format) {
            {"bytes_reserved", r.bytes_reserved},
            {"layers", layers}};
     if (v.engines) j["engines"] = engines_json(*v.engines, r.sequences);
+    if (v.engine) j["engine"] = engine_size_json(*v.engine);
     out << j.dump(2) << '\n';
     return;
   }
@@ -289,6 +352,7 @@ void render_size(std::ostream& out, const SizeView& v, Format format) {
                        human_bytes(r.bytes_needed), grouped(r.sequences * r.tokens))
         << fmt::format("reserved      {} B ({}) under {}\n", grouped(r.bytes_reserved), human_bytes(r.bytes_reserved),
                        describe(r.policy));
+    if (v.engine) render_engine_size(out, *v.engine);
     if (v.engines) render_engines(out, v, *v.engines);
   }
 }

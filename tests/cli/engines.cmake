@@ -53,3 +53,12 @@ kvplan_cli_test(engine_size_unit_overhead EXIT 2 MATCH "--overhead: size '2' nee
 kvplan_cli_test(engine_simulate_gguf_weights EXIT 0 MATCH "KV budget 1021[.]25 MiB = 2[.]00 GiB − weights 2[.]75 MiB"
   ARGS simulate --model ${G}/tiny-llama.gguf --gpu-memory 2GiB --synthetic fixed --requests 50 --max-model-len 1024)
 set_tests_properties(cli.engine_simulate_gguf_weights PROPERTIES FIXTURES_REQUIRED gguf_files)
+
+# --dtype reaches an auto KV cache dtype (vLLM's auto follows the served dtype).
+kvplan_cli_test(engine_dtype_reaches_auto_kv EXIT 0 MATCH "524,288 B per token [(]bf16[)]"
+  ARGS fit --engine vllm --model llama-2-7b --dtype bf16 1x100)
+# llama.cpp's cache is f16 unless -ctk/-ctv say otherwise, in fit and in check alike.
+kvplan_cli_test(engine_check_llamacpp_f16 EXIT 0 MATCH "K [(]f16[)]: +512[.]00 MiB"
+  ARGS check ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/deploy/llamacpp-8b.yaml --format json)
+kvplan_cli_test(engine_llamacpp_no_kv_cache_dtype EXIT 2 MATCH "--kv-cache-dtype is vLLM's option; with --engine llamacpp use -ctk and -ctv"
+  ARGS fit --engine llamacpp --model llama-3-8b --kv-cache-dtype q8_0 1x100)

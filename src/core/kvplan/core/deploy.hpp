@@ -139,6 +139,20 @@ struct DeployPlan {
 
 DeployPlan plan_deployment(const ModelSpec& model, const DeployRequest& request);
 
+// The KV dtypes a request asks for, before engine defaults: each unset means "auto".
+struct KvRequest {
+  std::optional<DType> both;   // --kv-cache-dtype / kv_cache_dtype
+  std::optional<DType> k, v;   // --cache-type-k/-v (llama.cpp -ctk/-ctv)
+  std::optional<DType> conv;   // --mamba-cache-dtype
+  std::optional<DType> ssm;    // --mamba-ssm-cache-dtype
+};
+// The dtypes the engine would use (one rule for the CLI, kvplan's schema and vLLM's config):
+// vLLM and the others: "auto" is the served dtype (--dtype when it is fp16/bf16/fp32, vLLM's
+// model_config.dtype; else the checkpoint's), the Mamba state the same unless given; llama.cpp:
+// -ctk/-ctv, f16 unless given (common/common.h), its recurrent state f32, and --kv-cache-dtype
+// refused (it is vLLM's option). Throws Error naming the option.
+KvDtypes resolve_kv_dtypes(Engine engine, const ModelSpec& model, const DType& served, const KvRequest& asked);
+
 // llama.cpp's context for -np n_seq -c n_ctx under the plan's budget: what `fit --engine llamacpp
 // -c -np` prints, and what every llama.cpp scenario, inverse question and check is decided by.
 llamacpp::Fit llamacpp_context(const DeployPlan& plan, std::uint64_t n_seq, std::uint64_t n_ctx);

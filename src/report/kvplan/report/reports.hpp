@@ -3,6 +3,7 @@
 #include <ostream>
 #include <vector>
 
+#include "kvplan/core/deploy.hpp"
 #include "kvplan/core/explain.hpp"
 #include "kvplan/core/fit.hpp"
 #include "kvplan/core/gpu.hpp"
@@ -22,6 +23,16 @@ struct EngineView {
   bool llamacpp_available = false;
   std::string llamacpp_unavailable;  // why not (e.g. a cache type llama.cpp lacks)
   llamacpp::Plan llamacpp;
+  bool show_vllm = true;      // `size --engine E` shows E's rule only
+  bool show_llamacpp = true;
+};
+
+// `size --engine E`: the same request priced by the planner's rule for E (fit_workload), so that
+// size, fit, max and check cannot disagree.
+struct EngineSizeView {
+  const DeployPlan* plan = nullptr;
+  WorkloadFit fit;
+  std::uint64_t units_per_sequence = 0;
 };
 
 struct SizeView {
@@ -30,6 +41,7 @@ struct SizeView {
   SizeResult result;
   bool per_layer = false;  // one row per layer instead of runs of identical layers
   const EngineView* engines = nullptr;  // optional
+  const EngineSizeView* engine = nullptr;  // optional: --engine
 };
 void render_size(std::ostream& out, const SizeView& view, Format format);
 
