@@ -8,7 +8,7 @@
 namespace kvplan::cli {
 
 bool DeployOptions::engaged() const {
-  return engine != "generic" || tp != "1" || pp != "1" || !gpu_memory_utilization.empty() ||
+  return (engine_given && engine_given->count() > 0) || engine != "generic" || tp != "1" || pp != "1" || !gpu_memory_utilization.empty() ||
          !mem_fraction_static.empty() || !free_gpu_memory_fraction.empty() || !kv_cache_memory.empty() ||
          !cuda_context_memory.empty() || !activation_memory.empty() || !cuda_graph_memory.empty() ||
          !weights_memory.empty() || !max_num_batched_tokens.empty() || !max_num_seqs.empty() || !shared_prefix.empty();
@@ -33,9 +33,10 @@ void add_target_options(CLI::App& app, TargetOptions& t) {
 }
 
 void add_deploy_options(CLI::App& app, DeployOptions& d) {
-  app.add_option("--engine", d.engine, "Budget and capacity rules: vllm, sglang, trtllm, llamacpp, hf, generic")
-      ->type_name("ENGINE")
-      ->capture_default_str();
+  d.engine_given = app.add_option("--engine", d.engine,
+                                  "Budget and capacity rules: vllm, sglang, trtllm, llamacpp, hf, generic")
+                       ->type_name("ENGINE")
+                       ->capture_default_str();
   app.add_option("--tensor-parallel-size,--tp", d.tp, "GPUs per pipeline stage (KV heads and weights split)")
       ->type_name("N")
       ->capture_default_str();
@@ -139,6 +140,11 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
   r.budget.cuda_graph_bytes = size(d.cuda_graph_memory, "--cuda-graph-memory");
   r.budget.weight_bytes_per_gpu = size(d.weights_memory, "--weights-memory");
   r.budget.overhead_bytes = size(t.overhead, "--overhead");
+  // Options the chosen engine does not use are refused, never silently ignored.
+  if (!prof.estimates_activation && (!d.max_num_batched_tokens.empty() || !d.max_num_seqs.empty()))
+    throw Error(std::string(!d.max_num_seqs.empty() ? "--max-num-seqs" : "--max-num-batched-tokens") +
+                " sizes the activation estimate of vLLM, SGLang and HF; " + prof.name + " does not use it" +
+                (r.engine == Engine::llamacpp ? " (llama.cpp: -b and -ub)" : ""));
   if (!d.max_num_batched_tokens.empty())
     r.budget.max_num_batched_tokens = parse_count_option(d.max_num_batched_tokens, "--max-num-batched-tokens");
   if (!d.max_num_seqs.empty()) r.budget.max_num_seqs = parse_count_option(d.max_num_seqs, "--max-num-seqs");

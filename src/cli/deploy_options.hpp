@@ -36,7 +36,8 @@ struct DeployOptions {
   std::string max_num_batched_tokens;
   std::string max_num_seqs;
   std::string shared_prefix;
-  // True when any option of the planner is given (the foundation's fit runs otherwise).
+  const CLI::Option* engine_given = nullptr;  // --engine typed (even as "generic")
+  // True when --engine or any other option of the planner is given (the foundation's fit runs otherwise).
   bool engaged() const;
 };
 

@@ -62,3 +62,9 @@ kvplan_cli_test(engine_check_llamacpp_f16 EXIT 0 MATCH "K [(]f16[)]: +512[.]00 M
   ARGS check ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/deploy/llamacpp-8b.yaml --format json)
 kvplan_cli_test(engine_llamacpp_no_kv_cache_dtype EXIT 2 MATCH "--kv-cache-dtype is vLLM's option; with --engine llamacpp use -ctk and -ctv"
   ARGS fit --engine llamacpp --model llama-3-8b --kv-cache-dtype q8_0 1x100)
+
+# --engine generic, typed, is always the planner; options the engine does not use are refused.
+kvplan_cli_test(engine_generic_typed_is_planner EXIT 0 MATCH "engine generic"
+  ARGS fit --engine generic --model llama-3-8b --gpu h100 1x100)
+kvplan_cli_test(engine_unused_option_refused EXIT 2 MATCH "--max-num-seqs sizes the activation estimate of vLLM, SGLang and HF; generic does not use it"
+  ARGS fit --model llama-3-8b --max-num-seqs 256 1x100)
