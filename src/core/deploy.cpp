@@ -205,7 +205,7 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
   }
 }
 
-// "1 group of 10 full-attention layers + 6 groups of 9-10 sliding-window (1024) layers, group size 10".
+// "6 groups of 8-9 sliding_window (1024) layers, blocks of 16 + 1 group of 10 full layers, blocks of 16; ...".
 std::string describe_groups(const VllmLayout& v) {
   struct Kind {
     LayerSpec layer;
