@@ -90,13 +90,27 @@ TEST_CASE("consistency: every model x engine x scenario gets one answer from siz
                                     {"trtllm", "--kv-cache-dtype fp8"},  {"llamacpp", "-ctk q8_0 -ctv q8_0"}};
   Tally t;
   std::size_t configs = 0;
-  for (const std::string& name : catalog.model_names()) {
+  std::vector<std::string> models = catalog.model_names();
+#if defined(__SANITIZE_ADDRESS__)
+  // Under the sanitizers every run of the binary is ~15x slower: every other model (the release
+  // suite runs them all), which keeps CI's sanitizer step near two minutes.
+  std::vector<std::string> half;
+  for (std::size_t i = 0; i < models.size(); i += 2) half.push_back(models[i]);
+  models = half;
+  const std::size_t min_configs = 70;
+#else
+  const std::size_t min_configs = 150;
+#endif
+  for (const std::string& name : models) {
     const kvplan::ModelSpec m = catalog.model(name);
     std::vector<Case> cases;
     for (const Case& c : grid)
       if (c.tokens <= m.max_position_embeddings) cases.push_back(c);
     std::string scenarios;
-    for (const Case& c : cases) scenarios += " " + c.label();
+    for (const Case& c : cases) {
+      scenarios += ' ';  // append, not " " + label: GCC 12 warns (-Wrestrict, a false positive)
+      scenarios += c.label();
+    }
     for (const Kv& v : variants) {
       const std::string where = name + " --engine " + v.engine + (v.flags.empty() ? "" : " " + v.flags);
       const std::string common = "--model " + name + " --engine " + v.engine + " --gpu " + gpu + " " + v.flags;
@@ -200,5 +214,5 @@ TEST_CASE("consistency: every model x engine x scenario gets one answer from siz
   INFO(t.checks << " checks over " << configs << " planned (model, engine, dtype) configurations");
   INFO(t.report());
   CHECK(t.by_kind.empty());
-  CHECK(configs >= 150);
+  CHECK(configs >= min_configs);
 }

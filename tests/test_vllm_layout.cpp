@@ -189,3 +189,24 @@ TEST_CASE("vLLM groups: page sizes that do not divide each other are refused in 
   m.layers[0].kv_heads = 3;  // 3 x 64 x 2 x 2 B = 768 B a token against 2,048 B: 2,048 % 768 != 0
   CHECK_THROWS_WITH(vllm_layout(m.layers, bf16, config(16, 2048)), Catch::Contains("cannot unify the KV page sizes"));
 }
+
+TEST_CASE("vLLM groups against a real start-up: Gemma-3-27B, 89,994 blocks, 205,696 tokens, 50.05x at 4,096") {
+  // vLLM v0.11.0rc2 serving google/gemma-3-27b-it, tp 1, max_model_len 4096, bf16 KV,
+  // max_num_batched_tokens 8192 (an "API Server Startup Log (Example)" in the public code corpus):
+  //   "Available KV cache memory: 109.86 GiB"
+  //   "[kv_cache_utils.py:982] Add 8 padding layers, may waste at most 15.38% KV cache memory"
+  //   "GPU KV cache size: 205,696 tokens"
+  //   "Maximum concurrency for 4,096 tokens per request: 50.05x"
+  //   "... num_gpu_blocks is: 89994"
+  const ModelSpec m = shipped("gemma-3-27b");
+  DeployRequest r = vllm_with_kv(89994ULL * 1310720, 4096, 8192);
+  const DeployPlan p = plan_deployment(m, r);
+  CHECK(p.capacity.units == 89994);
+  CHECK(has_line(p, "Available KV cache memory: 109.86 GiB"));
+  CHECK(has_line(p, "GPU KV cache size: 205,696 tokens"));  // 89,994 // 7 groups x 16
+  // 256 full blocks + 6 x (cdiv(min(1023 + 8192, 4096), 16) + 1) = 1,798 blocks a request.
+  CHECK(p.units_per_max_len_request == 1798);
+  CHECK(has_line(p, "Maximum concurrency for 4,096 tokens per request: 50.05x"));
+  REQUIRE(p.capacity.vllm.has_value());
+  CHECK(p.capacity.vllm->padding_layers == 8);  // "Add 8 padding layers"
+}
