@@ -165,6 +165,7 @@ TEST_CASE("consistency: every model x engine x scenario gets one answer from siz
           const json& e = size.j.at("engine");
           t.expect(e.at("bytes_per_token_per_gpu") == bpt, "bytes per token: size != fit", at);
           t.expect(e.at("units") == w.at("units_needed"), "reservation units: size != fit", at);
+          t.expect(e.at("unit") == plan.at("unit"), "unit name: size != fit", at);
           t.expect(e.at("bytes") == w.at("kv_bytes_needed_per_gpu"), "reservation bytes: size != fit", at);
         }
         // max: the verdict at the boundary. N fits exactly when N <= the most sequences of T.

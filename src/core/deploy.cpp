@@ -44,6 +44,27 @@ std::uint64_t effective_intermediate(const ModelSpec& m) {
   return std::max(routed, e.first_k_dense_replace > 0 ? m.intermediate_size : 0);
 }
 
+// The largest x in [lo, hi] for which fits(x) holds, given that fits never turns true again once
+// false (memory needed never shrinks as sequences or tokens grow) and that lo is the answer when
+// nothing above it fits.
+template <typename Fits>
+std::uint64_t largest_fitting(std::uint64_t lo, std::uint64_t hi, Fits fits) {
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+// The request's llama.cpp flags with its cache types (-ctk/-ctv from its KV dtypes).
+llamacpp::Options llamacpp_options(const DeployRequest& req) {
+  llamacpp::Options o = req.llamacpp;
+  o.type_k = llamacpp::ggml_name(req.kv.k, "-ctk");
+  o.type_v = llamacpp::ggml_name(req.kv.v, "-ctv");
+  return o;
+}
+
 void check_model_supported(const ModelSpec& m, const EngineProfile& p) {
   // vLLM's hybrid allocator plans Mamba groups; the generic engine prices tokens only (noted).
   if (p.engine == Engine::vllm || p.engine == Engine::generic) return;
@@ -242,9 +263,7 @@ std::string describe_groups(const VllmLayout& v) {
 void finish_llamacpp(DeployPlan& plan, const ModelSpec& m, const DeployRequest& req, const StagePlan& st) {
   LlamaCppSetup s;
   s.model = std::make_shared<const ModelSpec>(m);
-  s.options = req.llamacpp;
-  s.options.type_k = llamacpp::ggml_name(req.kv.k, "-ctk");
-  s.options.type_v = llamacpp::ggml_name(req.kv.v, "-ctv");
+  s.options = llamacpp_options(req);
   s.capacity_bytes = req.capacity_bytes;
   s.gpu_label = req.gpu_label;
   s.weight_bytes = st.weight_bytes;
@@ -259,15 +278,13 @@ void finish_llamacpp(DeployPlan& plan, const ModelSpec& m, const DeployRequest& 
   }
   plan.llamacpp = s;
   const std::uint64_t L = plan.max_model_len;
-  const std::uint64_t steps = ceil_div(L, 256);
-  std::uint64_t lo = 0, hi = steps;  // whole 256-cell steps of -c that fit
-  while (lo < hi) {
-    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
-    if (llamacpp_context(plan, 1, std::min(L, mid * 256)).fits) lo = mid;
-    else hi = mid - 1;
-  }
+  // Whole 256-cell steps of -c that fit.
+  const std::uint64_t steps = largest_fitting(0, ceil_div(L, 256), [&](std::uint64_t k) {
+    return llamacpp_context(plan, 1, std::min(L, k * 256)).fits;
+  });
   Capacity& c = plan.capacity;
-  c.units = lo == 0 ? 0 : llamacpp_context(plan, 1, std::min(L, lo * 256)).plan.n_ctx;
+  c.units = steps == 0 ? 0 : llamacpp_context(plan, 1, std::min(L, steps * 256)).plan.n_ctx;
+  plan.stages[plan.limiting_stage].units = c.units;  // the stage shows the same cells as the plan
   c.unit_tokens = 1;
   c.reserved_units = 0;
   plan.unit_bytes = st.shard.kv_bytes_per_token;
@@ -381,9 +398,7 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
   std::optional<std::uint64_t> llamacpp_compute;
   if (req.engine == Engine::llamacpp && !req.budget.activation_bytes) {
     // llama.cpp's compute buffer grows with the context: estimated for -c max-model-len -np 1.
-    llamacpp::Options o = req.llamacpp;
-    o.type_k = llamacpp::ggml_name(req.kv.k, "-ctk");
-    o.type_v = llamacpp::ggml_name(req.kv.v, "-ctv");
+    llamacpp::Options o = llamacpp_options(req);
     o.n_ctx = plan.max_model_len;
     o.n_seq_max = 1;
     llamacpp_compute = llamacpp::compute_buffer_estimate(m, llamacpp::plan(m, o));
@@ -430,16 +445,9 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
     plan.estimated_max_model_len = std::min(plan.max_model_len, lim.max_tokens);
   } else if (c.vllm) {
     // vLLM's estimate_max_model_len: the longest length whose blocks fit the KV memory (binary search).
-    const auto fits = [&](std::uint64_t len) {
+    plan.estimated_max_model_len = largest_fitting(0, plan.max_model_len, [&](std::uint64_t len) {
       return checked_mul(c.units_for(len), plan.unit_bytes, "KV bytes") <= lim.kv_budget_bytes;
-    };
-    std::uint64_t lo = 0, hi = plan.max_model_len;
-    while (lo < hi) {
-      const std::uint64_t mid = lo + (hi - lo + 1) / 2;
-      if (fits(mid)) lo = mid;
-      else hi = mid - 1;
-    }
-    plan.estimated_max_model_len = lo;
+    });
   } else
     plan.estimated_max_model_len =
         std::min(plan.max_model_len, checked_mul(c.usable() + (req.engine == Engine::vllm ? c.reserved_units : 0),
@@ -582,16 +590,9 @@ std::uint64_t max_sequences(const DeployPlan& plan, std::uint64_t tokens, std::u
   if (tokens > plan.max_model_len || !plan.serves_max_model_len) return 0;
   if (plan.llamacpp) {
     // The largest -np N with -c N*T that fits (memory grows with N; at most llama.cpp's 256 slots).
-    const auto fits = [&](std::uint64_t n) {
+    return largest_fitting(0, llamacpp::kMaxSequences, [&](std::uint64_t n) {
       return fit_workload(plan, Workload{{Scenario{n, tokens, 0}}}, margin_ppm).fits;
-    };
-    std::uint64_t lo = 0, hi = llamacpp::kMaxSequences;
-    while (lo < hi) {
-      const std::uint64_t mid = lo + (hi - lo + 1) / 2;
-      if (fits(mid)) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    });
   }
   const Capacity& c = plan.capacity;
   const std::uint64_t allowed = apply_share(c.usable(), 1'000'000 - margin_ppm);
@@ -607,13 +608,7 @@ std::uint64_t max_context(const DeployPlan& plan, std::uint64_t sequences, std::
   // need(T) = s(T) + n (u(T) - s(T)) never decreases with T, so binary search is exact.
   const auto fits = [&](std::uint64_t t) { return max_sequences(plan, t, margin_ppm) >= sequences; };
   if (!fits(1)) return 0;
-  std::uint64_t lo = 1, hi = plan.max_model_len;
-  while (lo < hi) {
-    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
-    if (fits(mid)) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  return largest_fitting(1, plan.max_model_len, fits);
 }
 
 MinGpus min_tensor_parallel(const ModelSpec& model, const DeployRequest& request, const Workload& workload,

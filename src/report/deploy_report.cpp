@@ -10,17 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* unit_name(const Capacity& c) {
-  switch (c.rule) {
-    case CapacityRule::paged_floor:
-    case CapacityRule::paged_ceil: return "blocks";
-    case CapacityRule::token_pages: return c.unit_tokens == 1 ? "token slots" : "pages";
-    case CapacityRule::cells_256: return "cells";
-    case CapacityRule::static_max_len: return "token slots";
-  }
-  return "units";
-}
-
 std::string signed_bytes(std::int64_t b) { return human_signed_bytes(b); }
 
 json stage_json(const StagePlan& s) {
@@ -172,6 +161,17 @@ void notes_text(std::ostream& out, const DeployPlan& p) {
 }
 
 }  // namespace
+
+const char* unit_name(const Capacity& c) {
+  switch (c.rule) {
+    case CapacityRule::paged_floor:
+    case CapacityRule::paged_ceil: return "blocks";
+    case CapacityRule::token_pages: return c.unit_tokens == 1 ? "token slots" : "pages";
+    case CapacityRule::cells_256: return "cells";
+    case CapacityRule::static_max_len: return "token slots";
+  }
+  return "units";
+}
 
 void render_deploy(std::ostream& out, const DeployView& v, Format format) {
   const DeployPlan& p = v.plan;

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kvplan/report/deploy.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -127,13 +128,6 @@ json engines_json(const EngineView& e, std::uint64_t sequences) {
   return json{{"vllm", vllm}, {"llama_cpp", llama}};
 }
 
-const char* unit_word(const Capacity& c, bool llamacpp) {
-  if (llamacpp || c.rule == CapacityRule::cells_256) return "cells";
-  if (c.rule == CapacityRule::static_max_len) return "token slots";
-  if (c.rule == CapacityRule::token_pages) return "pages";
-  return "blocks";
-}
-
 json engine_size_json(const EngineSizeView& e) {
   const DeployPlan& p = *e.plan;
   const WorkloadFit& f = e.fit;
@@ -143,7 +137,7 @@ json engine_size_json(const EngineSizeView& e) {
               {"tensor_parallel_size", p.parallel.tp},
               {"pipeline_parallel_size", p.parallel.pp},
               {"bytes_per_token_per_gpu", p.stages[p.limiting_stage].shard.kv_bytes_per_token},
-              {"unit", unit_word(p.capacity, p.llamacpp.has_value())},
+              {"unit", unit_name(p.capacity)},
               {"unit_bytes", p.unit_bytes},
               {"units_per_sequence", e.units_per_sequence},
               {"units", f.units_needed},
@@ -163,7 +157,7 @@ void render_engine_size(std::ostream& out, const EngineSizeView& e) {
     out << "  refused: " << f.refusal << '\n';
     return;
   }
-  const char* unit = unit_word(p.capacity, p.llamacpp.has_value());
+  const char* unit = unit_name(p.capacity);
   const std::uint64_t n = f.workload.sequences();
   if (p.llamacpp)
     out << fmt::format("  -np {} -c {}: {} {} in all, {} B ({})\n", n, grouped(f.units_needed), grouped(f.units_needed),
@@ -176,7 +170,7 @@ void render_engine_size(std::ostream& out, const EngineSizeView& e) {
 }
 
 void render_vllm_rule(std::ostream& out, const SizeView& v, const EngineView& e);
-void render_llamacpp_rule(std::ostream& out, const SizeView& v, const EngineView& e);
+void render_llamacpp_rule(std::ostream& out, const EngineView& e);
 
 void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
   const SizeResult& r = v.result;
@@ -185,7 +179,7 @@ void render_engines(std::ostream& out, const SizeView& v, const EngineView& e) {
   out << fmt::format("  exact      {:>22} B  ({})  the tokens each layer keeps\n", grouped(r.bytes_needed),
                      human_bytes(r.bytes_needed));
   if (e.show_vllm) render_vllm_rule(out, v, e);
-  if (e.show_llamacpp) render_llamacpp_rule(out, v, e);
+  if (e.show_llamacpp) render_llamacpp_rule(out, e);
 }
 
 void render_vllm_rule(std::ostream& out, const SizeView& v, const EngineView& e) {
@@ -199,9 +193,7 @@ void render_vllm_rule(std::ostream& out, const SizeView& v, const EngineView& e)
     std::size_t count;
   };
   std::vector<Group> groups;
-  bool recurrent = false, attention = false;
   for (std::size_t i = 0; i < r.layers.size(); ++i) {
-    (r.layers[i].layer.kind == CacheKind::recurrent ? recurrent : attention) = true;
     bool found = false;
     for (auto& g : groups) {
       if (r.layers[g.first].layer == r.layers[i].layer && e.vllm.layer_blocks[g.first] == e.vllm.layer_blocks[i]) {
@@ -243,8 +235,6 @@ void render_vllm_rule(std::ostream& out, const SizeView& v, const EngineView& e)
     }
     out << fmt::format("               {} × {} layer(s): {} per sequence\n", g.count, kind_label(l), rule);
   }
-  (void)recurrent;
-  (void)attention;
   const VllmLayout& lay = e.vllm.layout;
   out << fmt::format("               {} block id(s) per sequence from one pool, {} B each", grouped(e.vllm.blocks),
                      grouped(lay.block_bytes));
@@ -258,9 +248,7 @@ void render_vllm_rule(std::ostream& out, const SizeView& v, const EngineView& e)
   for (const auto& n : lay.notes) out << "               " << n << '\n';
 }
 
-void render_llamacpp_rule(std::ostream& out, const SizeView& v, const EngineView& e) {
-  const SizeResult& r = v.result;
-  (void)r;
+void render_llamacpp_rule(std::ostream& out, const EngineView& e) {
   if (!e.llamacpp_available) {
     out << "  llama.cpp  n/a: " << e.llamacpp_unavailable << '\n';
     return;

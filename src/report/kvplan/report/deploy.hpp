@@ -20,6 +20,9 @@ struct DeployView {
 };
 void render_deploy(std::ostream& out, const DeployView& view, Format format);
 
+// What the engine calls its allocation unit ("blocks", "pages", "token slots", "cells").
+const char* unit_name(const Capacity& capacity);
+
 // Answers of `kvplan max` for one deployment (one tensor-parallel size).
 struct MaxColumn {
   DeployPlan plan;
