@@ -35,6 +35,7 @@ struct SizeOptions {
   std::vector<const CLI::Option*> llamacpp_flags;  // --ubatch-size, --swa-full, --kv-unified
   const CLI::Option* batched_tokens = nullptr;     // --max-num-batched-tokens
   const CLI::Option* block_option = nullptr;       // --block-size
+  const CLI::Option* gpu_option = nullptr;         // --gpu
 };
 
 int run_size(const SizeOptions& o, const CommonOptions& common) {
@@ -97,8 +98,10 @@ int run_size(const SizeOptions& o, const CommonOptions& common) {
   DeployPlan plan;
   const bool llama_flags = std::any_of(o.llamacpp_flags.begin(), o.llamacpp_flags.end(),
                                        [](const CLI::Option* x) { return x->count() > 0; });
+  if (o.engine.empty() && (o.gpu_option->count() > 0 || !o.gpu_memory.empty()))
+    throw Error("--gpu and --gpu-memory choose the GPU whose defaults an engine takes; give --engine with them");
   if (!o.engine.empty()) {
-    const Engine e = engine_option(o.engine);
+    const Engine e = chosen;
     if (llama_flags && e != Engine::llamacpp)
       throw Error(std::string("--ubatch-size, --swa-full and --kv-unified are llama.cpp's options; with --engine ") +
                   to_string(e) + " they would be ignored");
@@ -122,6 +125,11 @@ int run_size(const SizeOptions& o, const CommonOptions& common) {
     engine.plan = &plan;
     engine.fit = fit_workload(plan, Workload{{Scenario{view.result.sequences, tokens, 0}}});
     engine.units_per_sequence = plan.llamacpp ? 0 : plan.capacity.units_for(tokens);
+    if (plan.capacity.vllm) {
+      // The side-by-side vLLM rule below with the plan's own config (the GPU's batch default).
+      engines.vllm_config = plan.capacity.vllm_config;
+      engines.vllm = vllm_request(model, view.kv, tokens, engines.vllm_config);
+    }
     view.engine = &engine;
     engines.show_vllm = e == Engine::vllm;
     engines.show_llamacpp = e == Engine::llamacpp;
@@ -166,9 +174,9 @@ Runner setup_size(CLI::App& app, CommonOptions& common) {
   app.add_option("--engine", o->engine,
                  "Only this engine's rule, as the planner applies it (vllm, sglang, trtllm, llamacpp, hf, generic)")
       ->type_name("ENGINE");
-  app.add_option("--gpu,-g", o->gpu, "With --engine: the GPU whose defaults the engine takes")
-      ->type_name("GPU")
-      ->capture_default_str();
+  o->gpu_option = app.add_option("--gpu,-g", o->gpu, "With --engine: the GPU whose defaults the engine takes")
+                      ->type_name("GPU")
+                      ->capture_default_str();
   app.add_option("--gpu-memory", o->gpu_memory, "With --engine: GPU memory instead of --gpu")->type_name("SIZE");
   add_kv_options(app, o->kv);
   return [o, &common] { return run_size(*o, common); };

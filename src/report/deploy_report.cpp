@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "kvplan/report/deploy.hpp"
@@ -173,6 +175,13 @@ const char* unit_name(const Capacity& c) {
   return "units";
 }
 
+std::string llamacpp_flags(const Workload& w) {
+  std::uint64_t longest = 0;
+  for (const auto& g : w.groups) longest = std::max(longest, g.tokens());
+  const std::uint64_t n = w.sequences();
+  return fmt::format("-np {} -c {}", n, grouped(n * longest));  // fit_workload checked the product
+}
+
 void render_deploy(std::ostream& out, const DeployView& v, Format format) {
   const DeployPlan& p = v.plan;
   if (format == Format::json) {
@@ -201,8 +210,7 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
     if (!f.refusal.empty()) out << '\n' << f.workload.label() << ": " << f.refusal << '\n';
     if (f.engine_log.empty()) continue;
     // llama.cpp: its own lines for this workload's -np and -c.
-    out << '\n' << fmt::format("{} as llama.cpp logs it (-np {} -c {}):\n", f.workload.label(),
-                               f.workload.sequences(), grouped(f.units_needed));
+    out << '\n' << fmt::format("{} as llama.cpp logs it ({}):\n", f.workload.label(), llamacpp_flags(f.workload));
     for (const auto& line : f.engine_log) out << "  " << line << '\n';
   }
   notes_text(out, p);

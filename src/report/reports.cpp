@@ -151,8 +151,8 @@ void render_engine_size(std::ostream& out, const EngineSizeView& e) {
   const DeployPlan& p = *e.plan;
   const WorkloadFit& f = e.fit;
   const EngineProfile& prof = engine_profile(p.engine);
-  out << fmt::format("\nUnder {}'s rule (the planner's; per GPU of {}, tp {}, pp {}):\n", prof.name, p.gpu_label,
-                     p.parallel.tp, p.parallel.pp);
+  out << fmt::format("\nUnder {}'s rule, as the planner applies it\n  per GPU of {}, tp {}, pp {}:\n", prof.name,
+                     p.gpu_label, p.parallel.tp, p.parallel.pp);
   if (!f.refusal.empty()) {
     out << "  refused: " << f.refusal << '\n';
     return;
@@ -160,12 +160,13 @@ void render_engine_size(std::ostream& out, const EngineSizeView& e) {
   const char* unit = unit_name(p.capacity);
   const std::uint64_t n = f.workload.sequences();
   if (p.llamacpp)
-    out << fmt::format("  -np {} -c {}: {} {} in all, {} B ({})\n", n, grouped(f.units_needed), grouped(f.units_needed),
-                       unit, grouped(f.kv_bytes_needed), human_bytes(f.kv_bytes_needed));
-  else
-    out << fmt::format("  {} {} per sequence x {} B = {} B; {} sequence(s): {} B ({})\n", grouped(e.units_per_sequence),
-                       unit, grouped(p.unit_bytes), grouped(n ? f.kv_bytes_needed / n : 0), grouped(n),
+    out << fmt::format("  {}: {} {} in all, {} B ({})\n", llamacpp_flags(f.workload), grouped(f.units_needed), unit,
                        grouped(f.kv_bytes_needed), human_bytes(f.kv_bytes_needed));
+  else
+    out << fmt::format("  {} {} per sequence x {} B = {} B\n  {} sequence(s): {} B ({})\n",
+                       grouped(e.units_per_sequence), unit, grouped(p.unit_bytes),
+                       grouped(n ? f.kv_bytes_needed / n : 0), grouped(n), grouped(f.kv_bytes_needed),
+                       human_bytes(f.kv_bytes_needed));
   for (const auto& line : f.engine_log) out << "  " << line << '\n';
 }
 

@@ -68,3 +68,14 @@ kvplan_cli_test(engine_generic_typed_is_planner EXIT 0 MATCH "engine generic"
   ARGS fit --engine generic --model llama-3-8b --gpu h100 1x100)
 kvplan_cli_test(engine_unused_option_refused EXIT 2 MATCH "--max-num-seqs sizes the activation estimate of vLLM, SGLang and HF; generic does not use it"
   ARGS fit --model llama-3-8b --max-num-seqs 256 1x100)
+kvplan_cli_test(engine_size_gpu_needs_engine EXIT 2 MATCH "--gpu and --gpu-memory choose the GPU whose defaults an engine takes; give --engine"
+  ARGS size --model llama-3-8b --gpu h100)
+# size --engine vllm: the side-by-side vLLM rule takes the plan's batch default (8,192 on an H200), one answer.
+kvplan_cli_test(engine_size_vllm_same_config EXIT 0
+  MATCH "8 sequence[(]s[)]: 57,776,537,600 B"
+  ARGS size --model gemma-3-27b --tokens 32768 --batch 8 --engine vllm --gpu h200)
+kvplan_cli_test(engine_size_vllm_same_batch_default EXIT 0
+  MATCH "vLLM v1 +57,776,537,600 B .*max_num_batched_tokens 8,192"
+  ARGS size --model gemma-3-27b --tokens 32768 --batch 8 --engine vllm --gpu h200)
+kvplan_cli_test(engine_size_llamacpp_flags EXIT 0 MATCH "-np 2 -c 16,000: 16,384 cells in all"
+  ARGS size --model mistral-7b-v0.1 --engine llamacpp --tokens 8000 --batch 2)

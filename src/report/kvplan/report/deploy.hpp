@@ -22,6 +22,8 @@ void render_deploy(std::ostream& out, const DeployView& view, Format format);
 
 // What the engine calls its allocation unit ("blocks", "pages", "token slots", "cells").
 const char* unit_name(const Capacity& capacity);
+// The llama.cpp flags a workload runs as: "-np N -c N*T" (T the longest group's tokens).
+std::string llamacpp_flags(const Workload& workload);
 
 // Answers of `kvplan max` for one deployment (one tensor-parallel size).
 struct MaxColumn {
