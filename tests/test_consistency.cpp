@@ -199,6 +199,18 @@ TEST_CASE("consistency: every model x engine x scenario gets one answer from siz
           }
         }
       }
+      // fit without --engine: the generic plan's paged blocks beside a contiguous reservation.
+      if (std::string(v.engine) == "generic" && v.flags.empty()) {
+        const Run plain = run("fit --model " + name + " --gpu " + gpu + scenarios);
+        t.expect(plain.exit_code == fit.exit_code, "verdict: fit != fit --engine generic", where);
+        for (std::size_t i = 0; i < cases.size() && plain.j.is_object(); ++i) {
+          const json& paged = plain.j.at("scenarios").at(i).at("paged");
+          const json& w = plan.at("workloads").at(i);
+          t.expect(paged.at("kv_bytes") == w.at("kv_bytes_needed_per_gpu"), "paged bytes: fit != fit --engine generic",
+                   where + " " + cases[i].label());
+          t.expect(paged.at("fits") == w.at("fits"), "verdict: fit != fit --engine generic", where + " " + cases[i].label());
+        }
+      }
       // simulate's pool is the generic plan's KV budget.
       if (std::string(v.engine) == "generic" && v.flags.empty()) {
         const Run sim = run("simulate --model " + name + " --gpu " + gpu + " --synthetic fixed --requests 1");

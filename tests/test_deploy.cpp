@@ -416,7 +416,7 @@ TEST_CASE("budget rules per engine, item by item") {
     r.engine = Engine::trtllm;
     CHECK(plan_deployment(m, r).stages[0].kv_budget_bytes == ((80ULL - 13) << 30) / 2);
   }
-  SECTION("generic: the foundation's rule, capacity - weights - overhead") {
+  SECTION("generic: the default fit's rule, capacity - weights - overhead") {
     r.engine = Engine::generic;
     r.budget = BudgetOptions{};
     r.budget.weight_bytes_per_gpu = 10ULL << 30;

@@ -3,30 +3,33 @@
 #include "factories.hpp"
 #include "kvplan/core/dtype.hpp"
 #include "kvplan/core/error.hpp"
+#include "kvplan/core/deploy.hpp"
 #include "kvplan/core/fit.hpp"
 
 using namespace kvplan;
 using kvplan::test::shipped;
 
 namespace {
-FitRequest request(std::uint64_t capacity, std::vector<std::string> scenarios, std::uint64_t max_model_len = 0) {
-  FitRequest r;
+DeployRequest request(std::uint64_t capacity, std::uint64_t max_model_len = 0) {
+  DeployRequest r;  // the generic engine: blocks of 16, 1 GiB overhead by default
   r.capacity_bytes = capacity;
   r.gpu_label = "test GPU";
   r.weight_dtype = dtype_by_name("fp16");
   r.kv = kv_dtypes(dtype_by_name("fp16"));
   r.max_model_len = max_model_len;
-  r.block_size = 16;
-  r.overhead_bytes = 1ULL << 30;
-  for (const auto& s : scenarios) r.scenarios.push_back(parse_scenario(s));
   return r;
+}
+std::vector<Scenario> scenarios(std::vector<std::string> texts) {
+  std::vector<Scenario> out;
+  for (const auto& s : texts) out.push_back(parse_scenario(s));
+  return out;
 }
 }  // namespace
 
 TEST_CASE("32x500 and 1x16000 hold the same tokens but not the same contiguous reservation") {
   // Llama-3.1-style numbers on Qwen2.5-7B: 57,344 B/token, max-model-len 32,768.
   const ModelSpec m = shipped("qwen2.5-7b");
-  const FitResult r = plan_fit(m, request(48305799168ULL, {"32x500", "1x16000"}, 32768));
+  const FitResult r = plan_fit(m, request(48305799168ULL, 32768), scenarios({"32x500", "1x16000"}));
   REQUIRE(r.scenarios.size() == 2);
   const ScenarioFit& many = r.scenarios[0];
   const ScenarioFit& one = r.scenarios[1];
@@ -51,15 +54,14 @@ TEST_CASE("32x500 and 1x16000 hold the same tokens but not the same contiguous r
 
 TEST_CASE("the deciding policy sets the verdict") {
   const ModelSpec m = shipped("qwen2.5-7b");
-  FitRequest req = request(48305799168ULL, {"32x500"}, 32768);
-  req.deciding_policy = PolicyKind::contiguous;
-  CHECK_FALSE(plan_fit(m, req).all_fit);
+  CHECK_FALSE(plan_fit(m, request(48305799168ULL, 32768), scenarios({"32x500"}), PolicyKind::contiguous).all_fit);
+  CHECK(plan_fit(m, request(48305799168ULL, 32768), scenarios({"32x500"}), PolicyKind::paged).all_fit);
 }
 
 TEST_CASE("invariants: total = weights + overhead + KV, headroom = capacity - total", "[invariant]") {
   for (const char* name : {"llama-2-7b", "llama-3-8b", "mixtral-8x7b", "gpt2"}) {
     const ModelSpec m = shipped(name);
-    const FitResult r = plan_fit(m, request(80ULL << 30, {"1x1", "8x1000", "64x100+27"}));
+    const FitResult r = plan_fit(m, request(80ULL << 30), scenarios({"1x1", "8x1000", "64x100+27"}));
     for (const auto& s : r.scenarios) {
       for (const PolicyFit* f : {&s.contiguous, &s.paged}) {
         CHECK(f->total_bytes == r.weight_bytes + r.overhead_bytes + f->kv_bytes);
@@ -74,7 +76,7 @@ TEST_CASE("invariants: total = weights + overhead + KV, headroom = capacity - to
 
 TEST_CASE("a scenario longer than max-model-len fits nowhere") {
   const ModelSpec m = shipped("llama-2-7b");
-  const FitResult r = plan_fit(m, request(80ULL << 30, {"1x16000"}));
+  const FitResult r = plan_fit(m, request(80ULL << 30), scenarios({"1x16000"}));
   CHECK(r.scenarios[0].exceeds_max_model_len);
   CHECK_FALSE(r.scenarios[0].paged.fits);
   CHECK_FALSE(r.all_fit);
@@ -82,8 +84,10 @@ TEST_CASE("a scenario longer than max-model-len fits nowhere") {
 
 TEST_CASE("bad fit requests are refused") {
   const ModelSpec m = shipped("llama-2-7b");
-  CHECK_THROWS_WITH(plan_fit(m, request(80ULL << 30, {"1x10"}, 8192)), Catch::Contains("exceeds llama-2-7b"));
-  CHECK_THROWS_WITH(plan_fit(m, request(0, {"1x10"})), Catch::Contains("greater than zero"));
-  FitRequest none = request(80ULL << 30, {});
-  CHECK_THROWS_WITH(plan_fit(m, none), Catch::Contains("no scenario"));
+  CHECK_THROWS_WITH(plan_fit(m, request(80ULL << 30, 8192), scenarios({"1x10"})), Catch::Contains("exceeds llama-2-7b"));
+  CHECK_THROWS_WITH(plan_fit(m, request(0), scenarios({"1x10"})), Catch::Contains("greater than zero"));
+  CHECK_THROWS_WITH(plan_fit(m, request(80ULL << 30), {}), Catch::Contains("no scenario"));
+  DeployRequest vllm = request(80ULL << 30);
+  vllm.engine = Engine::vllm;
+  CHECK_THROWS_WITH(plan_fit(m, vllm, scenarios({"1x10"})), Catch::Contains("generic engine's"));
 }

@@ -1,6 +1,6 @@
-// kvplan fit: weights + KV + runtime overhead against a GPU. Without engine options, contiguous
-// and paged side by side (the foundation's fit); with --engine, parallelism or any budget option,
-// the deployment planner: the engine's budget, capacity and own log lines, per GPU.
+// kvplan fit: weights + KV + runtime overhead against a GPU. Without engine options, the generic
+// engine's plan shown as contiguous and paged side by side; with --engine, parallelism or any
+// budget option, the planner's own view: the engine's budget, capacity and log lines, per GPU.
 #include <iostream>
 #include <memory>
 
@@ -72,25 +72,15 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
   }
   if (o.deploy.engaged() || workloads) return run_deploy_fit(o, catalog, model, format, nullptr);
 
-  const TargetOptions& t = o.target;
-  FitRequest req;
-  const GpuTarget gpu = resolve_gpu(catalog, t.gpu, t.gpu_memory);
-  req.capacity_bytes = gpu.capacity_bytes;
-  req.gpu_label = gpu.label;
-  req.weight_dtype = resolve_weight_dtype(model, t.dtype);
-  req.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
-  req.kv = resolve_kv(model, t.kv, Engine::generic, t.dtype);
-  req.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");
-  req.block_size = parse_count_option(t.block_size.empty() ? "16" : t.block_size, "--block-size");
-  req.overhead_bytes = parse_size_option(t.overhead.empty() ? "1GiB" : t.overhead, "--overhead");
-  if (o.policy == "paged") req.deciding_policy = PolicyKind::paged;
-  else if (o.policy == "contiguous") req.deciding_policy = PolicyKind::contiguous;
-  else throw Error("--policy: expected paged or contiguous, got '" + o.policy + "'");
-  const std::vector<std::string> texts =
-      o.scenarios.empty() ? std::vector<std::string>{"32x500", "1x16000"} : o.scenarios;
-  for (const auto& s : texts) req.scenarios.push_back(parse_scenario(s));
-
-  const FitResult result = plan_fit(model, req);
+  // No engine: the generic engine's plan, with a contiguous max-model-len reservation beside it.
+  const DeployRequest req = make_deploy_request(catalog, model, o.target, o.deploy);
+  PolicyKind deciding = PolicyKind::paged;
+  if (o.policy == "contiguous") deciding = PolicyKind::contiguous;
+  else if (o.policy != "paged") throw Error("--policy: expected paged or contiguous, got '" + o.policy + "'");
+  std::vector<Scenario> scenarios;
+  for (const auto& s : o.scenarios.empty() ? std::vector<std::string>{"32x500", "1x16000"} : o.scenarios)
+    scenarios.push_back(parse_scenario(s));
+  const FitResult result = plan_fit(model, req, scenarios, deciding);
   report::render_fit(std::cout, result, format);
   return result.all_fit ? kOk : kDoesNotFit;
 }

@@ -15,7 +15,7 @@ struct TargetOptions {
   std::string gpu = "l40s";
   std::string gpu_memory;
   std::string max_model_len;
-  std::string block_size;  // empty: 16 for the foundation's fit, else the engine's own
+  std::string block_size;  // empty: the engine's own (generic: 16)
   std::string dtype = "auto";
   std::string overhead;    // empty: 1 GiB for --engine generic, none otherwise
   KvOptions kv;
@@ -37,7 +37,7 @@ struct DeployOptions {
   std::string max_num_seqs;
   std::string shared_prefix;
   const CLI::Option* engine_given = nullptr;  // --engine typed (even as "generic")
-  // True when --engine or any other option of the planner is given (the foundation's fit runs otherwise).
+  // True when --engine or any other option of the planner is given (else fit shows contiguous vs paged).
   bool engaged() const;
 };
 

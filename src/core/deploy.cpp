@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <numeric>
 
 #include "kvplan/core/checked.hpp"
 #include "kvplan/core/error.hpp"
@@ -149,6 +150,14 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
     st.max_tokens = bpt ? st.kv_budget_bytes / bpt : 0;
     return st;
   }
+  if (p.engine == Engine::generic) {
+    st.layer_pages = generic_layer_pages(shard.gpu_layers, req.kv, unit_tokens);
+    if (st.layer_pages) {
+      st.units = st.kv_budget_bytes / st.layer_pages->unit_bytes;
+      st.max_tokens = bpt ? st.kv_budget_bytes / bpt : 0;
+      return st;
+    }
+  }
   if (bpt == 0) throw Error("pipeline stage " + str(shard.stage) + " holds no layer with a KV cache");
   st.max_tokens = st.kv_budget_bytes / bpt;
   switch (p.rule) {
@@ -224,6 +233,20 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
     case Engine::hf:
     case Engine::generic: break;
   }
+}
+
+// "28 sliding_window (4096) layers x 2 units a block + 4 full layers x 2 units a block".
+std::string describe_layer_pages(const LayerPages& pages) {
+  std::string out;
+  for (const auto& g : pages.groups) {
+    if (!out.empty()) out += " + ";
+    std::string what = to_string(g.layer.kind);
+    if (g.layer.kind == CacheKind::sliding_window || g.layer.kind == CacheKind::chunked_local)
+      what += " (" + str(g.layer.window) + ")";
+    out += str(g.layers) + " " + what + (g.layers == 1 ? " layer x " : " layers x ") + engine_grouped(g.units_per_page) +
+           (g.units_per_page == 1 ? " unit" : " units") + (g.layer.kind == CacheKind::recurrent ? " a state" : " a block");
+  }
+  return out;
 }
 
 // "6 groups of 8-9 sliding_window (1024) layers, blocks of 16 + 1 group of 10 full layers, blocks of 16; ...".
@@ -328,15 +351,74 @@ llamacpp::Fit llamacpp_context(const DeployPlan& plan, std::uint64_t n_seq, std:
   return f;
 }
 
+std::optional<LayerPages> generic_layer_pages(const std::vector<LayerSpec>& gpu_layers, const KvDtypes& kv,
+                                              std::uint64_t block_size) {
+  if (block_size == 0) throw Error("--block-size must be at least 1");
+  const bool uniform = std::all_of(gpu_layers.begin(), gpu_layers.end(), [](const LayerSpec& l) {
+    return l.kind == CacheKind::full || l.kind == CacheKind::mla || l.kind == CacheKind::none;
+  });
+  if (uniform) return std::nullopt;
+  LayerPages pages;
+  pages.block_size = block_size;
+  std::vector<std::pair<LayerSpec, std::uint64_t>> bytes;  // each layer's page (or state) bytes
+  for (const auto& l : gpu_layers) {
+    const std::uint64_t b = l.kind == CacheKind::recurrent
+                                ? layer_state_bytes(l, kv)
+                                : checked_mul(block_size, layer_bytes_per_token(l, kv), "block bytes");
+    if (b == 0) continue;
+    pages.unit_bytes = std::gcd(pages.unit_bytes, b);
+    bytes.emplace_back(l, b);
+  }
+  if (pages.unit_bytes == 0) throw Error("no layer keeps a KV cache");
+  for (const auto& [layer, b] : bytes) {
+    const std::uint64_t units = b / pages.unit_bytes;
+    auto same = std::find_if(pages.groups.begin(), pages.groups.end(), [&](const LayerPages::Group& g) {
+      return g.layer.kind == layer.kind && g.layer.window == layer.window && g.units_per_page == units;
+    });
+    if (same == pages.groups.end()) pages.groups.push_back({layer, 1, units});
+    else ++same->layers;
+  }
+  return pages;
+}
+
+std::uint64_t LayerPages::units_for(std::uint64_t tokens) const {
+  std::uint64_t n = 0;
+  for (const auto& g : groups) {
+    const std::uint64_t pages = g.layer.kind == CacheKind::recurrent ? (tokens > 0 ? 1 : 0)
+                                                                     : layer_peak_blocks(g.layer, tokens, block_size);
+    n = checked_add(n, checked_mul(pages, g.units_per_page, g.layers, "units needed"), "units needed");
+  }
+  return n;
+}
+
+std::uint64_t LayerPages::shared_units(std::uint64_t prefix, std::uint64_t tokens) const {
+  if (prefix == 0 || tokens == 0) return 0;
+  const std::uint64_t blocks = std::min(prefix, tokens - 1) / block_size;
+  std::uint64_t n = 0;
+  for (const auto& g : groups)
+    if (g.layer.kind == CacheKind::full || g.layer.kind == CacheKind::mla)
+      n = checked_add(n, checked_mul(blocks, g.units_per_page, g.layers, "shared units"), "shared units");
+  return n;
+}
+
+std::uint64_t LayerPages::units_per_block_of_every_layer() const {
+  std::uint64_t n = 0;
+  for (const auto& g : groups)
+    if (g.layer.kind != CacheKind::recurrent) n = checked_add(n, checked_mul(g.units_per_page, g.layers, "units"), "units");
+  return n;
+}
+
 std::uint64_t Capacity::units_for(std::uint64_t tokens) const {
   if (rule == CapacityRule::static_max_len) return max_model_len;
   if (vllm) return vllm->blocks_for(tokens, vllm_config);
+  if (layer_pages) return layer_pages->units_for(tokens);
   return ceil_div(tokens, unit_tokens);
 }
 
 std::uint64_t Capacity::shared_units(std::uint64_t prefix, std::uint64_t tokens) const {
   if (!shares_prefixes || prefix == 0 || tokens == 0) return 0;
   if (vllm) return vllm->shared_blocks(prefix, tokens);
+  if (layer_pages) return layer_pages->shared_units(prefix, tokens);
   return std::min(prefix, tokens - 1) / unit_tokens;
 }
 
@@ -425,6 +507,12 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
     c.unit_tokens = lim.vllm->min_block_size;
     plan.unit_bytes = lim.vllm->block_bytes;
     plan.token_capacity = lim.vllm->logged_tokens(c.units);
+  } else if (lim.layer_pages) {
+    c.layer_pages = lim.layer_pages;
+    plan.unit_bytes = lim.layer_pages->unit_bytes;
+    // Tokens the pool holds if every layer kept them all (windowed layers keep fewer).
+    const std::uint64_t per_block = lim.layer_pages->units_per_block_of_every_layer();
+    plan.token_capacity = per_block ? checked_mul(c.units / per_block, unit_tokens, "token capacity") : 0;
   } else {
     plan.unit_bytes = checked_mul(unit_tokens, bpt, "unit bytes");
     plan.token_capacity = checked_mul(c.units, unit_tokens, "token capacity");
@@ -438,13 +526,15 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
                             static_cast<double>(per_request);
   plan.max_sequences_at_max_len = c.usable() / per_request;
   // vLLM's startup check compares bytes: ceil(L / B) pages of every layer against the KV memory.
+  // The generic engine is no server and refuses nothing at start-up: each workload stands on its own.
   plan.serves_max_model_len = req.engine == Engine::vllm
                                   ? checked_mul(per_request, plan.unit_bytes, "KV bytes") <= lim.kv_budget_bytes
-                                  : plan.max_sequences_at_max_len >= 1;
+                              : req.engine == Engine::generic ? true
+                                                              : plan.max_sequences_at_max_len >= 1;
   if (p.rule == CapacityRule::static_max_len) {
     plan.estimated_max_model_len = std::min(plan.max_model_len, lim.max_tokens);
-  } else if (c.vllm) {
-    // vLLM's estimate_max_model_len: the longest length whose blocks fit the KV memory (binary search).
+  } else if (c.vllm || c.layer_pages) {
+    // vLLM's estimate_max_model_len (and the generic layer pages): the longest length whose blocks fit (binary search).: the longest length whose blocks fit the KV memory (binary search).
     plan.estimated_max_model_len = largest_fitting(0, plan.max_model_len, [&](std::uint64_t len) {
       return checked_mul(c.units_for(len), plan.unit_bytes, "KV bytes") <= lim.kv_budget_bytes;
     });
@@ -493,14 +583,18 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
     for (const auto& n : v.notes) plan.notes.push_back(n);
     if (lim.vllm && plan.stages.size() > 1 && v.hybrid)
       plan.notes.push_back("pipeline stages: each stage's groups from its own layers; the limiting stage's shown");
+  } else if (c.layer_pages) {
+    plan.notes.push_back("generic: every layer takes its own blocks of " + str(c.layer_pages->block_size) +
+                         " tokens from one pool of " + engine_grouped(plan.unit_bytes) + " B units (" +
+                         describe_layer_pages(*c.layer_pages) + "); a request of max-model-len takes " +
+                         engine_grouped(per_request) + " units");
   } else if (windowed && req.engine != Engine::llamacpp) {  // llama.cpp: its own SWA cache, exact
     plan.notes.push_back(std::string("windowed layers are counted as full attention for ") + p.name +
                          ": its window savings are not modelled by the planner (`kvplan size` shows the exact need)");
   }
-  if (req.engine == Engine::generic &&
-      std::any_of(m.layers.begin(), m.layers.end(), [](const LayerSpec& l) { return l.kind == CacheKind::recurrent; }))
-    plan.notes.push_back("recurrent (Mamba) state is a fixed amount per sequence, not counted in the generic engine's "
-                         "blocks (`kvplan size` shows it; --engine vllm plans it)");
+  if (req.engine == Engine::generic && plan.max_sequences_at_max_len == 0)
+    plan.notes.push_back("not one sequence of max-model-len " + engine_grouped(plan.max_model_len) +
+                         " fits; an engine that checks at start-up (vLLM) would refuse to start: lower --max-model-len");
   if (plan.kv_heads_replicated)
     plan.notes.push_back("tp " + str(req.parallel.tp) + " > " + str(plan.kv_heads_total) +
                          " KV heads: each GPU keeps one KV head, replicated on " +

@@ -20,8 +20,9 @@ EngineProfile make_generic() {
   p.version = "kvplan's own paged model";
   p.block_size = 16;
   p.budget_rule = "KV = GPU memory - weights - overhead (--overhead, default 1 GiB)";
-  p.capacity_text = "blocks = floor(KV / (block_size x bytes per token)); a sequence of T tokens takes ceil(T / block_size) blocks";
-  p.source = "kvplan (no engine): the foundation's fit rule";
+  p.capacity_text = "blocks = floor(KV / (block_size x bytes per token)); a sequence of T tokens takes ceil(T / block_size) "
+                    "blocks (windowed or recurrent layers: each layer its own blocks, see notes)";
+  p.source = "kvplan (no engine): the default fit's rule";
   return p;
 }
 

@@ -107,6 +107,27 @@ std::uint64_t reservation_tokens(const Policy& policy, std::uint64_t tokens) {
 
 }  // namespace
 
+std::uint64_t layer_peak_blocks(const LayerSpec& layer, std::uint64_t tokens, std::uint64_t block) {
+  if (block == 0) throw Error("block size must be at least 1");
+  switch (layer.kind) {
+    case CacheKind::full:
+    case CacheKind::mla: return ceil_div(tokens, block);
+    case CacheKind::sliding_window: {
+      const std::uint64_t w = layer.window;
+      if (w == 0) throw Error("a sliding-window layer needs a window of at least 1 token");
+      if (tokens <= w) return ceil_div(tokens, block);
+      // The window [s, s + W) spans floor((s mod B + W - 1) / B) + 1 blocks; s runs over 0..T-W.
+      return checked_add(std::min(tokens - w, block - 1), w - 1, "window blocks") / block + 1;
+    }
+    case CacheKind::chunked_local:
+      if (layer.window == 0) throw Error("a chunked-attention layer needs a chunk of at least 1 token");
+      return ceil_div(std::min(tokens, layer.window), block);
+    case CacheKind::recurrent:
+    case CacheKind::none: return 0;
+  }
+  return 0;
+}
+
 std::uint64_t layer_token_slots(const LayerSpec& layer, std::uint64_t tokens, const Policy& policy) {
   if (layer.kind == CacheKind::recurrent || layer.kind == CacheKind::none) return 0;
   switch (policy.kind) {

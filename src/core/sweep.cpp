@@ -53,7 +53,7 @@ std::uint64_t CapacitySweep::kv_bytes(const Model& m, std::size_t gpu) const {
 }
 
 std::uint64_t CapacitySweep::per_request_units(const Model& m, std::uint64_t tokens) const {
-  if (m.capacity.vllm) return m.capacity.units_for(tokens);  // hybrid groups: the plan's own rule
+  if (m.capacity.vllm || m.capacity.layer_pages) return m.capacity.units_for(tokens);  // groups: the plan's own rule
   if (rule_ == CapacityRule::static_max_len) return m.max_model_len;
   return (tokens + unit_tokens_ - 1) / unit_tokens_;
 }
@@ -63,7 +63,7 @@ std::uint64_t CapacitySweep::units(std::size_t model, std::size_t gpu) const {
   if (!m.plans.empty()) return m.plans[gpu].capacity.units;
   const std::uint64_t kv = kv_bytes(m, gpu);
   const std::uint64_t tokens = kv / m.bytes_per_token;
-  if (m.capacity.vllm) return kv / m.unit_bytes;
+  if (m.capacity.vllm || m.capacity.layer_pages) return kv / m.unit_bytes;
   switch (rule_) {
     case CapacityRule::paged_floor: return kv / (unit_tokens_ * m.bytes_per_token);
     case CapacityRule::paged_ceil: return (tokens + unit_tokens_ - 1) / unit_tokens_;
@@ -84,7 +84,7 @@ bool CapacitySweep::fits(std::size_t model, std::size_t gpu, std::uint64_t batch
   // The engine must hold one request of max_model_len (vLLM compares bytes, before the null block).
   if (engine_ == Engine::vllm) {
     if (per_max * m.unit_bytes > kv_bytes(m, gpu)) return false;
-  } else if (usable < per_max) {
+  } else if (engine_ != Engine::generic && usable < per_max) {  // the generic engine refuses nothing at start-up
     return false;
   }
   const std::uint64_t per_seq = per_request_units(m, context);

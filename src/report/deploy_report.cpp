@@ -135,11 +135,17 @@ void plan_text(std::ostream& out, const std::string& display, const DeployPlan& 
     out << fmt::format("KV per GPU: the MLA latent (not split by tp), {} layers, {} B per token ({})\n",
                        lim.shard.kv_layers, grouped(lim.shard.kv_bytes_per_token), p.kv_dtype);
   const Capacity& c = p.capacity;
-  out << fmt::format("Capacity: {} {} of {} token{} ({} each){} = {} tokens; {} sequence(s) of max-model-len {}\n",
-                     grouped(c.units), unit_name(c), c.unit_tokens, c.unit_tokens == 1 ? "" : "s",
-                     human_bytes(p.unit_bytes),
-                     c.reserved_units ? fmt::format(", {} reserved (the null block)", c.reserved_units) : "",
-                     grouped(p.token_capacity), grouped(p.max_sequences_at_max_len), grouped(p.max_model_len));
+  if (c.layer_pages)
+    out << fmt::format("Capacity: {} units of {} B, every layer's blocks of {} tokens from one pool\n"
+                       "  = {} tokens if every layer kept them; {} sequence(s) of max-model-len {}\n",
+                       grouped(c.units), grouped(p.unit_bytes), c.layer_pages->block_size, grouped(p.token_capacity),
+                       grouped(p.max_sequences_at_max_len), grouped(p.max_model_len));
+  else
+    out << fmt::format("Capacity: {} {} of {} token{} ({} each){} = {} tokens; {} sequence(s) of max-model-len {}\n",
+                       grouped(c.units), unit_name(c), c.unit_tokens, c.unit_tokens == 1 ? "" : "s",
+                       human_bytes(p.unit_bytes),
+                       c.reserved_units ? fmt::format(", {} reserved (the null block)", c.reserved_units) : "",
+                       grouped(p.token_capacity), grouped(p.max_sequences_at_max_len), grouped(p.max_model_len));
   if (p.stages.size() > 1) {
     out << '\n';
     Table s({"stage", "layers", "weights/GPU", "KV/GPU", "B/token", unit_name(c)}, {true, false, true, true, true, true});
@@ -165,6 +171,7 @@ void notes_text(std::ostream& out, const DeployPlan& p) {
 }  // namespace
 
 const char* unit_name(const Capacity& c) {
+  if (c.layer_pages) return "units";
   switch (c.rule) {
     case CapacityRule::paged_floor:
     case CapacityRule::paged_ceil: return "blocks";

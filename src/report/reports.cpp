@@ -357,6 +357,7 @@ json policy_fit_json(const PolicyFit& f) {
               {"headroom_bytes", f.headroom_bytes}};
 }
 
+// "used": the bytes the tokens need over the bytes reserved (a windowed layer needs only its window).
 std::string why(const FitResult& fit, const ScenarioFit& s) {
   const std::uint64_t tokens = s.scenario.total_tokens();
   if (s.exceeds_max_model_len)
@@ -366,8 +367,8 @@ std::string why(const FitResult& fit, const ScenarioFit& s) {
       "{}: contiguous reserves max-model-len ({}) slots for each of {} sequence(s) = {} slots for {} tokens "
       "({} used); paged blocks of {} hold {} slots ({} used)",
       s.scenario.label(), grouped(fit.max_model_len), grouped(s.scenario.sequences), grouped(s.contiguous.token_slots),
-      grouped(tokens), fraction_text(tokens, s.contiguous.token_slots), fit.block_size, grouped(s.paged.token_slots),
-      fraction_text(tokens, s.paged.token_slots));
+      grouped(tokens), fraction_text(s.contiguous.kv_bytes_needed, s.contiguous.kv_bytes), fit.block_size,
+      grouped(s.paged.token_slots), fraction_text(s.paged.kv_bytes_needed, s.paged.kv_bytes));
 }
 
 // Scenarios that hold the same number of tokens but cost different memory: the lesson of

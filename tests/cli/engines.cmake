@@ -79,3 +79,18 @@ kvplan_cli_test(engine_size_vllm_same_batch_default EXIT 0
   ARGS size --model gemma-3-27b --tokens 32768 --batch 8 --engine vllm --gpu h200)
 kvplan_cli_test(engine_size_llamacpp_flags EXIT 0 MATCH "-np 2 -c 16,000: 16,384 cells in all"
   ARGS size --model mistral-7b-v0.1 --engine llamacpp --tokens 8000 --batch 2)
+
+# fit without --engine is the generic engine's plan: Mistral's windows priced as `fit --engine generic`
+# prices them (4 x 32 layers x 257 blocks = 32,896 units of 64 KiB), not counted as full attention.
+kvplan_cli_test(engine_default_fit_is_generic EXIT 0 MATCH "paged +16,448 +2[.]01 GiB"
+  ARGS fit --model mistral-7b-v0.1 --gpu l4 --max-model-len 32768 4x32768)
+kvplan_cli_test(engine_generic_windows EXIT 0 MATCH "4x32768 +4 +32,896 +2[.]01 GiB .* yes"
+  NOMATCH "counted as full attention"
+  ARGS fit --engine generic --model mistral-7b-v0.1 --gpu l4 --max-model-len 32768 4x32768)
+# The generic engine is no server: a 1x100 workload fits though max-model-len 131,072 does not.
+kvplan_cli_test(engine_generic_refuses_nothing EXIT 0 MATCH "not one sequence of max-model-len 131,072 fits"
+  ARGS fit --engine generic --model llama-3.1-8b --gpu l4 1x100)
+# Jamba's Mamba state is priced by the generic engine too (one state per sequence), not left out.
+kvplan_cli_test(engine_generic_recurrent EXIT 0 MATCH "28 recurrent layers x 19 units a state"
+  NOMATCH "not counted in the generic"
+  ARGS fit --engine generic --model jamba-v0.1 --gpu h100 --tp 2 4x8192)

@@ -57,6 +57,30 @@ struct BudgetLine {
   std::string basis;  // "computed", "stated default", "estimated: ...", "given"
 };
 
+// The generic engine's paged model when layers keep different amounts (sliding windows, chunked
+// attention, recurrent state): every layer takes its own blocks from one pool, as many as
+// layer_peak_blocks says (a recurrent layer one state per sequence). The pool's unit is the
+// greatest common divisor of the layers' block and state sizes, so each is a whole number of units
+// and the pool is exact to the byte. Models whose layers all keep every token use plain blocks.
+struct LayerPages {
+  struct Group {
+    LayerSpec layer;                  // as one GPU holds it
+    std::uint64_t layers = 0;         // how many such layers
+    std::uint64_t units_per_page = 0; // one block of block_size tokens (recurrent: one state)
+  };
+  std::vector<Group> groups;
+  std::uint64_t block_size = 16;
+  std::uint64_t unit_bytes = 0;
+  std::uint64_t units_for(std::uint64_t tokens) const;
+  // Full blocks of min(prefix, tokens - 1) in the layers that keep every token; others keep their own.
+  std::uint64_t shared_units(std::uint64_t prefix, std::uint64_t tokens) const;
+  // Units of one block of every layer that keeps tokens (what a token-count of the pool divides by).
+  std::uint64_t units_per_block_of_every_layer() const;
+};
+// nullopt when every layer keeps every token (full attention or MLA): plain blocks then.
+std::optional<LayerPages> generic_layer_pages(const std::vector<LayerSpec>& gpu_layers, const KvDtypes& kv,
+                                              std::uint64_t block_size);
+
 struct StagePlan {
   StageShard shard;
   std::uint64_t weight_bytes = 0;
@@ -68,6 +92,7 @@ struct StagePlan {
   std::uint64_t max_tokens = 0;          // floor(KV / bytes per token)
   std::uint64_t units = 0;               // blocks / pages / cells as the engine counts them
   std::optional<VllmLayout> vllm;        // vLLM: the KV cache groups of this GPU
+  std::optional<LayerPages> layer_pages; // generic with windowed or recurrent layers
 };
 
 // The pool the engine builds, in its allocation units.
@@ -82,6 +107,8 @@ struct Capacity {
   // their block counts depend on. Absent: one block of unit_tokens per unit_tokens tokens.
   std::optional<VllmLayout> vllm;
   VllmConfig vllm_config;
+  // Generic engine with windowed or recurrent layers: one unit is LayerPages::unit_bytes.
+  std::optional<LayerPages> layer_pages;
   std::uint64_t usable() const { return units > reserved_units ? units - reserved_units : 0; }
   // Units one sequence of `tokens` tokens takes (a static cache reserves max_model_len).
   std::uint64_t units_for(std::uint64_t tokens) const;

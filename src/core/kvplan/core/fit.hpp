@@ -1,6 +1,7 @@
 #pragma once
-// Does a scenario fit on a GPU? Weights + KV cache + a stated runtime overhead against capacity,
-// under contiguous max-model-len reservation and under paged blocks, side by side.
+// The default `kvplan fit`: does a scenario fit on a GPU? The generic engine's plan (weights +
+// overhead + KV, its paged blocks) with one more rule beside it: a contiguous max-model-len
+// reservation per sequence. One budget, the planner's (plan_deployment); no second model.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,18 +14,7 @@
 
 namespace kvplan {
 
-struct FitRequest {
-  std::uint64_t capacity_bytes = 0;   // GPU memory
-  std::string gpu_label;              // for reports
-  DType weight_dtype;
-  bool weights_as_stored = false;     // use the model file's exact tensor bytes (GGUF), not weight_dtype
-  KvDtypes kv;
-  std::uint64_t max_model_len = 0;    // 0: the model's max_position_embeddings
-  std::uint64_t block_size = 16;
-  std::uint64_t overhead_bytes = 0;   // runtime overhead (CUDA context, activations, ...)
-  PolicyKind deciding_policy = PolicyKind::paged;  // which policy's verdict sets the exit code
-  std::vector<Scenario> scenarios;
-};
+struct DeployRequest;
 
 struct PolicyFit {
   Policy policy;
@@ -64,6 +54,8 @@ struct FitResult {
 // The max-model-len a request asks for, checked against the model (0 means the model's own).
 std::uint64_t resolve_max_model_len(const ModelSpec& model, std::uint64_t requested);
 
-FitResult plan_fit(const ModelSpec& model, const FitRequest& request);
+// `request`: Engine::generic on one GPU (tp = pp = 1). `deciding`: whose verdict sets the exit code.
+FitResult plan_fit(const ModelSpec& model, const DeployRequest& request, const std::vector<Scenario>& scenarios,
+                   PolicyKind deciding = PolicyKind::paged);
 
 }  // namespace kvplan

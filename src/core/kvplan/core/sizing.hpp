@@ -58,6 +58,15 @@ std::uint64_t layer_ssm_state_bytes(const LayerSpec& layer, const KvDtypes& dt);
 std::uint64_t layer_token_slots(const LayerSpec& layer, std::uint64_t tokens, const Policy& policy);
 // Token states a layer must keep for a sequence of `tokens` tokens (the exact need).
 std::uint64_t layer_tokens_needed(const LayerSpec& layer, std::uint64_t tokens);
+// The most paged blocks of `block` tokens a layer holds at any moment while a sequence grows to
+// `tokens` tokens: the blocks an engine must be able to give it (never decreases with `tokens`).
+//   full, MLA:       ceil(T / B)
+//   sliding window:  ceil(T / B) up to W; then floor((min(T - W, B - 1) + W - 1) / B) + 1, which
+//                    reaches ceil((W - 1) / B) + 1 (a window that starts inside a block spans one
+//                    more; the final count layer_token_slots gives can be one block lower)
+//   chunked local:   ceil(min(T, C) / B)
+//   recurrent, none: 0 (a recurrent layer's state is per sequence, not per token)
+std::uint64_t layer_peak_blocks(const LayerSpec& layer, std::uint64_t tokens, std::uint64_t block);
 
 // Sum over layers of bytes per token.
 std::uint64_t bytes_per_token(const ModelSpec& model, const KvDtypes& dt);
