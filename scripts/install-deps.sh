@@ -3,6 +3,8 @@
 set -euo pipefail
 packages=(g++ cmake make libcli11-dev libfmt-dev libyaml-cpp-dev catch2 nlohmann-json3-dev)
 if [ "${KVPLAN_WITH_BENCH:-0}" = 1 ]; then packages+=(libbenchmark-dev); fi
+# The JSON schema test (tests/json/validate.py) validates with Debian's JSON Schema library.
+if [ "${KVPLAN_WITH_TESTS:-0}" = 1 ]; then packages+=(python3-jsonschema); fi
 if [ "${KVPLAN_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -18,7 +18,9 @@ struct ImportOptions {
   std::string name;
 };
 
-int run_import(const ImportOptions& o) {
+int run_import(const ImportOptions& o, const CommonOptions& common) {
+  if (common.format != "table")
+    throw Error("--format " + common.format + ": import writes a YAML model spec, whatever the format");
   const ModelSpec spec = import_hf_config(read_text_file(o.config), o.config, o.name);
   const std::string yaml = model_to_yaml(spec);
   if (o.output.empty() || o.output == "-") {
@@ -37,13 +39,13 @@ int run_import(const ImportOptions& o) {
 
 }  // namespace
 
-Runner setup_import(CLI::App& app, CommonOptions&) {
+Runner setup_import(CLI::App& app, CommonOptions& common) {
   auto o = std::make_shared<ImportOptions>();
   app.add_option("config", o->config, "A Hugging Face config.json")->type_name("CONFIG")->required();
   app.add_option("-o,--output", o->output, "Write the spec here instead of standard output")->type_name("FILE");
   app.add_option("--name", o->name, "Spec name (default: from the file name, e.g. llama-3.1-8b.config.json)")
       ->type_name("NAME");
-  return [o] { return run_import(*o); };
+  return [o, &common] { return run_import(*o, common); };
 }
 
 }  // namespace kvplan::cli

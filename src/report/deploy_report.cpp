@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kvplan/report/deploy.hpp"
+#include "kvplan/report/json_out.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -198,7 +199,7 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
     j["workloads"] = w;
     j["margin"] = share_text(v.margin_ppm);
     j["all_fit"] = v.all_fit;
-    out << j.dump(2) << '\n';
+    write_json(out, "plan", j);
     return;
   }
   Table t({"workload", "sequences", std::string(unit_name(p.capacity)) + " needed", "KV per GPU", "usable", "fits"},
@@ -248,7 +249,7 @@ void render_max(std::ostream& out, const MaxView& v, Format format) {
                               {"gpus", v.min_gpus->gpus},
                               {"trials", trials}};
     }
-    out << j.dump(2) << '\n';
+    write_json(out, "max", j);
     return;
   }
   if (v.columns.size() == 1 && format == Format::table) {
@@ -328,8 +329,7 @@ void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std
       all = all && e.passes;
       valid = valid && e.valid;
     }
-    out << json{{"configs", list}, {"margin", share_text(margin_ppm)}, {"all_pass", all}, {"all_valid", valid}}.dump(2)
-        << '\n';
+    write_json(out, "check", json{{"configs", list}, {"margin", share_text(margin_ppm)}, {"all_pass", all}, {"all_valid", valid}});
     return;
   }
   Table t({"config", "name", "engine", "GPUs", "KV/GPU", "tokens", "max seqs", "verdict"},

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kvplan/report/json_out.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -71,7 +72,7 @@ nlohmann::json to_json(const llamacpp::Fit& f) {
 void render_llamacpp_fit(std::ostream& out, const llamacpp::Fit& f, Format format) {
   const auto& p = f.plan;
   if (format == Format::json) {
-    out << to_json(f).dump(2) << '\n';
+    write_json(out, "llamacpp-fit", to_json(f));
     return;
   }
   if (format == Format::table)

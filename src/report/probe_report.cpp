@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kvplan/report/json_out.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -128,7 +129,7 @@ void render_json(std::ostream& out, const ProbeReport& rep) {
                           {"contiguous", churn_json(f.contiguous, f.contiguous_mismatched_bytes)},
                           {"paged", churn_json(f.paged, f.paged_mismatched_bytes)}};
   }
-  out << j.dump(2) << '\n';
+  write_json(out, "probe", j);
 }
 
 Table rows_table(const ProbeReport& rep) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kvplan/report/deploy.hpp"
+#include "kvplan/report/json_out.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -306,7 +307,7 @@ void render_size(std::ostream& out, const SizeView& v, Format format) {
            {"layers", layers}};
     if (v.engines) j["engines"] = engines_json(*v.engines, r.sequences);
     if (v.engine) j["engine"] = engine_size_json(*v.engine);
-    out << j.dump(2) << '\n';
+    write_json(out, "size", j);
     return;
   }
   Table t({"layers", "kind", "kv heads × dim", "B/token", "slots/seq", "bytes", "human"},
@@ -425,7 +426,7 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
            {"scenarios", scenarios},
            {"comparisons", comparisons(fit)},
            {"all_fit", fit.all_fit}};
-    out << j.dump(2) << '\n';
+    write_json(out, "fit", j);
     return;
   }
   Table t({"scenario", "tokens", "policy", "token slots", "KV cache", "total", "headroom", "fits"},
@@ -480,19 +481,11 @@ void render_explain(std::ostream& out, const ModelSpec& model, const Explanation
            {"mha_assumption_bytes_per_token", e.mha_assumption_bytes_per_token},
            {"kv_computations_with_cache", e.kv_computations_with_cache},
            {"kv_computations_without_cache", e.kv_computations_without_cache}};
-    if (model.mla && e.mha_assumption_bytes_per_token != e.bytes_per_token) {
-    out << fmt::format(
-        "- Caching per-head K and V as plain multi-head attention would ({} heads × ({} + {}) per layer) instead of "
-        "the MLA latent: {} B per token, {:.1f}× the real {} B.\n",
-        model.num_attention_heads, model.head_dim, model.head_dim_v, grouped(e.mha_assumption_bytes_per_token),
-        static_cast<double>(e.mha_assumption_bytes_per_token) / static_cast<double>(e.bytes_per_token),
-        grouped(e.bytes_per_token));
-  }
-  if (e.derived_head_dim) {
+    if (e.derived_head_dim) {
       j["derived_head_dim"] = e.derived_head_dim;
       j["derived_head_dim_bytes_per_token"] = e.derived_head_dim_bytes_per_token;
     }
-    out << j.dump(2) << '\n';
+    write_json(out, "explain", j);
     return;
   }
   const bool md = format == Format::markdown;
@@ -589,7 +582,7 @@ void render_models(std::ostream& out, const std::vector<ModelRow>& rows, Format 
                           {"published_params", r.model.published_params},
                           {"source", r.model.source}});
     }
-    out << list.dump(2) << '\n';
+    write_json(out, "models", json{{"models", list}});
     return;
   }
   Table t({"model", "name", "layers", "heads/kv", "head dim", "context", "params", "dtype", "KV B/token", "KV/token"},
@@ -616,7 +609,7 @@ void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format for
                           {"bandwidth_bytes_per_s", g.bandwidth_bytes_per_s},
                           {"source", g.source}});
     }
-    out << list.dump(2) << '\n';
+    write_json(out, "gpus", json{{"gpus", list}});
     return;
   }
   Table t({"gpu", "name", "memory", "bytes", "marketed", "bandwidth"}, {false, false, true, true, false, true});

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kvplan/report/json_out.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -79,7 +80,7 @@ void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
       j["weight_bytes"] = v.weight_bytes;
       j["overhead_bytes"] = v.overhead_bytes;
     }
-    out << j.dump(2) << '\n';
+    write_json(out, "simulate", j);
     return;
   }
   Table t({"policy", "tokens", "reserved unused", "internal frag", "external frag", "free", "mean seqs", "peak seqs",

@@ -53,3 +53,6 @@ kvplan_cli_test(import_missing_file EXIT 2 MATCH "nope[.]config[.]json: no such 
 kvplan_cli_test(import_no_arg EXIT 2 MATCH "config is required" ARGS import)
 kvplan_cli_test(explain_mla_shortcut EXIT 0 MATCH "instead of the MLA latent: 4,997,120 B per token"
                 ARGS explain --model deepseek-v3)
+# import writes YAML only: a JSON request is refused, not silently answered in YAML.
+kvplan_cli_test(import_format_json_refused EXIT 2 MATCH "--format json: import writes a YAML model spec"
+  ARGS import ${HF}/llama-3.1-8b.config.json --format json)
