@@ -8,8 +8,8 @@
 
 #include <map>
 
-#include "kvplan/core/simulator.hpp"
-#include "kvplan/core/workload.hpp"
+#include "kvplan/core/sim/simulator.hpp"
+#include "kvplan/core/sim/workload.hpp"
 
 namespace {
 

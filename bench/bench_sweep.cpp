@@ -3,10 +3,10 @@
 // Run:   taskset -c 0 build-bench/bench/bench_sweep
 #include <benchmark/benchmark.h>
 
-#include "kvplan/core/deploy.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/sweep.hpp"
+#include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/plan/sweep.hpp"
 #include "kvplan/io/catalog.hpp"
 
 namespace {

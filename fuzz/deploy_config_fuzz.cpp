@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "kvplan/core/deploy.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/catalog.hpp"
 #include "kvplan/io/deploy_config.hpp"
 

@@ -4,9 +4,9 @@
 // The only acceptable failure anywhere is kvplan::Error (InputError included).
 #include <cstdint>
 
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/model.hpp"
-#include "kvplan/core/sizing.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/model/model.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
 
 namespace kvplan::fuzz {
 

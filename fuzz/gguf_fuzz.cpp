@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/gguf.hpp"
 #include "kvplan/io/gguf_model.hpp"
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "fuzz_common.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/model_yaml.hpp"
 

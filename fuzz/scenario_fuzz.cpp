@@ -7,13 +7,13 @@
 #include <cstdint>
 #include <string_view>
 
-#include "kvplan/core/deploy.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/scenario.hpp"
-#include "kvplan/core/simulator.hpp"
-#include "kvplan/core/sizing.hpp"
-#include "kvplan/core/units.hpp"
+#include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/model/scenario.hpp"
+#include "kvplan/core/sim/simulator.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
+#include "kvplan/core/numbers/units.hpp"
 #include "kvplan/io/catalog.hpp"
 
 namespace {

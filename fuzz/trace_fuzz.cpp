@@ -8,8 +8,8 @@
 #include <sstream>
 #include <string>
 
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/simulator.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/sim/simulator.hpp"
 #include "kvplan/io/trace.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,6 +1,6 @@
 #pragma once
 // Test factories with defaults, so that each test states only what it is about.
-#include "kvplan/core/model.hpp"
+#include "kvplan/core/model/model.hpp"
 #include "kvplan/io/catalog.hpp"
 
 namespace kvplan::test {

@@ -3,11 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include "factories.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/llamacpp.hpp"
-#include "kvplan/core/sizing.hpp"
-#include "kvplan/core/vllm.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/engines/llamacpp.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
+#include "kvplan/core/engines/vllm.hpp"
 
 using namespace kvplan;
 using kvplan::test::new_model;
@@ -262,7 +262,7 @@ TEST_CASE("layers with no cache cost nothing under every rule") {
   CHECK(k.caches[0].layers[1].k_bytes == 0);
 }
 
-#include "kvplan/core/explain.hpp"
+#include "kvplan/core/sizing/explain.hpp"
 
 TEST_CASE("explain: MLA against caching per-head K and V") {
   const ModelSpec m = shipped("deepseek-v3");

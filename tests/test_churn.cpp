@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "kvplan/core/churn.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/probe/churn.hpp"
+#include "kvplan/core/numbers/error.hpp"
 
 using namespace kvplan;
 

@@ -6,12 +6,12 @@
 #include "kvplan/io/catalog.hpp"
 
 #include "factories.hpp"
-#include "kvplan/core/checked.hpp"
-#include "kvplan/core/deploy.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/parallel.hpp"
-#include "kvplan/core/units.hpp"
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/engines/parallel.hpp"
+#include "kvplan/core/numbers/units.hpp"
 
 using namespace kvplan;
 using kvplan::test::new_model;

@@ -1,7 +1,7 @@
 // Deployment configs: kvplan's schema and vLLM serve --config files, read into planner requests.
 #include <catch2/catch.hpp>
 
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/deploy_config.hpp"
 #include "kvplan/io/input_error.hpp"
 

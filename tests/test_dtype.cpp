@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
 
 using namespace kvplan;
 

@@ -3,8 +3,8 @@
 #include <sstream>
 
 #include "factories.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/explain.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/sizing/explain.hpp"
 #include "kvplan/report/reports.hpp"
 
 using namespace kvplan;

@@ -7,10 +7,10 @@
 #include <algorithm>
 
 #include "factories.hpp"
-#include "kvplan/core/deploy.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/fit.hpp"
-#include "kvplan/core/sizing.hpp"
+#include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/plan/fit.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
 
 using namespace kvplan;
 using kvplan::test::shipped;

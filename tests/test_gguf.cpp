@@ -5,9 +5,9 @@
 #include <filesystem>
 
 #include "gguf_writer.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/sizing.hpp"
-#include "kvplan/core/weights.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
+#include "kvplan/core/model/weights.hpp"
 #include "kvplan/io/catalog.hpp"
 #include "kvplan/io/gguf.hpp"
 #include "kvplan/io/gguf_model.hpp"

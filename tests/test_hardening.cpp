@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/catalog.hpp"
 #include "kvplan/io/deploy_config.hpp"
 #include "kvplan/io/hf_config.hpp"

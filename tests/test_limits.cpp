@@ -4,10 +4,10 @@
 #include <sstream>
 
 #include "factories.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/sizing.hpp"
-#include "kvplan/core/workload.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
+#include "kvplan/core/sim/workload.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/trace.hpp"
 

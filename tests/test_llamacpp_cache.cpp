@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "factories.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/llamacpp.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/engines/llamacpp.hpp"
 
 using namespace kvplan;
 using llamacpp::FlashAttn;

@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "gguf_writer.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/llamacpp.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/engines/llamacpp.hpp"
 #include "kvplan/io/gguf.hpp"
 #include "kvplan/io/gguf_model.hpp"
 

@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "factories.hpp"
-#include "kvplan/core/checked.hpp"
-#include "kvplan/core/dtype.hpp"
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/probe/probe.hpp"
 #include "kvplan/report/probe_report.hpp"
 

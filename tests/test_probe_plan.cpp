@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include "factories.hpp"
-#include "kvplan/core/checked.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/probe_plan.hpp"
-#include "kvplan/core/probe_result.hpp"
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/probe/probe_plan.hpp"
+#include "kvplan/core/probe/probe_result.hpp"
 
 using namespace kvplan;
 using kvplan::test::new_model;

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "kvplan/core/simulator.hpp"
+#include "kvplan/core/sim/simulator.hpp"
 #include "kvplan/report/simulate.hpp"
 
 using namespace kvplan;

@@ -5,10 +5,10 @@
 #include <cmath>
 #include <map>
 
-#include "kvplan/core/arena.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/simulator.hpp"
-#include "kvplan/core/workload.hpp"
+#include "kvplan/core/sim/arena.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/sim/simulator.hpp"
+#include "kvplan/core/sim/workload.hpp"
 
 using namespace kvplan;
 

@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include "factories.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/sizing.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
 
 using namespace kvplan;
 using kvplan::test::new_model;

@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include "factories.hpp"
-#include "kvplan/core/deploy.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/sweep.hpp"
+#include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/plan/sweep.hpp"
 
 using namespace kvplan;
 

@@ -4,8 +4,8 @@
 
 #include <sstream>
 
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/workload.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/sim/workload.hpp"
 #include "kvplan/io/trace.hpp"
 
 using namespace kvplan;

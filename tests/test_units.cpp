@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "kvplan/core/checked.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/scenario.hpp"
-#include "kvplan/core/units.hpp"
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/model/scenario.hpp"
+#include "kvplan/core/numbers/units.hpp"
 
 using namespace kvplan;
 

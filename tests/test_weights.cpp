@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "factories.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/weights.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/model/weights.hpp"
 #include "kvplan/io/catalog.hpp"
 
 using namespace kvplan;

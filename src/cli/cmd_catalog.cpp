@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/weights.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/model/weights.hpp"
 #include "kvplan/report/reports.hpp"
 
 namespace kvplan::cli {

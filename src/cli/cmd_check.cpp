@@ -5,8 +5,8 @@
 
 #include "commands.hpp"
 #include "deploy_options.hpp"
-#include "kvplan/core/deploy.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/deploy_config.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/report/deploy.hpp"

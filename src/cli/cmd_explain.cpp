@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "kvplan/core/explain.hpp"
+#include "kvplan/core/sizing/explain.hpp"
 #include "kvplan/report/reports.hpp"
 
 namespace kvplan::cli {

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/files.hpp"
 #include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/input_error.hpp"

@@ -6,8 +6,8 @@
 
 #include "commands.hpp"
 #include "deploy_options.hpp"
-#include "kvplan/core/deploy.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/report/deploy.hpp"
 
 namespace kvplan::cli {

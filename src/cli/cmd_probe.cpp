@@ -6,12 +6,12 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "kvplan/core/checked.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/fit.hpp"
-#include "kvplan/core/probe_plan.hpp"
-#include "kvplan/core/scenario.hpp"
-#include "kvplan/core/units.hpp"
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/plan/fit.hpp"
+#include "kvplan/core/probe/probe_plan.hpp"
+#include "kvplan/core/model/scenario.hpp"
+#include "kvplan/core/numbers/units.hpp"
 #include "kvplan/probe/probe.hpp"
 #include "kvplan/report/probe_report.hpp"
 #include "kvplan/report/reports.hpp"

@@ -6,11 +6,11 @@
 
 #include "commands.hpp"
 #include "deploy_options.hpp"
-#include "kvplan/core/checked.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/llamacpp.hpp"
-#include "kvplan/core/vllm.hpp"
-#include "kvplan/core/fit.hpp"
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/engines/llamacpp.hpp"
+#include "kvplan/core/engines/vllm.hpp"
+#include "kvplan/core/plan/fit.hpp"
 #include "kvplan/report/reports.hpp"
 
 namespace kvplan::cli {

@@ -1,12 +1,12 @@
 #include "common.hpp"
 
-#include "kvplan/core/deploy.hpp"
+#include "kvplan/core/plan/deploy.hpp"
 
 #include <cstdlib>
 
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/units.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/units.hpp"
 
 namespace kvplan::cli {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "kvplan/core/engine.hpp"
-#include "kvplan/core/model.hpp"
-#include "kvplan/core/sizing.hpp"
+#include "kvplan/core/engines/engine.hpp"
+#include "kvplan/core/model/model.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
 #include "kvplan/io/catalog.hpp"
 #include "kvplan/report/format.hpp"
 

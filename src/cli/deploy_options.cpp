@@ -1,9 +1,9 @@
 #include "deploy_options.hpp"
 
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/engine.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/units.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/engines/engine.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/units.hpp"
 
 namespace kvplan::cli {
 

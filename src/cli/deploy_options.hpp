@@ -6,7 +6,7 @@
 #include <string>
 
 #include "common.hpp"
-#include "kvplan/core/deploy.hpp"
+#include "kvplan/core/plan/deploy.hpp"
 
 namespace kvplan::cli {
 

@@ -2,9 +2,9 @@
 
 #include <iostream>
 
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/llamacpp.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/engines/llamacpp.hpp"
 #include "kvplan/report/llamacpp_report.hpp"
 
 namespace kvplan::cli {

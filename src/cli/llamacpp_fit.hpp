@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "common.hpp"
-#include "kvplan/core/deploy.hpp"
-#include "kvplan/core/llamacpp.hpp"
-#include "kvplan/core/model.hpp"
+#include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/engines/llamacpp.hpp"
+#include "kvplan/core/model/model.hpp"
 
 namespace kvplan::cli {
 

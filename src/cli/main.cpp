@@ -5,7 +5,7 @@
 
 #include "commands.hpp"
 #include "llamacpp_args.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/probe/probe.hpp"
 
 int main(int argc, char** argv) {

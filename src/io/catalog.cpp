@@ -4,8 +4,8 @@
 #include <cctype>
 #include <filesystem>
 
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/text.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/text.hpp"
 #include "kvplan/io/embedded.hpp"
 #include "kvplan/io/files.hpp"
 #include "kvplan/io/gguf_model.hpp"

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/engine.hpp"
-#include "kvplan/core/error.hpp"
-#include "kvplan/core/units.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/engines/engine.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/units.hpp"
 #include "kvplan/io/files.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/yaml_fields.hpp"

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <set>
 
-#include "kvplan/core/checked.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/input_error.hpp"
 
 namespace kvplan::gguf {

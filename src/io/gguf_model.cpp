@@ -6,8 +6,8 @@
 #include <optional>
 #include <regex>
 
-#include "kvplan/core/checked.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/input_error.hpp"
 
 namespace kvplan {

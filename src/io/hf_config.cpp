@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/json_text.hpp"
 

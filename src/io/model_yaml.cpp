@@ -1,7 +1,7 @@
 #include "kvplan/io/model_yaml.hpp"
 
-#include "kvplan/core/dtype.hpp"
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/dtype.hpp"
+#include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/yaml_fields.hpp"
 

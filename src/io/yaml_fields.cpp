@@ -5,8 +5,8 @@
 
 #include <yaml-cpp/depthguard.h>
 
-#include "kvplan/core/checked.hpp"
-#include "kvplan/core/text.hpp"
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/numbers/text.hpp"
 #include "kvplan/io/input_error.hpp"
 
 namespace kvplan::yaml_fields {

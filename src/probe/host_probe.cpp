@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "kvplan/core/checked.hpp"
+#include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/probe/probe.hpp"
 #include "pattern.hpp"
 

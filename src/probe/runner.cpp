@@ -4,7 +4,7 @@
 #include <numeric>
 #include <vector>
 
-#include "kvplan/core/checked.hpp"
+#include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/probe/probe.hpp"
 
 namespace kvplan::probe {

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/error.hpp"
 
 namespace kvplan::report {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/error.hpp"
 
 namespace kvplan::report {
 

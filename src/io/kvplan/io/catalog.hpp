@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "kvplan/core/gpu.hpp"
-#include "kvplan/core/model.hpp"
+#include "kvplan/core/model/gpu.hpp"
+#include "kvplan/core/model/model.hpp"
 
 namespace kvplan {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kvplan/core/deploy.hpp"
+#include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/io/catalog.hpp"
 
 namespace kvplan {

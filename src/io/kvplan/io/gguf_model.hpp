@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "kvplan/core/model.hpp"
+#include "kvplan/core/model/model.hpp"
 #include "kvplan/io/gguf.hpp"
 
 namespace kvplan {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kvplan/core/model.hpp"
+#include "kvplan/core/model/model.hpp"
 
 namespace kvplan {
 

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <string>
 
-#include "kvplan/core/error.hpp"
+#include "kvplan/core/numbers/error.hpp"
 
 namespace kvplan {
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "kvplan/core/gpu.hpp"
-#include "kvplan/core/model.hpp"
+#include "kvplan/core/model/gpu.hpp"
+#include "kvplan/core/model/model.hpp"
 
 namespace kvplan {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kvplan/core/workload.hpp"
+#include "kvplan/core/sim/workload.hpp"
 
 namespace kvplan {
 

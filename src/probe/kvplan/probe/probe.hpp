@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "kvplan/core/churn.hpp"
-#include "kvplan/core/probe_plan.hpp"
-#include "kvplan/core/probe_result.hpp"
+#include "kvplan/core/probe/churn.hpp"
+#include "kvplan/core/probe/probe_plan.hpp"
+#include "kvplan/core/probe/probe_result.hpp"
 
 namespace kvplan::probe {
 

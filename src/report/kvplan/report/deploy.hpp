@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kvplan/core/deploy.hpp"
+#include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/report/format.hpp"
 
 namespace kvplan::report {

@@ -2,7 +2,7 @@
 // kvplan fit --engine llamacpp: the verdict, kvplan's breakdown, and the cache as llama.cpp logs it.
 #include <ostream>
 
-#include "kvplan/core/llamacpp.hpp"
+#include "kvplan/core/engines/llamacpp.hpp"
 #include "kvplan/report/format.hpp"
 
 namespace kvplan::report {

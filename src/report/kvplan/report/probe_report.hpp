@@ -5,7 +5,7 @@
 #include <ostream>
 #include <string>
 
-#include "kvplan/core/probe_result.hpp"
+#include "kvplan/core/probe/probe_result.hpp"
 #include "kvplan/report/format.hpp"
 
 namespace kvplan::report {

@@ -3,14 +3,14 @@
 #include <ostream>
 #include <vector>
 
-#include "kvplan/core/deploy.hpp"
-#include "kvplan/core/explain.hpp"
-#include "kvplan/core/fit.hpp"
-#include "kvplan/core/gpu.hpp"
-#include "kvplan/core/llamacpp.hpp"
-#include "kvplan/core/vllm.hpp"
-#include "kvplan/core/model.hpp"
-#include "kvplan/core/sizing.hpp"
+#include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/sizing/explain.hpp"
+#include "kvplan/core/plan/fit.hpp"
+#include "kvplan/core/model/gpu.hpp"
+#include "kvplan/core/engines/llamacpp.hpp"
+#include "kvplan/core/engines/vllm.hpp"
+#include "kvplan/core/model/model.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
 #include "kvplan/report/format.hpp"
 
 namespace kvplan::report {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kvplan/core/simulator.hpp"
+#include "kvplan/core/sim/simulator.hpp"
 #include "kvplan/report/format.hpp"
 
 namespace kvplan::report {

@@ -1,0 +1,215 @@
+#include "kvplan/core/engines/vllm.hpp"
+
+#include <algorithm>
+
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/engines/engine.hpp"
+#include "kvplan/core/numbers/error.hpp"
+
+namespace kvplan {
+
+std::uint64_t vllm_page_bytes(const LayerSpec& layer, const KvDtypes& dt, const VllmConfig& cfg) {
+  if (cfg.block_size == 0) throw Error("block size must be at least 1");
+  switch (layer.kind) {
+    case CacheKind::full:
+    case CacheKind::sliding_window:
+    case CacheKind::chunked_local:
+    case CacheKind::mla: return checked_mul(cfg.block_size, layer_bytes_per_token(layer, dt), "vLLM page bytes");
+    case CacheKind::recurrent: return layer_state_bytes(layer, dt);
+    case CacheKind::none: return 0;
+  }
+  return 0;
+}
+
+std::uint64_t vllm_layer_blocks(const LayerSpec& layer, std::uint64_t tokens, const VllmConfig& cfg) {
+  const std::uint64_t b = cfg.block_size;
+  if (b == 0) throw Error("block size must be at least 1");
+  switch (layer.kind) {
+    case CacheKind::full:
+    case CacheKind::mla: return ceil_div(tokens, b);
+    case CacheKind::sliding_window: {
+      if (layer.window == 0) throw Error("a sliding-window layer needs a window of at least 1 token");
+      const std::uint64_t span =
+          checked_add(layer.window - 1, cfg.max_num_batched_tokens, "sliding window tokens");
+      return ceil_div(std::min(span, tokens), b) + 1;
+    }
+    case CacheKind::chunked_local: {
+      const std::uint64_t span = checked_add(layer.window, cfg.max_num_batched_tokens, "chunked attention tokens");
+      return ceil_div(std::min(span, tokens), b);
+    }
+    case CacheKind::recurrent: return checked_add(1, cfg.num_speculative_blocks, "mamba blocks");
+    case CacheKind::none: return 0;
+  }
+  return 0;
+}
+
+}  // namespace kvplan
+
+namespace kvplan {
+namespace {
+
+bool attention(CacheKind k) {
+  return k == CacheKind::full || k == CacheKind::sliding_window || k == CacheKind::chunked_local || k == CacheKind::mla;
+}
+
+// vLLM's UniformTypeKVCacheSpecs: every layer the same attention type (full, or MLA, or one
+// window), only their sizes differ.
+bool same_attention_type(const std::vector<std::pair<LayerSpec, std::uint64_t>>& types) {
+  const LayerSpec& a = types.front().first;
+  if (!attention(a.kind)) return false;
+  for (const auto& [l, n] : types)
+    if (l.kind != a.kind || l.window != a.window) return false;
+  return true;
+}
+
+}  // namespace
+
+std::uint64_t VllmLayout::blocks_for(std::uint64_t tokens, const VllmConfig& cfg) const {
+  std::uint64_t blocks = 0;
+  for (const VllmGroup& g : groups) {
+    VllmConfig c = cfg;
+    c.block_size = g.block_size ? g.block_size : cfg.block_size;
+    blocks = checked_add(blocks, vllm_layer_blocks(g.layer, tokens, c), "vLLM blocks per request");
+  }
+  return blocks;
+}
+
+std::uint64_t VllmLayout::shared_blocks(std::uint64_t prefix, std::uint64_t tokens) const {
+  if (prefix == 0 || tokens == 0) return 0;
+  std::uint64_t blocks = 0;
+  for (const VllmGroup& g : groups)
+    if (g.layer.kind == CacheKind::full || g.layer.kind == CacheKind::mla)
+      blocks = checked_add(blocks, std::min(prefix, tokens - 1) / g.block_size, "shared blocks");
+  return blocks;
+}
+
+std::uint64_t VllmLayout::logged_tokens(std::uint64_t num_blocks) const {
+  if (groups.empty()) return 0;
+  return checked_mul(num_blocks / groups.size(), min_block_size, "vLLM token capacity");
+}
+
+VllmLayout vllm_layout(const std::vector<LayerSpec>& layers, const KvDtypes& dt, const VllmConfig& cfg) {
+  if (cfg.block_size == 0) throw Error("block size must be at least 1");
+  // Layers by identical spec, in order of first appearance (vLLM's same_type_layers).
+  std::vector<std::pair<LayerSpec, std::uint64_t>> types;
+  for (const LayerSpec& l : layers) {
+    if (l.kind == CacheKind::none) continue;
+    auto it = std::find_if(types.begin(), types.end(), [&](const auto& t) { return t.first == l; });
+    if (it == types.end()) types.emplace_back(l, 1);
+    else ++it->second;
+  }
+  VllmLayout out;
+  if (types.empty()) return out;  // attention-free: vLLM allocates nothing to speak of
+
+  if (types.size() == 1 || same_attention_type(types)) {
+    // One group: a block id takes one page of every layer.
+    std::uint64_t n = 0;
+    for (const auto& [l, count] : types) {
+      n += count;
+      out.block_bytes = checked_add(out.block_bytes,
+                                    checked_mul(count, vllm_page_bytes(l, dt, cfg), "vLLM block bytes"),
+                                    "vLLM block bytes");
+    }
+    VllmGroup g{types.front().first, n, types.front().first.kind == CacheKind::recurrent ? 0 : cfg.block_size};
+    out.groups.push_back(g);
+    out.min_block_size = cfg.block_size;
+    out.group_size = n;
+    out.page_bytes = out.block_bytes / n;
+    return out;
+  }
+
+  // The hybrid allocator.
+  out.hybrid = true;
+  std::uint64_t block_size = cfg.block_size;
+  std::uint64_t mamba_page = 0, attn_token = 0;
+  for (const auto& [l, n] : types) {
+    if (l.kind == CacheKind::recurrent) mamba_page = std::max(mamba_page, layer_state_bytes(l, dt));
+    else attn_token = std::max(attn_token, layer_bytes_per_token(l, dt));
+  }
+  if (mamba_page > 0 && attn_token > 0) {
+    // HybridAttentionMambaModelConfig.verify_and_update_config: the attention block size becomes
+    // a multiple of 16 large enough that one attention page holds one Mamba state.
+    const std::uint64_t aligned = checked_mul(16, ceil_div(mamba_page, checked_mul(16, attn_token, "page")), "block");
+    if (block_size < aligned) {
+      out.notes.push_back("vLLM raises the attention block size from " + std::to_string(block_size) + " to " +
+                          std::to_string(aligned) + " tokens so that one page holds a Mamba state of " +
+                          engine_grouped(mamba_page) + " B");
+      block_size = aligned;
+    }
+  }
+  std::vector<std::uint64_t> pages;
+  std::uint64_t max_page = 0;
+  for (const auto& [l, n] : types) {
+    const std::uint64_t page = l.kind == CacheKind::recurrent
+                                   ? std::max(mamba_page, checked_mul(block_size, attn_token, "page"))
+                                   : checked_mul(block_size, layer_bytes_per_token(l, dt), "vLLM page bytes");
+    pages.push_back(page);
+    max_page = std::max(max_page, page);
+  }
+  std::uint64_t fewest = ~0ULL, most = 0;
+  for (const auto& [l, n] : types) {
+    fewest = std::min(fewest, n);
+    most = std::max(most, n);
+  }
+  // _get_kv_cache_groups_uniform_page_size: max_n < 1.5 min_n takes max_n.
+  out.group_size = checked_mul(2, most, "group size") < checked_mul(3, fewest, "group size") ? most : fewest;
+  out.page_bytes = max_page;
+  out.block_bytes = checked_mul(max_page, out.group_size, "vLLM block bytes");
+  out.min_block_size = ~0ULL;
+  for (std::size_t i = 0; i < types.size(); ++i) {
+    const auto& [l, n] = types[i];
+    std::uint64_t bs = 0;
+    if (l.kind != CacheKind::recurrent) {
+      if (max_page % pages[i] != 0)
+        throw Error("vLLM cannot unify the KV page sizes of this model's layers (" + std::to_string(pages[i]) +
+                    " B does not divide " + std::to_string(max_page) + " B): NotImplementedError in "
+                    "unify_kv_cache_spec_page_size");
+      bs = block_size * (max_page / pages[i]);
+      out.min_block_size = std::min(out.min_block_size, bs);
+    }
+    const std::uint64_t count = ceil_div(n, out.group_size);
+    out.padding_layers += count * out.group_size - n;
+    for (std::uint64_t k = 0; k < count; ++k) {
+      // layers[k::count]: strided, so the groups hold n / count layers, the first n % count one more.
+      out.groups.push_back(VllmGroup{l, n / count + (k < n % count ? 1 : 0), bs});
+    }
+  }
+  if (out.min_block_size == ~0ULL) out.min_block_size = 1;
+  if (out.padding_layers > 0)
+    out.notes.push_back(std::to_string(out.padding_layers) + " empty layer slot(s) pad the last group of a type to " +
+                        std::to_string(out.group_size) + " layers: vLLM allocates them and stores nothing there");
+  return out;
+}
+
+VllmRequest vllm_request(const std::vector<LayerSpec>& layers, const KvDtypes& dt, std::uint64_t tokens,
+                         const VllmConfig& cfg) {
+  if (tokens == 0) throw Error("the number of tokens per sequence must be at least 1");
+  VllmRequest r;
+  r.tokens = tokens;
+  r.layout = vllm_layout(layers, dt, cfg);
+  r.blocks = r.layout.blocks_for(tokens, cfg);
+  r.bytes = checked_mul(r.blocks, r.layout.block_bytes, "vLLM request bytes");
+  std::uint64_t held = 0;
+  for (const LayerSpec& layer : layers) {
+    VllmConfig c = cfg;
+    std::uint64_t page = 0;
+    const auto g = std::find_if(r.layout.groups.begin(), r.layout.groups.end(),
+                                [&](const VllmGroup& x) { return x.layer == layer; });
+    if (g != r.layout.groups.end() && g->block_size) c.block_size = g->block_size;
+    if (layer.kind != CacheKind::none)
+      page = r.layout.hybrid ? r.layout.page_bytes : vllm_page_bytes(layer, dt, c);
+    const std::uint64_t blocks = vllm_layer_blocks(layer, tokens, c);
+    const std::uint64_t bytes = checked_mul(blocks, page, "vLLM request bytes");
+    r.layer_blocks.push_back(blocks);
+    r.layer_bytes.push_back(bytes);
+    held = checked_add(held, bytes, "vLLM request bytes");
+  }
+  r.padding_bytes = r.bytes > held ? r.bytes - held : 0;
+  return r;
+}
+
+VllmRequest vllm_request(const ModelSpec& model, const KvDtypes& dt, std::uint64_t tokens, const VllmConfig& cfg) {
+  return vllm_request(model.layers, dt, tokens, cfg);
+}
+
+}  // namespace kvplan

@@ -1,0 +1,88 @@
+#pragma once
+// vLLM v1's block rules for one request (vllm/v1/kv_cache_interface.py: page_size_bytes and
+// max_memory_usage_bytes of FullAttentionSpec, SlidingWindowSpec, ChunkedLocalAttentionSpec,
+// MLAAttentionSpec, MambaSpec). These are the bytes vLLM sets aside to admit a request of n tokens;
+// docs/formulas.md states each rule with its source. Pure functions; no I/O.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kvplan/core/model/model.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
+
+namespace kvplan {
+
+struct VllmConfig {
+  std::uint64_t block_size = 16;               // --block-size
+  std::uint64_t max_num_batched_tokens = 2048;  // --max-num-batched-tokens (check your server's log)
+  std::uint64_t num_speculative_blocks = 0;     // Mamba layers: extra state slots for speculation
+};
+
+// Bytes of one block of one layer (page_size_bytes). Attention kinds: block_size × the layer's
+// bytes per token (K + V, or the MLA latent alone). Mamba: one page holds one sequence's
+// conv + SSM state. none: 0.
+std::uint64_t vllm_page_bytes(const LayerSpec& layer, const KvDtypes& dt, const VllmConfig& cfg);
+
+// Blocks one layer sets aside for a request of `tokens` tokens (max_memory_usage_bytes / page):
+//   full, MLA:       cdiv(n, B)
+//   sliding window:  cdiv(min(W - 1 + max_num_batched_tokens, n), B) + 1   (+1: the window may
+//                    start inside a block)
+//   chunked local:   cdiv(min(C + max_num_batched_tokens, n), B)
+//   recurrent:       1 + num_speculative_blocks
+//   none:            0
+std::uint64_t vllm_layer_blocks(const LayerSpec& layer, std::uint64_t tokens, const VllmConfig& cfg);
+
+// How vLLM v1 lays one GPU's KV cache out (vllm/v1/core/kv_cache_utils.py, get_kv_cache_groups
+// and get_kv_cache_config_from_groups; docs/formulas.md "vLLM: KV cache groups"):
+//  - every layer the same spec, or the same attention type with different sizes: one group, and a
+//    block id takes one page of every layer (block bytes = the sum of the layers' pages);
+//  - otherwise (full + sliding window, attention + Mamba, ...) the hybrid allocator: page sizes
+//    unified (a smaller page's block size scaled up; with Mamba the attention block size raised
+//    until its page holds a Mamba state, and the Mamba page padded to it), layers of each type
+//    cut into groups of `group_size` layers (the fewest layers of any type, or the most when the
+//    counts are within 1.5x), and one tensor shared by one layer of every group: block bytes =
+//    page x group_size. num_blocks = KV memory / block bytes, one pool for every group.
+struct VllmGroup {
+  LayerSpec layer;                 // the spec (per GPU) of the group's layers
+  std::uint64_t layers = 0;        // real layers in the group; group_size - layers are padding
+  std::uint64_t block_size = 0;    // tokens per block of this group (Mamba: one block per sequence)
+};
+
+struct VllmLayout {
+  std::vector<VllmGroup> groups;
+  bool hybrid = false;              // the hybrid allocator's shared tensors (else one group)
+  std::uint64_t group_size = 0;     // layers per group (hybrid)
+  std::uint64_t page_bytes = 0;     // hybrid: the unified page of one layer
+  std::uint64_t block_bytes = 0;    // memory one block id takes: the pool is KV / block_bytes blocks
+  std::uint64_t min_block_size = 0; // the log's token count uses the smallest group block size
+  std::uint64_t padding_layers = 0; // empty slots in the last group of a type (memory that holds nothing)
+  std::vector<std::string> notes;   // block-size changes vLLM makes on the way
+
+  // Blocks one request of `tokens` tokens takes from the pool: the sum over groups.
+  std::uint64_t blocks_for(std::uint64_t tokens, const VllmConfig& cfg) const;
+  // Blocks of a shared prefix such a request reads from the cache instead: full blocks of
+  // min(prefix, tokens - 1) in each full-attention (and MLA) group; windowed groups keep their own.
+  std::uint64_t shared_blocks(std::uint64_t prefix, std::uint64_t tokens) const;
+  // "GPU KV cache size": num_blocks // len(groups) x the smallest block size.
+  std::uint64_t logged_tokens(std::uint64_t num_blocks) const;
+};
+
+// `layers`: one GPU's layers (KV heads and recurrent state already split by tensor parallelism).
+VllmLayout vllm_layout(const std::vector<LayerSpec>& layers, const KvDtypes& dt, const VllmConfig& cfg);
+
+// One request of `tokens` tokens as vLLM holds it: blocks from the pool, per layer and in all. The
+// planner's capacity, `size`'s vLLM rule and every other command price requests with this.
+struct VllmRequest {
+  std::uint64_t tokens = 0;
+  VllmLayout layout;
+  std::uint64_t blocks = 0;                 // block ids from the pool (layout.blocks_for)
+  std::uint64_t bytes = 0;                  // blocks x layout.block_bytes: what the pool gives up
+  std::vector<std::uint64_t> layer_blocks;  // per layer, at its group's block size
+  std::vector<std::uint64_t> layer_bytes;   // per layer: blocks x its page
+  std::uint64_t padding_bytes = 0;          // bytes - sum of layer_bytes: empty slots of padded groups
+};
+VllmRequest vllm_request(const std::vector<LayerSpec>& layers, const KvDtypes& dt, std::uint64_t tokens,
+                         const VllmConfig& cfg);
+VllmRequest vllm_request(const ModelSpec& model, const KvDtypes& dt, std::uint64_t tokens, const VllmConfig& cfg);
+
+}  // namespace kvplan

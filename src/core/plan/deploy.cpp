@@ -1,0 +1,745 @@
+#include "kvplan/core/plan/deploy.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/plan/fit.hpp"
+
+namespace kvplan {
+namespace {
+
+constexpr double kGiB = 1073741824.0;
+constexpr double kMiB = 1048576.0;
+
+std::string str(std::uint64_t v) { return std::to_string(v); }
+
+std::int64_t to_signed(std::uint64_t v) {
+  if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    throw Error("memory figure does not fit in 63 bits");
+  return static_cast<std::int64_t>(v);
+}
+
+std::string gib2(std::uint64_t bytes) { return fixed2(static_cast<double>(bytes) / kGiB); }
+
+// vLLM's format_gib: str(round(x, 2)) — "24.0", "10.12", "5.5".
+std::string format_gib(std::uint64_t bytes) {
+  std::string s = fixed2(static_cast<double>(bytes) / kGiB);
+  while (s.size() > 1 && s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
+  return s;
+}
+
+std::uint64_t effective_intermediate(const ModelSpec& m) {
+  if (!m.moe) return m.intermediate_size;
+  const MoeSpec& e = *m.moe;
+  std::uint64_t routed = checked_mul(e.moe_intermediate_size, e.num_experts_per_tok, "activation estimate");
+  if (e.num_shared_experts > 0)
+    routed = checked_add(routed,
+                         e.shared_expert_intermediate_size ? e.shared_expert_intermediate_size
+                                                           : checked_mul(e.num_shared_experts, e.moe_intermediate_size,
+                                                                         "activation estimate"),
+                         "activation estimate");
+  return std::max(routed, e.first_k_dense_replace > 0 ? m.intermediate_size : 0);
+}
+
+// The largest x in [lo, hi] for which fits(x) holds, given that fits never turns true again once
+// false (memory needed never shrinks as sequences or tokens grow) and that lo is the answer when
+// nothing above it fits.
+template <typename Fits>
+std::uint64_t largest_fitting(std::uint64_t lo, std::uint64_t hi, Fits fits) {
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+// The request's llama.cpp flags with its cache types (-ctk/-ctv from its KV dtypes).
+llamacpp::Options llamacpp_options(const DeployRequest& req) {
+  llamacpp::Options o = req.llamacpp;
+  o.type_k = llamacpp::ggml_name(req.kv.k, "-ctk");
+  o.type_v = llamacpp::ggml_name(req.kv.v, "-ctv");
+  return o;
+}
+
+void check_model_supported(const ModelSpec& m, const EngineProfile& p) {
+  // vLLM's hybrid allocator plans Mamba groups; the generic engine prices tokens only (noted).
+  if (p.engine == Engine::vllm || p.engine == Engine::generic) return;
+  for (const auto& l : m.layers)
+    if (l.kind == CacheKind::recurrent)
+      throw Error(m.name + " has recurrent (Mamba) layers: " + p.name +
+                  "'s state pool is not modelled by kvplan; --engine vllm plans them (kvplan size sizes them)");
+}
+
+StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineProfile& p, const StageShard& shard,
+                     std::uint64_t share, std::uint64_t unit_tokens, const BatchDefaults& batch,
+                     std::optional<std::uint64_t> llamacpp_compute) {
+  StagePlan st;
+  st.shard = shard;
+  const BudgetOptions& b = req.budget;
+  st.weight_bytes = b.weight_bytes_per_gpu ? *b.weight_bytes_per_gpu : req.weight_dtype.tensor_bytes(shard.params.total);
+  std::string weight_basis = b.weight_bytes_per_gpu ? "given (--weights-memory)"
+                                                    : engine_grouped(shard.params.total) + " params on this GPU x " +
+                                                          req.weight_dtype.name;
+  if (!b.weight_bytes_per_gpu && req.weights_as_stored && m.file_weights && m.file_weights->params != 0) {
+    // The file's own tensor bytes (GGUF): exact for the whole model, pro rata for a shard.
+    const FileWeights& f = *m.file_weights;
+    if (req.parallel.tp == 1 && req.parallel.pp == 1) {  // one GPU holds the whole file
+      st.weight_bytes = f.bytes;
+      weight_basis = "exact, the model file's tensors";
+    } else {
+      st.weight_bytes = static_cast<std::uint64_t>(static_cast<long double>(f.bytes) * shard.params.total / f.params);
+      weight_basis = "the model file's bytes pro rata to this GPU's " + engine_grouped(shard.params.total) + " params";
+    }
+  }
+  st.lines.push_back({"weights", st.weight_bytes, weight_basis});
+  if (b.cuda_context_bytes || p.cuda_context_bytes)
+    st.lines.push_back({"CUDA context, non-torch", b.cuda_context_bytes.value_or(p.cuda_context_bytes),
+                        b.cuda_context_bytes ? "given (--cuda-context-memory)" : "stated default (see notes)"});
+  std::uint64_t activation = 0;
+  std::string basis;
+  if (b.activation_bytes) {
+    activation = *b.activation_bytes;
+    basis = "given (--activation-memory)";
+  } else if (p.estimates_activation) {
+    const std::uint64_t t = batch.max_num_batched_tokens;
+    const std::uint64_t s = batch.max_num_seqs;
+    activation = estimate_activation_bytes(m, req.parallel.tp, t, s);
+    basis = "estimated: " + engine_grouped(t) + " batched tokens, " + engine_grouped(s) + " sequences (see notes)";
+  } else if (llamacpp_compute) {
+    activation = *llamacpp_compute;
+    basis = "estimated for -c " + engine_grouped(resolve_max_model_len(m, req.max_model_len)) + " -np 1 (see notes)";
+  } else if (p.activation_bytes) {
+    activation = p.activation_bytes;
+    basis = "stated default";
+  }
+  if (activation || b.activation_bytes)
+    st.lines.push_back({req.engine == Engine::llamacpp ? "compute buffer" : "peak activation", activation, basis});
+  if (b.cuda_graph_bytes) st.lines.push_back({"CUDA graphs", *b.cuda_graph_bytes, "given (--cuda-graph-memory)"});
+  const std::uint64_t overhead = b.overhead_bytes ? *b.overhead_bytes : (req.engine == Engine::generic ? 1ULL << 30 : 0);
+  if (overhead || b.overhead_bytes)
+    st.lines.push_back({"overhead", overhead, b.overhead_bytes ? "given (--overhead)" : "stated default (--overhead)"});
+
+  std::uint64_t non_kv = 0;
+  for (const auto& l : st.lines) non_kv = checked_add(non_kv, l.bytes, "non-KV memory");
+  st.available_bytes = to_signed(req.capacity_bytes) - to_signed(non_kv);
+  if (b.kv_cache_memory) {
+    st.kv_budget_signed = to_signed(*b.kv_cache_memory);
+  } else if (p.shape == BudgetShape::share_of_total) {
+    st.usable_bytes = apply_share(req.capacity_bytes, share);
+    st.kv_budget_signed = to_signed(st.usable_bytes) - to_signed(non_kv);
+  } else {
+    st.usable_bytes = req.capacity_bytes;
+    st.kv_budget_signed = st.available_bytes <= 0
+                              ? st.available_bytes
+                              : to_signed(apply_share(static_cast<std::uint64_t>(st.available_bytes), share));
+  }
+  st.kv_budget_bytes = st.kv_budget_signed > 0 ? static_cast<std::uint64_t>(st.kv_budget_signed) : 0;
+
+  const std::uint64_t bpt = shard.kv_bytes_per_token;
+  if (p.engine == Engine::vllm) {
+    // vLLM: the KV cache groups of this GPU's layers; one pool of blocks for all of them.
+    st.vllm = vllm_layout(shard.gpu_layers, req.kv, VllmConfig{unit_tokens, batch.max_num_batched_tokens, 0});
+    if (st.vllm->block_bytes == 0)
+      throw Error("pipeline stage " + str(shard.stage) + " holds no layer with a KV cache");
+    st.units = st.kv_budget_bytes / st.vllm->block_bytes;
+    st.max_tokens = bpt ? st.kv_budget_bytes / bpt : 0;
+    return st;
+  }
+  if (p.engine == Engine::generic) {
+    st.layer_pages = generic_layer_pages(shard.gpu_layers, req.kv, unit_tokens);
+    if (st.layer_pages) {
+      st.units = st.kv_budget_bytes / st.layer_pages->unit_bytes;
+      st.max_tokens = bpt ? st.kv_budget_bytes / bpt : 0;
+      return st;
+    }
+  }
+  if (bpt == 0) throw Error("pipeline stage " + str(shard.stage) + " holds no layer with a KV cache");
+  st.max_tokens = st.kv_budget_bytes / bpt;
+  switch (p.rule) {
+    case CapacityRule::paged_floor:
+      st.units = st.kv_budget_bytes / checked_mul(unit_tokens, bpt, "block bytes");
+      break;
+    case CapacityRule::paged_ceil: st.units = ceil_div(st.max_tokens, unit_tokens); break;
+    case CapacityRule::token_pages: st.units = st.max_tokens / unit_tokens; break;
+    case CapacityRule::cells_256: st.units = st.max_tokens / 256 * 256; break;
+    case CapacityRule::static_max_len: st.units = st.max_tokens; break;
+  }
+  return st;
+}
+
+void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& st) {
+  const Capacity& c = plan.capacity;
+  const std::uint64_t L = plan.max_model_len;
+  switch (plan.engine) {
+    case Engine::vllm: {
+      if (c.units == 0) {
+        // check_enough_kv_cache_memory: available <= 0 (or not one block) is refused outright.
+        plan.engine_log.push_back("ValueError: No available memory for the cache blocks. Try increasing "
+                                  "`gpu_memory_utilization` when initializing the engine.");
+        break;
+      }
+      plan.engine_log.push_back("Available KV cache memory: " + gib2(st.kv_budget_bytes) + " GiB");
+      if (!plan.serves_max_model_len) {
+        const std::uint64_t need = checked_mul(c.units_for(L), plan.unit_bytes, "KV bytes");
+        plan.engine_log.push_back(
+            "ValueError: To serve at least one request with the models's max seq len (" + str(L) + "), (" +
+            format_gib(need) + " GiB KV cache is needed, which is larger than the available KV cache memory (" +
+            format_gib(st.kv_budget_bytes) + " GiB). Based on the available memory, the estimated maximum model "
+            "length is " + str(plan.estimated_max_model_len) + ".");
+        break;
+      }
+      plan.engine_log.push_back("GPU KV cache size: " + engine_grouped(plan.token_capacity) + " tokens");
+      plan.engine_log.push_back("Maximum concurrency for " + engine_grouped(L) + " tokens per request: " +
+                                fixed2(plan.logged_concurrency) + "x");
+      break;
+    }
+    case Engine::sglang: {
+      if (plan.token_capacity == 0) {
+        plan.engine_log.push_back("RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.");
+        break;
+      }
+      const std::uint64_t rows = checked_add(plan.token_capacity, c.unit_tokens, "SGLang pool rows");
+      if (st.shard.kv_heads == 0) {
+        plan.engine_log.push_back("KV Cache is allocated. #tokens: " + str(plan.token_capacity) + ", KV size: " +
+                                  gib2(checked_mul(rows, st.shard.kv_bytes_per_token, "KV bytes")) + " GB");
+      } else {
+        plan.engine_log.push_back("KV Cache is allocated. #tokens: " + str(plan.token_capacity) + ", K size: " +
+                                  gib2(checked_mul(rows, st.shard.k_bytes_per_token, "KV bytes")) + " GB, V size: " +
+                                  gib2(checked_mul(rows, st.shard.v_bytes_per_token, "KV bytes")) + " GB");
+      }
+      plan.engine_log.push_back("max_total_num_tokens=" + str(plan.token_capacity) + ", context_len=" + str(L));
+      break;
+    }
+    case Engine::trtllm: {
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "[TensorRT-LLM][INFO] Memory usage when calculating max tokens in paged kv cache: total: %0.2f GiB, "
+                    "available: %0.2f GiB",
+                    static_cast<double>(req.capacity_bytes) / kGiB, static_cast<double>(st.available_bytes) / kGiB);
+      plan.engine_log.push_back(buf);
+      plan.engine_log.push_back("[TensorRT-LLM][INFO] Number of blocks in KV cache primary pool: " + str(c.units));
+      plan.engine_log.push_back("[TensorRT-LLM][INFO] Number of tokens per block: " + str(c.unit_tokens) + ".");
+      plan.engine_log.push_back("[TensorRT-LLM][INFO] [MemUsageChange] Allocated " +
+                                gib2(checked_mul(c.units, plan.unit_bytes, "KV bytes")) +
+                                " GiB for max tokens in paged KV cache (" + str(plan.token_capacity) + ").");
+      break;
+    }
+    case Engine::llamacpp:  // its lines come from llamacpp::plan (finish_llamacpp)
+    case Engine::hf:
+    case Engine::generic: break;
+  }
+}
+
+// "28 sliding_window (4096) layers x 2 units a block + 4 full layers x 2 units a block".
+std::string describe_layer_pages(const LayerPages& pages) {
+  std::string out;
+  for (const auto& g : pages.groups) {
+    if (!out.empty()) out += " + ";
+    std::string what = to_string(g.layer.kind);
+    if (g.layer.kind == CacheKind::sliding_window || g.layer.kind == CacheKind::chunked_local)
+      what += " (" + str(g.layer.window) + ")";
+    out += str(g.layers) + " " + what + (g.layers == 1 ? " layer x " : " layers x ") + engine_grouped(g.units_per_page) +
+           (g.units_per_page == 1 ? " unit" : " units") + (g.layer.kind == CacheKind::recurrent ? " a state" : " a block");
+  }
+  return out;
+}
+
+// "6 groups of 8-9 sliding_window (1024) layers, blocks of 16 + 1 group of 10 full layers, blocks of 16; ...".
+std::string describe_groups(const VllmLayout& v) {
+  struct Kind {
+    LayerSpec layer;
+    std::uint64_t groups = 0, fewest = ~0ULL, most = 0, block = 0;
+  };
+  std::vector<Kind> kinds;
+  for (const VllmGroup& g : v.groups) {
+    auto it = std::find_if(kinds.begin(), kinds.end(), [&](const Kind& k) { return k.layer == g.layer; });
+    if (it == kinds.end()) {
+      kinds.push_back(Kind{g.layer, 0, ~0ULL, 0, g.block_size});
+      it = kinds.end() - 1;
+    }
+    ++it->groups;
+    it->fewest = std::min(it->fewest, g.layers);
+    it->most = std::max(it->most, g.layers);
+  }
+  std::string out;
+  for (const Kind& k : kinds) {
+    if (!out.empty()) out += " + ";
+    std::string what = to_string(k.layer.kind);
+    if (k.layer.kind == CacheKind::sliding_window || k.layer.kind == CacheKind::chunked_local)
+      what += " (" + str(k.layer.window) + ")";
+    const std::string count = k.fewest == k.most ? str(k.most) : str(k.fewest) + "-" + str(k.most);
+    out += str(k.groups) + (k.groups == 1 ? " group of " : " groups of ") + count + " " + what + " layers";
+    if (k.layer.kind != CacheKind::recurrent) out += ", blocks of " + str(k.block);
+  }
+  if (v.hybrid) out += "; a block id takes one " + str(v.page_bytes) + " B page in each of " + str(v.group_size) +
+                       " shared tensors";
+  return out;
+}
+
+// llama.cpp: its context is allocated up front from -c and -np, so the capacity is the largest
+// -c (in whole 256-cell steps, -np 1) whose weights + KV + compute buffer + CUDA context fit.
+void finish_llamacpp(DeployPlan& plan, const ModelSpec& m, const DeployRequest& req, const StagePlan& st) {
+  LlamaCppSetup s;
+  s.model = std::make_shared<const ModelSpec>(m);
+  s.options = llamacpp_options(req);
+  s.capacity_bytes = req.capacity_bytes;
+  s.gpu_label = req.gpu_label;
+  s.weight_bytes = st.weight_bytes;
+  s.compute_bytes = req.budget.activation_bytes;
+  for (const BudgetLine& l : st.lines) {
+    if (l.item == "weights") {
+      s.weight_source = l.basis;
+    } else if (l.item != "compute buffer") {
+      s.other_bytes = checked_add(s.other_bytes, l.bytes, "llama.cpp overhead");
+      s.other_source += (s.other_source.empty() ? "" : " + ") + l.item + ": " + l.basis;
+    }
+  }
+  plan.llamacpp = s;
+  const std::uint64_t L = plan.max_model_len;
+  // Whole 256-cell steps of -c that fit.
+  const std::uint64_t steps = largest_fitting(0, ceil_div(L, 256), [&](std::uint64_t k) {
+    return llamacpp_context(plan, 1, std::min(L, k * 256)).fits;
+  });
+  Capacity& c = plan.capacity;
+  c.units = steps == 0 ? 0 : llamacpp_context(plan, 1, std::min(L, steps * 256)).plan.n_ctx;
+  plan.stages[plan.limiting_stage].units = c.units;  // the stage shows the same cells as the plan
+  c.unit_tokens = 1;
+  c.reserved_units = 0;
+  plan.unit_bytes = st.shard.kv_bytes_per_token;
+  plan.token_capacity = c.units;
+  plan.serves_max_model_len = true;  // llama.cpp has no such check: -c decides what it allocates
+  plan.estimated_max_model_len = std::min(L, c.units);
+  plan.units_per_max_len_request = L;
+  plan.logged_concurrency = static_cast<double>(c.units) / static_cast<double>(L);
+  plan.engine_log = llamacpp_context(plan, 1, L).plan.log;
+  plan.max_sequences_at_max_len = max_sequences(plan, L);
+}
+
+}  // namespace
+
+KvDtypes resolve_kv_dtypes(Engine engine, const ModelSpec& model, const DType& served, const KvRequest& asked) {
+  if (engine == Engine::llamacpp) {
+    if (asked.both)
+      throw Error("--kv-cache-dtype is vLLM's option; with --engine llamacpp use -ctk and -ctv (cache_type_k/v)");
+    if (asked.conv || asked.ssm)
+      throw Error("--mamba-cache-dtype is vLLM's option; llama.cpp keeps the recurrent state in f32");
+    const DType& f16 = dtype_by_name("fp16");
+    const DType& f32 = dtype_by_name("fp32");
+    return KvDtypes{asked.k.value_or(f16), asked.v.value_or(f16), f32, f32};
+  }
+  const bool float_served = served.name == "fp16" || served.name == "bf16" || served.name == "fp32";
+  const DType model_dtype = float_served ? served : dtype_by_name(model.torch_dtype);
+  const DType both = asked.both.value_or(model_dtype);
+  const DType conv = asked.conv.value_or(model_dtype);
+  return KvDtypes{asked.k.value_or(both), asked.v.value_or(both), conv, asked.ssm.value_or(conv)};
+}
+
+llamacpp::Fit llamacpp_context(const DeployPlan& plan, std::uint64_t n_seq, std::uint64_t n_ctx) {
+  if (!plan.llamacpp) throw Error("llama.cpp's context asked of a plan for " + std::string(to_string(plan.engine)));
+  const LlamaCppSetup& s = *plan.llamacpp;
+  llamacpp::Options o = s.options;
+  o.n_seq_max = n_seq;
+  o.n_ctx = n_ctx;
+  llamacpp::Fit f = llamacpp::fit(*s.model, o, s.capacity_bytes, s.gpu_label, s.weight_bytes, s.weight_source,
+                                  s.other_bytes, s.compute_bytes);
+  f.overhead_source = s.other_source.empty() ? "none" : s.other_source;
+  return f;
+}
+
+std::optional<LayerPages> generic_layer_pages(const std::vector<LayerSpec>& gpu_layers, const KvDtypes& kv,
+                                              std::uint64_t block_size) {
+  if (block_size == 0) throw Error("--block-size must be at least 1");
+  const bool uniform = std::all_of(gpu_layers.begin(), gpu_layers.end(), [](const LayerSpec& l) {
+    return l.kind == CacheKind::full || l.kind == CacheKind::mla || l.kind == CacheKind::none;
+  });
+  if (uniform) return std::nullopt;
+  LayerPages pages;
+  pages.block_size = block_size;
+  std::vector<std::pair<LayerSpec, std::uint64_t>> bytes;  // each layer's page (or state) bytes
+  for (const auto& l : gpu_layers) {
+    const std::uint64_t b = l.kind == CacheKind::recurrent
+                                ? layer_state_bytes(l, kv)
+                                : checked_mul(block_size, layer_bytes_per_token(l, kv), "block bytes");
+    if (b == 0) continue;
+    pages.unit_bytes = std::gcd(pages.unit_bytes, b);
+    bytes.emplace_back(l, b);
+  }
+  if (pages.unit_bytes == 0) throw Error("no layer keeps a KV cache");
+  for (const auto& [layer, b] : bytes) {
+    const std::uint64_t units = b / pages.unit_bytes;
+    auto same = std::find_if(pages.groups.begin(), pages.groups.end(), [&](const LayerPages::Group& g) {
+      return g.layer.kind == layer.kind && g.layer.window == layer.window && g.units_per_page == units;
+    });
+    if (same == pages.groups.end()) pages.groups.push_back({layer, 1, units});
+    else ++same->layers;
+  }
+  return pages;
+}
+
+std::uint64_t LayerPages::units_for(std::uint64_t tokens) const {
+  std::uint64_t n = 0;
+  for (const auto& g : groups) {
+    const std::uint64_t pages = g.layer.kind == CacheKind::recurrent ? (tokens > 0 ? 1 : 0)
+                                                                     : layer_peak_blocks(g.layer, tokens, block_size);
+    n = checked_add(n, checked_mul(pages, g.units_per_page, g.layers, "units needed"), "units needed");
+  }
+  return n;
+}
+
+std::uint64_t LayerPages::shared_units(std::uint64_t prefix, std::uint64_t tokens) const {
+  if (prefix == 0 || tokens == 0) return 0;
+  const std::uint64_t blocks = std::min(prefix, tokens - 1) / block_size;
+  std::uint64_t n = 0;
+  for (const auto& g : groups)
+    if (g.layer.kind == CacheKind::full || g.layer.kind == CacheKind::mla)
+      n = checked_add(n, checked_mul(blocks, g.units_per_page, g.layers, "shared units"), "shared units");
+  return n;
+}
+
+std::uint64_t LayerPages::units_per_block_of_every_layer() const {
+  std::uint64_t n = 0;
+  for (const auto& g : groups)
+    if (g.layer.kind != CacheKind::recurrent) n = checked_add(n, checked_mul(g.units_per_page, g.layers, "units"), "units");
+  return n;
+}
+
+std::uint64_t Capacity::units_for(std::uint64_t tokens) const {
+  if (rule == CapacityRule::static_max_len) return max_model_len;
+  if (vllm) return vllm->blocks_for(tokens, vllm_config);
+  if (layer_pages) return layer_pages->units_for(tokens);
+  return ceil_div(tokens, unit_tokens);
+}
+
+std::uint64_t Capacity::shared_units(std::uint64_t prefix, std::uint64_t tokens) const {
+  if (!shares_prefixes || prefix == 0 || tokens == 0) return 0;
+  if (vllm) return vllm->shared_blocks(prefix, tokens);
+  if (layer_pages) return layer_pages->shared_units(prefix, tokens);
+  return std::min(prefix, tokens - 1) / unit_tokens;
+}
+
+std::uint64_t estimate_activation_bytes(const ModelSpec& m, std::uint64_t tp, std::uint64_t t, std::uint64_t s) {
+  if (tp == 0) throw Error("tensor-parallel size must be at least 1");
+  const DType& act = dtype_by_name(m.torch_dtype);
+  const std::uint64_t per_token =
+      checked_add(checked_mul(3, effective_intermediate(m) / tp, "activation estimate"),
+                  checked_mul(2, m.hidden_size, "activation estimate"), "activation estimate");
+  const std::uint64_t hidden = checked_mul(checked_mul(t, per_token, "activation estimate"),
+                                           act.tensor_bytes(1), "activation estimate");
+  const std::uint64_t logits = checked_mul(s, m.vocab_size, 4, "activation estimate");
+  return checked_add(hidden, logits, "activation estimate");
+}
+
+DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
+  const EngineProfile& p = engine_profile(req.engine);
+  if (req.capacity_bytes == 0) throw Error("GPU memory must be greater than zero");
+  if (!p.supports_parallel && (req.parallel.tp != 1 || req.parallel.pp != 1))
+    throw Error(std::string("--engine ") + to_string(req.engine) +
+                ": tensor and pipeline parallelism are not modelled for " + p.name + "; use tp = pp = 1");
+  if (req.shared_prefix > 0 && !p.shares_prefixes)
+    throw Error(std::string("--shared-prefix: ") + p.name + " does not share cached prefixes between sequences");
+  if (req.budget.kv_cache_memory && req.engine != Engine::vllm && req.engine != Engine::generic)
+    throw Error(std::string("--kv-cache-memory is vLLM's option; ") + p.name +
+                " sizes its cache from its own share (adjust that instead)");
+  check_model_supported(m, p);
+
+  DeployPlan plan;
+  plan.model_name = m.name;
+  plan.gpu_label = req.gpu_label;
+  plan.engine = req.engine;
+  plan.capacity_bytes = req.capacity_bytes;
+  plan.share_ppm = req.budget.share_ppm.value_or(p.share_ppm);
+  plan.kv_memory_given = req.budget.kv_cache_memory.has_value();
+  plan.parallel = req.parallel;
+  plan.weight_dtype = req.weight_dtype.name;
+  plan.kv_dtype = req.kv.k.name == req.kv.v.name ? req.kv.k.name : req.kv.k.name + "/" + req.kv.v.name;
+  plan.max_model_len = resolve_max_model_len(m, req.max_model_len);
+  plan.shared_prefix = req.shared_prefix;
+  if (!m.mla) {
+    plan.kv_heads_total = m.num_key_value_heads;
+    plan.kv_heads_per_gpu = kv_heads_per_rank(m.num_key_value_heads, req.parallel.tp);
+    plan.kv_heads_replicated = req.parallel.tp > m.num_key_value_heads;
+  }
+
+  std::uint64_t unit_tokens = req.block_size ? req.block_size : p.block_size;
+  if (p.rule == CapacityRule::cells_256 || p.rule == CapacityRule::static_max_len) {
+    if (req.block_size > 1)
+      throw Error(std::string("--block-size: ") + p.name + " has no blocks (one cell per token)");
+    unit_tokens = 1;
+  }
+
+  BatchDefaults batch = batch_defaults(req.engine, req.capacity_bytes, req.gpu_label);
+  if (req.budget.max_num_batched_tokens) batch.max_num_batched_tokens = req.budget.max_num_batched_tokens;
+  if (req.budget.max_num_seqs) batch.max_num_seqs = req.budget.max_num_seqs;
+  plan.max_num_batched_tokens = batch.max_num_batched_tokens;
+  plan.max_num_seqs = batch.max_num_seqs;
+  std::optional<std::uint64_t> llamacpp_compute;
+  if (req.engine == Engine::llamacpp && !req.budget.activation_bytes) {
+    // llama.cpp's compute buffer grows with the context: estimated for -c max-model-len -np 1.
+    llamacpp::Options o = llamacpp_options(req);
+    o.n_ctx = plan.max_model_len;
+    o.n_seq_max = 1;
+    llamacpp_compute = llamacpp::compute_buffer_estimate(m, llamacpp::plan(m, o));
+  }
+  const std::vector<StageShard> shards = shard_model(m, req.kv, req.parallel);
+  for (const auto& shard : shards)
+    plan.stages.push_back(plan_stage(m, req, p, shard, plan.share_ppm, unit_tokens, batch, llamacpp_compute));
+  // Every worker sizes its own pool; the engine then takes the minimum over all of them.
+  for (std::size_t i = 1; i < plan.stages.size(); ++i)
+    if (plan.stages[i].units < plan.stages[plan.limiting_stage].units) plan.limiting_stage = i;
+  const StagePlan& lim = plan.stages[plan.limiting_stage];
+
+  Capacity& c = plan.capacity;
+  c.rule = p.rule;
+  c.unit_tokens = unit_tokens;
+  c.units = lim.units;
+  c.reserved_units = c.units > 0 ? std::min(c.units, p.reserved_blocks) : 0;
+  c.max_model_len = plan.max_model_len;
+  c.shares_prefixes = p.shares_prefixes;
+  const std::uint64_t bpt = lim.shard.kv_bytes_per_token;
+  if (lim.vllm) {
+    c.vllm = lim.vllm;
+    c.vllm_config = VllmConfig{unit_tokens, batch.max_num_batched_tokens, 0};
+    c.unit_tokens = lim.vllm->min_block_size;
+    plan.unit_bytes = lim.vllm->block_bytes;
+    plan.token_capacity = lim.vllm->logged_tokens(c.units);
+  } else if (lim.layer_pages) {
+    c.layer_pages = lim.layer_pages;
+    plan.unit_bytes = lim.layer_pages->unit_bytes;
+    // Tokens the pool holds if every layer kept them all (windowed layers keep fewer).
+    const std::uint64_t per_block = lim.layer_pages->units_per_block_of_every_layer();
+    plan.token_capacity = per_block ? checked_mul(c.units / per_block, unit_tokens, "token capacity") : 0;
+  } else {
+    plan.unit_bytes = checked_mul(unit_tokens, bpt, "unit bytes");
+    plan.token_capacity = checked_mul(c.units, unit_tokens, "token capacity");
+  }
+
+  const std::uint64_t per_request = c.units_for(plan.max_model_len);
+  plan.units_per_max_len_request = per_request;
+  // vLLM logs num_blocks / ceil(max_model_len / block_size), counting the null block;
+  // others: usable units over the units one max-length request takes.
+  plan.logged_concurrency = static_cast<double>(req.engine == Engine::vllm ? c.units : c.usable()) /
+                            static_cast<double>(per_request);
+  plan.max_sequences_at_max_len = c.usable() / per_request;
+  // vLLM's startup check compares bytes: ceil(L / B) pages of every layer against the KV memory.
+  // The generic engine is no server and refuses nothing at start-up: each workload stands on its own.
+  plan.serves_max_model_len = req.engine == Engine::vllm
+                                  ? checked_mul(per_request, plan.unit_bytes, "KV bytes") <= lim.kv_budget_bytes
+                              : req.engine == Engine::generic ? true
+                                                              : plan.max_sequences_at_max_len >= 1;
+  if (p.rule == CapacityRule::static_max_len) {
+    plan.estimated_max_model_len = std::min(plan.max_model_len, lim.max_tokens);
+  } else if (c.vllm || c.layer_pages) {
+    // vLLM's estimate_max_model_len (and the generic layer pages): the longest length whose blocks fit (binary search).: the longest length whose blocks fit the KV memory (binary search).
+    plan.estimated_max_model_len = largest_fitting(0, plan.max_model_len, [&](std::uint64_t len) {
+      return checked_mul(c.units_for(len), plan.unit_bytes, "KV bytes") <= lim.kv_budget_bytes;
+    });
+  } else
+    plan.estimated_max_model_len =
+        std::min(plan.max_model_len, checked_mul(c.usable() + (req.engine == Engine::vllm ? c.reserved_units : 0),
+                                                 unit_tokens, "longest context"));
+  engine_lines(plan, req, lim);
+  if (req.engine == Engine::llamacpp) finish_llamacpp(plan, m, req, lim);
+
+  // Stated figures and assumptions, so that nobody mistakes an estimate for a measurement.
+  const BudgetOptions& b = req.budget;
+  const bool rule_used = !b.kv_cache_memory;
+  if (rule_used && !b.cuda_context_bytes && p.cuda_context_bytes)
+    plan.notes.push_back("CUDA context and non-torch memory: a stated " + str(p.cuda_context_bytes >> 20) +
+                         " MiB, not a measurement (for scale: vLLM logged non_torch_memory=0.35GiB on one RTX 3090 "
+                         "in https://github.com/vllm-project/vllm/issues/10517); set --cuda-context-memory");
+  if (rule_used && !b.activation_bytes && p.estimates_activation)
+    plan.notes.push_back("peak activation: kvplan's estimate T x (3 x intermediate/tp + 2 x hidden) x " +
+                         m.torch_dtype + " bytes + max_num_seqs x vocab x 4 (fp32 logits), not a measurement; "
+                         "set --activation-memory to the engine's figure");
+  if (rule_used && !b.activation_bytes && req.engine == Engine::llamacpp)
+    plan.notes.push_back("compute buffer: kvplan's estimate for each -c and -np (attention masks + the larger of the "
+                         "layer and output peaks; llama.cpp logs the real one as 'CUDA0 compute buffer size'); set "
+                         "--activation-memory");
+  if (req.engine == Engine::llamacpp)
+    plan.notes.push_back("llama.cpp allocates -c cells up front: a workload NxT runs as -np N -c N*T (groups of "
+                         "several lengths: -np their sum, every slot as long as the longest)");
+  if (rule_used && req.engine == Engine::vllm && !b.cuda_graph_bytes)
+    plan.notes.push_back("CUDA graphs: vLLM v1 captures them after the KV cache is allocated, out of the "
+                         "(1 - gpu_memory_utilization) headroom, so they are not subtracted; set --cuda-graph-memory "
+                         "to subtract them");
+  if (req.engine == Engine::sglang && !b.share_ppm)
+    plan.notes.push_back("mem_fraction_static 0.88 is a stated default: SGLang chooses its own from the GPU's memory "
+                         "and tp; give --mem-fraction-static as your server logs it");
+  if (b.kv_cache_memory)
+    plan.notes.push_back("--kv-cache-memory: the KV budget is given per GPU; the utilization share is ignored, as "
+                         "vLLM does");
+  bool windowed = false;
+  for (const auto& l : m.layers) windowed = windowed || l.kind == CacheKind::sliding_window || l.kind == CacheKind::chunked_local;
+  if (c.vllm) {
+    const VllmLayout& v = *c.vllm;
+    if (v.hybrid || windowed)
+      plan.notes.push_back("vLLM KV cache groups: " + describe_groups(v) + "; a request of max-model-len takes " +
+                           str(per_request) + " blocks");
+    for (const auto& n : v.notes) plan.notes.push_back(n);
+    if (lim.vllm && plan.stages.size() > 1 && v.hybrid)
+      plan.notes.push_back("pipeline stages: each stage's groups from its own layers; the limiting stage's shown");
+  } else if (c.layer_pages) {
+    plan.notes.push_back("generic: every layer takes its own blocks of " + str(c.layer_pages->block_size) +
+                         " tokens from one pool of " + engine_grouped(plan.unit_bytes) + " B units (" +
+                         describe_layer_pages(*c.layer_pages) + "); a request of max-model-len takes " +
+                         engine_grouped(per_request) + " units");
+  } else if (windowed && req.engine != Engine::llamacpp) {  // llama.cpp: its own SWA cache, exact
+    plan.notes.push_back(std::string("windowed layers are counted as full attention for ") + p.name +
+                         ": its window savings are not modelled by the planner (`kvplan size` shows the exact need)");
+  }
+  if (req.engine == Engine::generic && plan.max_sequences_at_max_len == 0)
+    plan.notes.push_back("not one sequence of max-model-len " + engine_grouped(plan.max_model_len) +
+                         " fits; an engine that checks at start-up (vLLM) would refuse to start: lower --max-model-len");
+  if (plan.kv_heads_replicated)
+    plan.notes.push_back("tp " + str(req.parallel.tp) + " > " + str(plan.kv_heads_total) +
+                         " KV heads: each GPU keeps one KV head, replicated on " +
+                         str(req.parallel.tp / plan.kv_heads_total) + " GPUs");
+  return plan;
+}
+
+std::string Workload::label() const {
+  std::string s;
+  for (const auto& g : groups) {
+    if (!s.empty()) s += ',';
+    s += g.label();
+  }
+  return s;
+}
+
+std::uint64_t Workload::sequences() const {
+  std::uint64_t n = 0;
+  for (const auto& g : groups) n = checked_add(n, g.sequences, "sequences");
+  return n;
+}
+
+Workload parse_workload(std::string_view text) {
+  Workload w;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    const std::string_view part = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    if (part.empty())
+      throw Error("workload '" + std::string(text) + "': empty group (expected groups joined by commas, e.g. "
+                  "32x500+200,4x8000)");
+    w.groups.push_back(parse_scenario(part));
+    check_scenario_count(w.groups.size(), "groups in workload '" + std::string(text.substr(0, 40)) +
+                                              (text.size() > 40 ? "...'" : "'"));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return w;
+}
+
+WorkloadFit fit_workload(const DeployPlan& plan, const Workload& w, std::uint64_t margin_ppm) {
+  if (margin_ppm >= 1'000'000) throw Error("--margin must be below 100%");
+  const Capacity& c = plan.capacity;
+  WorkloadFit f;
+  f.workload = w;
+  if (plan.llamacpp) {
+    std::uint64_t longest = 0;
+    for (const auto& g : w.groups) longest = std::max(longest, g.tokens());
+    f.exceeds_max_model_len = longest > plan.max_model_len;
+    const std::uint64_t n = w.sequences();
+    f.usable_units = c.usable();
+    f.allowed_units = apply_share(f.usable_units, 1'000'000 - margin_ppm);
+    try {
+      const llamacpp::Fit lf = llamacpp_context(plan, n, checked_mul(n, longest, "llama.cpp context"));
+      f.units_needed = lf.plan.n_ctx;
+      f.kv_bytes_needed = lf.kv_bytes;
+      f.engine_log = lf.plan.log;
+      f.fits = lf.fits && !f.exceeds_max_model_len && (margin_ppm == 0 || f.units_needed <= f.allowed_units);
+    } catch (const Error& e) {
+      f.refusal = e.what();
+      f.fits = false;
+    }
+    return f;
+  }
+  std::uint64_t own = 0;
+  for (const auto& g : w.groups) {
+    const std::uint64_t t = g.tokens();
+    if (t > plan.max_model_len) f.exceeds_max_model_len = true;
+    if (plan.shared_prefix > 0 && plan.shared_prefix > t)
+      throw Error("--shared-prefix " + str(plan.shared_prefix) + " is longer than the " + str(t) +
+                  " tokens of scenario " + g.label());
+    const std::uint64_t s = c.shared_units(plan.shared_prefix, t);
+    f.shared_units = std::max(f.shared_units, s);
+    own = checked_add(own, checked_mul(g.sequences, c.units_for(t) - s, "units needed"), "units needed");
+  }
+  f.units_needed = checked_add(own, f.shared_units, "units needed");
+  f.usable_units = c.usable();
+  f.allowed_units = apply_share(f.usable_units, 1'000'000 - margin_ppm);
+  f.kv_bytes_needed = checked_mul(f.units_needed, plan.unit_bytes, "KV bytes needed");
+  f.fits = !f.exceeds_max_model_len && plan.serves_max_model_len && f.units_needed <= f.allowed_units;
+  return f;
+}
+
+std::uint64_t max_sequences(const DeployPlan& plan, std::uint64_t tokens, std::uint64_t margin_ppm) {
+  if (tokens == 0) throw Error("the context length must be at least 1");
+  if (margin_ppm >= 1'000'000) throw Error("--margin must be below 100%");
+  if (tokens > plan.max_model_len || !plan.serves_max_model_len) return 0;
+  if (plan.llamacpp) {
+    // The largest -np N with -c N*T that fits (memory grows with N; at most llama.cpp's 256 slots).
+    return largest_fitting(0, llamacpp::kMaxSequences, [&](std::uint64_t n) {
+      return fit_workload(plan, Workload{{Scenario{n, tokens, 0}}}, margin_ppm).fits;
+    });
+  }
+  const Capacity& c = plan.capacity;
+  const std::uint64_t allowed = apply_share(c.usable(), 1'000'000 - margin_ppm);
+  const std::uint64_t s = c.shared_units(plan.shared_prefix, tokens);
+  const std::uint64_t u = c.units_for(tokens);  // > s always
+  if (allowed < u) return 0;
+  return (allowed - s) / (u - s);
+}
+
+std::uint64_t max_context(const DeployPlan& plan, std::uint64_t sequences, std::uint64_t margin_ppm) {
+  if (sequences == 0) throw Error("the number of sequences must be at least 1");
+  if (!plan.serves_max_model_len) return 0;
+  // need(T) = s(T) + n (u(T) - s(T)) never decreases with T, so binary search is exact.
+  const auto fits = [&](std::uint64_t t) { return max_sequences(plan, t, margin_ppm) >= sequences; };
+  if (!fits(1)) return 0;
+  return largest_fitting(1, plan.max_model_len, fits);
+}
+
+MinGpus min_tensor_parallel(const ModelSpec& model, const DeployRequest& request, const Workload& workload,
+                            std::uint64_t margin_ppm, std::uint64_t max_tp) {
+  MinGpus out;
+  for (std::uint64_t tp = 1; tp <= max_tp; ++tp) {
+    TpTrial t;
+    t.tp = tp;
+    DeployRequest r = request;
+    r.parallel.tp = tp;
+    try {
+      validate_parallelism(model, r.parallel);
+    } catch (const Error& e) {
+      t.reason = e.what();
+      out.trials.push_back(t);
+      continue;
+    }
+    t.valid = true;
+    const DeployPlan plan = plan_deployment(model, r);
+    const WorkloadFit f = fit_workload(plan, workload, margin_ppm);
+    t.fits = f.fits;
+    const std::int64_t kv = plan.stages[plan.limiting_stage].kv_budget_signed;
+    if (!f.fits)
+      t.reason = f.exceeds_max_model_len ? "exceeds max-model-len"
+                 : kv <= 0 ? "weights and overhead leave no memory for the KV cache"
+                 : !plan.serves_max_model_len
+                     ? "cannot serve one request of max-model-len"
+                     : "needs " + str(f.units_needed) + " units, " + str(f.allowed_units) + " available";
+    out.trials.push_back(t);
+    if (f.fits) {
+      out.found = true;
+      out.tp = tp;
+      out.gpus = r.parallel.gpus();
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace kvplan

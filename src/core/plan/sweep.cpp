@@ -1,0 +1,96 @@
+#include "kvplan/core/plan/sweep.hpp"
+
+#include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/numbers/error.hpp"
+
+namespace kvplan {
+
+CapacitySweep::CapacitySweep(const std::vector<ModelSpec>& models, const std::vector<std::uint64_t>& gpu_bytes,
+                             const DeployRequest& request) {
+  if (request.parallel.pp != 1) throw Error("sweeps take one pipeline stage (pp = 1)");
+  if (request.shared_prefix != 0) throw Error("sweeps do not take a shared prefix");
+  if (gpu_bytes.empty() || models.empty()) throw Error("a sweep needs at least one model and one GPU");
+  const EngineProfile& p = engine_profile(request.engine);
+  engine_ = request.engine;
+  rule_ = p.rule;
+  shape_ = p.shape;
+  share_ppm_ = request.budget.share_ppm.value_or(p.share_ppm);
+  for (std::uint64_t g : gpu_bytes) {
+    gpus_.push_back(g);
+    gpu_usable_.push_back(apply_share(g, share_ppm_));
+  }
+  for (const auto& spec : models) {
+    Model m;
+    for (std::uint64_t g : gpu_bytes) {
+      DeployRequest r = request;
+      r.capacity_bytes = g;
+      const DeployPlan plan = plan_deployment(spec, r);
+      const StagePlan& st = plan.stages.front();
+      std::uint64_t non_kv = 0;
+      for (const auto& l : st.lines) non_kv = checked_add(non_kv, l.bytes, "non-KV memory");
+      m.non_kv.push_back(non_kv);
+      m.bytes_per_token = st.shard.kv_bytes_per_token;
+      m.max_model_len = plan.max_model_len;
+      m.unit_bytes = plan.unit_bytes;
+      m.capacity = plan.capacity;
+      unit_tokens_ = plan.capacity.unit_tokens;
+      if (plan.llamacpp) m.plans.push_back(plan);
+    }
+    m.kv_given = request.budget.kv_cache_memory.value_or(0);
+    models_.push_back(m);
+  }
+  reserved_ = p.reserved_blocks;
+}
+
+std::uint64_t CapacitySweep::kv_bytes(const Model& m, std::size_t gpu) const {
+  if (m.kv_given) return m.kv_given;
+  if (shape_ == BudgetShape::share_of_total) {
+    const std::uint64_t usable = gpu_usable_[gpu];
+    return usable > m.non_kv[gpu] ? usable - m.non_kv[gpu] : 0;
+  }
+  const std::uint64_t cap = gpus_[gpu];
+  return cap > m.non_kv[gpu] ? apply_share(cap - m.non_kv[gpu], share_ppm_) : 0;
+}
+
+std::uint64_t CapacitySweep::per_request_units(const Model& m, std::uint64_t tokens) const {
+  if (m.capacity.vllm || m.capacity.layer_pages) return m.capacity.units_for(tokens);  // groups: the plan's own rule
+  if (rule_ == CapacityRule::static_max_len) return m.max_model_len;
+  return (tokens + unit_tokens_ - 1) / unit_tokens_;
+}
+
+std::uint64_t CapacitySweep::units(std::size_t model, std::size_t gpu) const {
+  const Model& m = models_[model];
+  if (!m.plans.empty()) return m.plans[gpu].capacity.units;
+  const std::uint64_t kv = kv_bytes(m, gpu);
+  const std::uint64_t tokens = kv / m.bytes_per_token;
+  if (m.capacity.vllm || m.capacity.layer_pages) return kv / m.unit_bytes;
+  switch (rule_) {
+    case CapacityRule::paged_floor: return kv / (unit_tokens_ * m.bytes_per_token);
+    case CapacityRule::paged_ceil: return (tokens + unit_tokens_ - 1) / unit_tokens_;
+    case CapacityRule::token_pages: return tokens / unit_tokens_;
+    case CapacityRule::cells_256: return tokens / 256 * 256;
+    case CapacityRule::static_max_len: return tokens;
+  }
+  return 0;
+}
+
+bool CapacitySweep::fits(std::size_t model, std::size_t gpu, std::uint64_t batch, std::uint64_t context) const {
+  const Model& m = models_[model];
+  if (context == 0 || batch == 0 || context > m.max_model_len) return false;
+  if (!m.plans.empty()) return fit_workload(m.plans[gpu], Workload{{Scenario{batch, context, 0}}}).fits;
+  const std::uint64_t units_total = units(model, gpu);
+  const std::uint64_t usable = units_total > reserved_ ? units_total - reserved_ : 0;
+  const std::uint64_t per_max = per_request_units(m, m.max_model_len);
+  // The engine must hold one request of max_model_len (vLLM compares bytes, before the null block).
+  if (engine_ == Engine::vllm) {
+    if (per_max * m.unit_bytes > kv_bytes(m, gpu)) return false;
+  } else if (engine_ != Engine::generic && usable < per_max) {  // the generic engine refuses nothing at start-up
+    return false;
+  }
+  const std::uint64_t per_seq = per_request_units(m, context);
+  std::uint64_t need;
+  if (__builtin_mul_overflow(batch, per_seq, &need)) return false;
+  return need <= usable;
+}
+
+}  // namespace kvplan
