@@ -118,3 +118,16 @@ TEST_CASE("absurd sizes overflow loudly") {
   const ModelSpec m = shipped("llama-3-70b");
   CHECK_THROWS_WITH(size_batch(m, fp16, 4'000'000'000ULL, 4'000'000'000ULL, Policy{}), Catch::Contains("overflow"));
 }
+
+TEST_CASE("a power-of-two reservation stops at max-model-len (size and the simulator share the rule)") {
+  const Policy pow2{PolicyKind::contiguous, 16, 6000, Reservation::pow2};
+  CHECK(reserved_tokens(pow2, 3000) == 4096);
+  CHECK(reserved_tokens(pow2, 5000) == 6000);  // 8,192 would pass max-model-len
+  CHECK(reserved_tokens(Policy{PolicyKind::contiguous, 16, 0, Reservation::pow2}, 5000) == 8192);  // no cap set
+  CHECK(reserved_tokens(Policy{PolicyKind::contiguous, 16, 6000, Reservation::max_model_len}, 10) == 6000);
+  CHECK(reserved_tokens(Policy{PolicyKind::contiguous, 16, 6000, Reservation::exact}, 10) == 10);
+  LayerSpec full;
+  full.kv_heads = 8;
+  full.head_dim_k = full.head_dim_v = 128;
+  CHECK(layer_token_slots(full, 5000, pow2) == 6000);
+}

@@ -164,7 +164,7 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   probe::install_interrupt_handler();
   ProbeReport rep;
   rep.model = model.name;
-  rep.kv_dtype = report::kv_label(kv);
+  rep.kv_dtype = kv_label(kv);
   rep.date = utc_now();
   rep.device = backend->device();
   rep.device.granule = probe::measure_granularity(*backend, &rep.device.granule_method);

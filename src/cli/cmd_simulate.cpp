@@ -82,7 +82,7 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   report::SimulateView view;
   view.model = model.name;
   const KvDtypes kv = resolve_kv(model, o.kv, Engine::generic, o.dtype);
-  view.kv_dtype = kv.k.name == kv.v.name ? kv.k.name : kv.k.name + "/" + kv.v.name;
+  view.kv_dtype = kv_label(kv);
   view.bytes_per_token = bytes_per_token(model, kv);
   if (view.bytes_per_token == 0) throw Error(model.name + " keeps no per-token KV cache; there is nothing to simulate");
   view.max_model_len = resolve_max_model_len(

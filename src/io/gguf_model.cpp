@@ -255,7 +255,7 @@ ModelSpec model_from_gguf(const gguf::File& f, const std::string& name, const st
   // Sliding window and its layer pattern.
   std::uint64_t window = 0;
   if (arch->swa != Swa::none) window = m.uint(m.key("attention.sliding_window")).value_or(arch->default_window);
-  auto is_swa = [&](std::uint64_t il) {
+  auto windowed_by_pattern = [&](std::uint64_t il) {  // the architecture's SWA layer pattern
     if (window == 0) return false;
     switch (arch->swa) {
       case Swa::every_2nd: return il % 2 < 1;
@@ -300,7 +300,7 @@ ModelSpec model_from_gguf(const gguf::File& f, const std::string& name, const st
     } else if (mla) {
       l.kind = CacheKind::mla;
       l.latent_dim = head_k;
-    } else if (is_swa(il)) {
+    } else if (windowed_by_pattern(il)) {
       l.kind = CacheKind::sliding_window;
       l.window = window;
     }
@@ -315,7 +315,7 @@ ModelSpec model_from_gguf(const gguf::File& f, const std::string& name, const st
   s.head_dim = head_k;
   s.head_dim_v = head_v;
   for (std::uint64_t il = 0; il < layers; ++il)
-    if (is_swa(il)) s.sliding_window = window;
+    if (windowed_by_pattern(il)) s.sliding_window = window;
 
   s.file_weights = weights_of(f, other_shards);
   s.published_params = s.file_weights->params;

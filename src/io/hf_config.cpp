@@ -16,25 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-struct Position {
-  std::size_t line = 1, column = 1;
-};
-
-// nlohmann reports a byte offset; people want line:column.
-Position position_of(const std::string& text, std::size_t byte_offset) {
-  Position p;
-  const std::size_t end = std::min(byte_offset, text.size());
-  for (std::size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
-      ++p.line;
-      p.column = 1;
-    } else {
-      ++p.column;
-    }
-  }
-  return p;
-}
-
 // Where "key": appears in the text (its first occurrence after `from`); nlohmann keeps no positions
 // for values, so the key is found in the raw text.
 std::size_t find_key(const std::string& text, const std::string& key, std::size_t from) {
@@ -56,7 +37,7 @@ class Fields {
 
   [[noreturn]] void fail(const std::string& key, const std::string& message) const {
     const std::size_t at = find_key(text_, key, offset_);
-    const Position p = position_of(text_, at == std::string::npos ? offset_ : at);
+    const TextPosition p = position_of(text_, at == std::string::npos ? offset_ : at);
     throw InputError(origin_, p.line, p.column, prefix_ + key, message);
   }
 
@@ -100,7 +81,7 @@ class Fields {
     if (missing.empty()) return;
     std::string all;
     for (const auto& k : needed) all += (all.empty() ? "" : ", ") + prefix_ + k;
-    const Position p = position_of(text_, offset_);
+    const TextPosition p = position_of(text_, offset_);
     throw InputError(origin_, p.line, p.column, "",
                      "missing field(s) " + missing + " (a " + arch + " config needs: " + all + ")");
   }

@@ -4,14 +4,8 @@
 
 namespace kvplan {
 
-namespace {
-
-struct Position {
-  std::size_t line = 1, column = 1;
-};
-
-Position position_of(std::string_view text, std::size_t byte_offset, std::size_t first_line) {
-  Position p{first_line, 1};
+TextPosition position_of(std::string_view text, std::size_t byte_offset, std::size_t first_line) {
+  TextPosition p{first_line, 1};
   const std::size_t end = std::min(byte_offset, text.size());
   for (std::size_t i = 0; i < end; ++i) {
     if (text[i] == '\n') {
@@ -23,6 +17,8 @@ Position position_of(std::string_view text, std::size_t byte_offset, std::size_t
   }
   return p;
 }
+
+namespace {
 
 // nlohmann's messages are "[json.exception.KIND.NNN] ...: <why>"; people want the why.
 std::string why_of(const std::string& what) {
@@ -66,7 +62,7 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    const Position p = position_of(text, e.byte == 0 ? 0 : e.byte - 1, first_line);
+    const TextPosition p = position_of(text, e.byte == 0 ? 0 : e.byte - 1, first_line);
     throw InputError(origin, p.line, p.column, "", what + ": " + why_of(e.what()));
   } catch (const nlohmann::json::exception& e) {
     // out_of_range.406 "number overflow parsing '1e999'" carries no offset: find the number.
@@ -76,7 +72,7 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
       if (const auto close = message.find('\'', open + 1); close != std::string::npos)
         at = text.find(message.substr(open + 1, close - open - 1));
     }
-    const Position p = position_of(text, at == std::string::npos ? 0 : at, first_line);
+    const TextPosition p = position_of(text, at == std::string::npos ? 0 : at, first_line);
     std::string why = message.substr(message.find(']') == std::string::npos ? 0 : message.find(']') + 2);
     if (e.id == 406) why = "a number beyond the range of a double (" + why + ")";
     throw InputError(origin, p.line, p.column, "", what + ": " + why);

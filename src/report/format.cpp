@@ -16,17 +16,6 @@ Format parse_format(std::string_view text) {
   throw Error("unknown format '" + std::string(text) + "' (valid: table, json, csv, markdown)");
 }
 
-std::string grouped(std::uint64_t value) {
-  std::string digits = std::to_string(value);
-  std::string out;
-  const std::size_t n = digits.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[i];
-    if ((n - i - 1) % 3 == 0 && i + 1 < n) out += ',';
-  }
-  return out;
-}
-
 std::string human_bytes(std::uint64_t bytes) {
   static constexpr const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   if (bytes < 1024) return grouped(bytes) + " B";

@@ -71,7 +71,6 @@ std::string fraction_text(std::uint64_t part, std::uint64_t whole) {
 
 }  // namespace
 
-std::string kv_label(const KvDtypes& kv) { return kv.k.name == kv.v.name ? kv.k.name : kv.k.name + "/" + kv.v.name; }
 
 std::string element_bytes(const DType& d) {
   std::string s = d.block_elems == 1 ? std::to_string(d.block_bytes)

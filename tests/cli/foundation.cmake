@@ -62,3 +62,6 @@ kvplan_cli_test(missing_field EXIT 2 MATCH "missing_layers[.]yaml:[0-9]+:[0-9]+:
                 ARGS size --model ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/bad/missing_layers.yaml)
 kvplan_cli_test(missing_file EXIT 2 MATCH "nope[.]yaml: no such file" ARGS size --model ./nope.yaml)
 kvplan_cli_test(unknown_option EXIT 2 MATCH "--frobnicate" ARGS size --model gpt2 --frobnicate)
+# pow2 never reserves past max-model-len: 3,000 tokens with max-model-len 3,500 reserve 3,500 (not 4,096).
+kvplan_cli_test(size_pow2_capped EXIT 0 MATCH "reserved +1,835,008,000 B"
+  ARGS size --model llama-2-7b --tokens 3000 --policy pow2 --max-model-len 3500)

@@ -247,16 +247,6 @@ std::string share_text(std::uint64_t ppm) {
   return std::to_string(ppm / 1'000'000) + (frac.empty() ? "" : "." + frac);
 }
 
-std::string engine_grouped(std::uint64_t value) {
-  std::string digits = std::to_string(value), out;
-  const std::size_t n = digits.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[i];
-    if ((n - i - 1) % 3 == 0 && i + 1 < n) out += ',';
-  }
-  return out;
-}
-
 std::string fixed2(double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.2f", value);

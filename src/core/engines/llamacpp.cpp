@@ -45,7 +45,8 @@ std::uint64_t row_size(const DType& t, const std::string& ggml_name, std::uint64
   return checked_mul(ne / t.block_elems, t.block_bytes, "llama.cpp KV row bytes");
 }
 
-bool is_swa(const LayerSpec& l) {
+// Layers llama.cpp keeps in its SWA cache (llama_kv_cache_iswa): sliding and chunked attention.
+bool in_swa_cache(const LayerSpec& l) {
   return l.kind == CacheKind::sliding_window || l.kind == CacheKind::chunked_local;
 }
 
@@ -103,7 +104,7 @@ Plan plan(const ModelSpec& model, const Options& o) {
     if (l.kind == CacheKind::recurrent) recurrent = true;
     else if (l.kind != CacheKind::none) attention = true;
     if (l.kind == CacheKind::mla) mla = true;
-    if (is_swa(l)) {
+    if (in_swa_cache(l)) {
       if (l.window == 0) throw Error("a sliding-window layer needs a window of at least 1 token");
       // llama.cpp has one n_swa per model (hparams.n_swa); a spec with several cannot be loaded.
       if (p.n_swa != 0 && p.n_swa != l.window)
@@ -224,7 +225,7 @@ Plan plan(const ModelSpec& model, const Options& o) {
       rec.layers.push_back(b);
       continue;
     }
-    Cache& c = iswa && is_swa(l) ? swa : base;
+    Cache& c = iswa && in_swa_cache(l) ? swa : base;
     LayerBytes b;
     b.index = il;
     b.k_row_elems = checked_mul(l.kind == CacheKind::mla ? 1 : l.kv_heads, head_k(l), "n_embd_k_gqa");

@@ -5,6 +5,7 @@
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/engines/engine.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/text.hpp"
 
 namespace kvplan {
 
@@ -133,7 +134,7 @@ VllmLayout vllm_layout(const std::vector<LayerSpec>& layers, const KvDtypes& dt,
     if (block_size < aligned) {
       out.notes.push_back("vLLM raises the attention block size from " + std::to_string(block_size) + " to " +
                           std::to_string(aligned) + " tokens so that one page holds a Mamba state of " +
-                          engine_grouped(mamba_page) + " B");
+                          grouped(mamba_page) + " B");
       block_size = aligned;
     }
   }

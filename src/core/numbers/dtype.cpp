@@ -6,6 +6,7 @@
 
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/ggml.hpp"
 #include "kvplan/core/numbers/text.hpp"
 
 namespace kvplan {
@@ -18,8 +19,13 @@ std::string normalized(std::string_view s) {
   return out;
 }
 
-// Block sizes of llama.cpp's formats are from ggml's type traits (ggml/src/ggml.c: type_size and
-// blck_size); see docs/formulas.md for each source.
+// llama.cpp's formats take their block sizes from ggml's own table (numbers/ggml.cpp).
+DType ggml(const char* name, const char* note) {
+  const GgmlType* t = ggml_type(name);
+  if (!t) throw Error(std::string("internal: ggml has no type ") + name);
+  return DType{name, t->block_bytes, t->block_elems, 0, note};
+}
+
 const std::vector<DType>& table() {
   static const std::vector<DType> t = {
       {"fp32", 4, 1, 0, "IEEE float32"},
@@ -31,13 +37,13 @@ const std::vector<DType>& table() {
       {"int8_pth", 1, 1, 4, "INT8 with one fp32 scale per token and KV head"},
       {"fp8_pth", 1, 1, 4, "FP8 E4M3 with one fp32 scale per token and KV head"},
       {"nvfp4", 9, 16, 0, "NVFP4: 16 E2M1 values (8 B) + one FP8 E4M3 block scale (1 B)"},
-      {"mxfp4", 17, 32, 0, "MXFP4 (OCP MX): 32 E2M1 values (16 B) + one E8M0 block scale (1 B)"},
-      {"q8_0", 34, 32, 0, "llama.cpp q8_0: 32 int8 + fp16 scale"},
-      {"q4_0", 18, 32, 0, "llama.cpp q4_0: 32 4-bit + fp16 scale"},
-      {"q4_1", 20, 32, 0, "llama.cpp q4_1: 32 4-bit + fp16 scale + fp16 min"},
-      {"q5_0", 22, 32, 0, "llama.cpp q5_0: 32 5-bit + fp16 scale"},
-      {"q5_1", 24, 32, 0, "llama.cpp q5_1: 32 5-bit + fp16 scale + fp16 min"},
-      {"iq4_nl", 18, 32, 0, "llama.cpp iq4_nl: 32 non-linear 4-bit + fp16 scale"},
+      ggml("mxfp4", "MXFP4 (OCP MX): 32 E2M1 values (16 B) + one E8M0 block scale (1 B)"),
+      ggml("q8_0", "llama.cpp q8_0: 32 int8 + fp16 scale"),
+      ggml("q4_0", "llama.cpp q4_0: 32 4-bit + fp16 scale"),
+      ggml("q4_1", "llama.cpp q4_1: 32 4-bit + fp16 scale + fp16 min"),
+      ggml("q5_0", "llama.cpp q5_0: 32 5-bit + fp16 scale"),
+      ggml("q5_1", "llama.cpp q5_1: 32 5-bit + fp16 scale + fp16 min"),
+      ggml("iq4_nl", "llama.cpp iq4_nl: 32 non-linear 4-bit + fp16 scale"),
       // Weight formats (not KV caches): group- and block-scaled integers and FP8.
       {"int4_g128", 66, 128, 0, "INT4 weights, one fp16 scale per group of 128 (GPTQ/AWQ-style; zero-points not counted)"},
       {"int8_g128", 130, 128, 0, "INT8 weights, one fp16 scale per group of 128"},

@@ -7,6 +7,7 @@
 
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/text.hpp"
 #include "kvplan/core/plan/fit.hpp"
 
 namespace kvplan {
@@ -83,7 +84,7 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   const BudgetOptions& b = req.budget;
   st.weight_bytes = b.weight_bytes_per_gpu ? *b.weight_bytes_per_gpu : req.weight_dtype.tensor_bytes(shard.params.total);
   std::string weight_basis = b.weight_bytes_per_gpu ? "given (--weights-memory)"
-                                                    : engine_grouped(shard.params.total) + " params on this GPU x " +
+                                                    : grouped(shard.params.total) + " params on this GPU x " +
                                                           req.weight_dtype.name;
   if (!b.weight_bytes_per_gpu && req.weights_as_stored && m.file_weights && m.file_weights->params != 0) {
     // The file's own tensor bytes (GGUF): exact for the whole model, pro rata for a shard.
@@ -93,7 +94,7 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
       weight_basis = "exact, the model file's tensors";
     } else {
       st.weight_bytes = static_cast<std::uint64_t>(static_cast<long double>(f.bytes) * shard.params.total / f.params);
-      weight_basis = "the model file's bytes pro rata to this GPU's " + engine_grouped(shard.params.total) + " params";
+      weight_basis = "the model file's bytes pro rata to this GPU's " + grouped(shard.params.total) + " params";
     }
   }
   st.lines.push_back({"weights", st.weight_bytes, weight_basis});
@@ -109,10 +110,10 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
     const std::uint64_t t = batch.max_num_batched_tokens;
     const std::uint64_t s = batch.max_num_seqs;
     activation = estimate_activation_bytes(m, req.parallel.tp, t, s);
-    basis = "estimated: " + engine_grouped(t) + " batched tokens, " + engine_grouped(s) + " sequences (see notes)";
+    basis = "estimated: " + grouped(t) + " batched tokens, " + grouped(s) + " sequences (see notes)";
   } else if (llamacpp_compute) {
     activation = *llamacpp_compute;
-    basis = "estimated for -c " + engine_grouped(resolve_max_model_len(m, req.max_model_len)) + " -np 1 (see notes)";
+    basis = "estimated for -c " + grouped(resolve_max_model_len(m, req.max_model_len)) + " -np 1 (see notes)";
   } else if (p.activation_bytes) {
     activation = p.activation_bytes;
     basis = "stated default";
@@ -193,8 +194,8 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
             "length is " + str(plan.estimated_max_model_len) + ".");
         break;
       }
-      plan.engine_log.push_back("GPU KV cache size: " + engine_grouped(plan.token_capacity) + " tokens");
-      plan.engine_log.push_back("Maximum concurrency for " + engine_grouped(L) + " tokens per request: " +
+      plan.engine_log.push_back("GPU KV cache size: " + grouped(plan.token_capacity) + " tokens");
+      plan.engine_log.push_back("Maximum concurrency for " + grouped(L) + " tokens per request: " +
                                 fixed2(plan.logged_concurrency) + "x");
       break;
     }
@@ -243,7 +244,7 @@ std::string describe_layer_pages(const LayerPages& pages) {
     std::string what = to_string(g.layer.kind);
     if (g.layer.kind == CacheKind::sliding_window || g.layer.kind == CacheKind::chunked_local)
       what += " (" + str(g.layer.window) + ")";
-    out += str(g.layers) + " " + what + (g.layers == 1 ? " layer x " : " layers x ") + engine_grouped(g.units_per_page) +
+    out += str(g.layers) + " " + what + (g.layers == 1 ? " layer x " : " layers x ") + grouped(g.units_per_page) +
            (g.units_per_page == 1 ? " unit" : " units") + (g.layer.kind == CacheKind::recurrent ? " a state" : " a block");
   }
   return out;
@@ -456,7 +457,7 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
   plan.kv_memory_given = req.budget.kv_cache_memory.has_value();
   plan.parallel = req.parallel;
   plan.weight_dtype = req.weight_dtype.name;
-  plan.kv_dtype = req.kv.k.name == req.kv.v.name ? req.kv.k.name : req.kv.k.name + "/" + req.kv.v.name;
+  plan.kv_dtype = kv_label(req.kv);
   plan.max_model_len = resolve_max_model_len(m, req.max_model_len);
   plan.shared_prefix = req.shared_prefix;
   if (!m.mla) {
@@ -585,15 +586,15 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
       plan.notes.push_back("pipeline stages: each stage's groups from its own layers; the limiting stage's shown");
   } else if (c.layer_pages) {
     plan.notes.push_back("generic: every layer takes its own blocks of " + str(c.layer_pages->block_size) +
-                         " tokens from one pool of " + engine_grouped(plan.unit_bytes) + " B units (" +
+                         " tokens from one pool of " + grouped(plan.unit_bytes) + " B units (" +
                          describe_layer_pages(*c.layer_pages) + "); a request of max-model-len takes " +
-                         engine_grouped(per_request) + " units");
+                         grouped(per_request) + " units");
   } else if (windowed && req.engine != Engine::llamacpp) {  // llama.cpp: its own SWA cache, exact
     plan.notes.push_back(std::string("windowed layers are counted as full attention for ") + p.name +
                          ": its window savings are not modelled by the planner (`kvplan size` shows the exact need)");
   }
   if (req.engine == Engine::generic && plan.max_sequences_at_max_len == 0)
-    plan.notes.push_back("not one sequence of max-model-len " + engine_grouped(plan.max_model_len) +
+    plan.notes.push_back("not one sequence of max-model-len " + grouped(plan.max_model_len) +
                          " fits; an engine that checks at start-up (vLLM) would refuse to start: lower --max-model-len");
   if (plan.kv_heads_replicated)
     plan.notes.push_back("tp " + str(req.parallel.tp) + " > " + str(plan.kv_heads_total) +

@@ -5,9 +5,10 @@
 #include <limits>
 #include <optional>
 
-#include "kvplan/core/sim/arena.hpp"
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/sim/arena.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
 
 namespace kvplan {
 
@@ -48,15 +49,12 @@ const char* to_string(SimEventKind kind) {
 }
 
 std::uint64_t reservation_slots(SimPolicy policy, std::uint64_t final_tokens, const SimConfig& config) {
-  switch (policy) {
-    case SimPolicy::contiguous_max_len: return config.max_model_len;
-    case SimPolicy::contiguous_pow2:
-      return std::min(next_pow2(final_tokens, "power-of-two reservation"), config.max_model_len);
-    case SimPolicy::contiguous_exact: return final_tokens;
-    case SimPolicy::paged:
-    case SimPolicy::paged_prefix: return round_up(final_tokens, config.block_size, "paged reservation");
-  }
-  return final_tokens;
+  if (is_paged(policy)) return round_up(final_tokens, config.block_size, "paged reservation");
+  // Contiguous: sizing's reservation rule, the one `size --policy` and `fit` use.
+  const Reservation r = policy == SimPolicy::contiguous_max_len ? Reservation::max_model_len
+                        : policy == SimPolicy::contiguous_pow2  ? Reservation::pow2
+                                                                : Reservation::exact;
+  return reserved_tokens(Policy{PolicyKind::contiguous, config.block_size, config.max_model_len, r}, final_tokens);
 }
 
 void validate_requests(const std::vector<SimRequest>& requests) {

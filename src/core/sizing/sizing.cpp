@@ -96,16 +96,23 @@ std::uint64_t windowed_blocks(std::uint64_t tokens, std::uint64_t window, std::u
   return (tokens - 1) / block - first / block + 1;
 }
 
-std::uint64_t reservation_tokens(const Policy& policy, std::uint64_t tokens) {
+
+}  // namespace
+
+std::uint64_t reserved_tokens(const Policy& policy, std::uint64_t tokens) {
   switch (policy.reservation) {
     case Reservation::max_model_len: return policy.max_model_len;
-    case Reservation::pow2: return next_pow2(tokens, "power-of-two reservation");
+    case Reservation::pow2: {
+      // A doubling allocator never reserves past max-model-len (when one is set).
+      const std::uint64_t p = next_pow2(tokens, "power-of-two reservation");
+      return policy.max_model_len ? std::min(p, policy.max_model_len) : p;
+    }
     case Reservation::exact: return tokens;
   }
   return tokens;
 }
 
-}  // namespace
+std::string kv_label(const KvDtypes& kv) { return kv.k.name == kv.v.name ? kv.k.name : kv.k.name + "/" + kv.v.name; }
 
 std::uint64_t layer_peak_blocks(const LayerSpec& layer, std::uint64_t tokens, std::uint64_t block) {
   if (block == 0) throw Error("block size must be at least 1");
@@ -133,7 +140,7 @@ std::uint64_t layer_token_slots(const LayerSpec& layer, std::uint64_t tokens, co
   switch (policy.kind) {
     case PolicyKind::exact: return layer_tokens_needed(layer, tokens);
     case PolicyKind::contiguous: {
-      const std::uint64_t reserved = reservation_tokens(policy, tokens);
+      const std::uint64_t reserved = reserved_tokens(policy, tokens);
       if (reserved < tokens)
         throw Error("a sequence of " + std::to_string(tokens) + " tokens exceeds the reservation of " +
                     std::to_string(reserved) + " tokens (max-model-len)");

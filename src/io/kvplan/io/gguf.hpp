@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kvplan/core/numbers/ggml.hpp"
+
 namespace kvplan::gguf {
 
 // Metadata value types (gguf_metadata_value_type).
@@ -78,15 +80,10 @@ struct File {
 };
 
 // ggml tensor types that GGUF files use: bytes per block and elements per block.
-struct GgmlType {
-  std::uint32_t id;
-  const char* name;
-  std::uint64_t block_elems;
-  std::uint64_t block_bytes;
-};
-// nullptr for ids that are unknown or were removed from GGUF (4, 5, 31-33, 36-38).
-const GgmlType* ggml_type(std::uint32_t id);
-const std::vector<GgmlType>& ggml_types();
+// ggml's type table lives in core (kvplan/core/numbers/ggml.hpp), shared with kvplan's dtypes.
+using kvplan::ggml_type;
+using kvplan::ggml_types;
+using kvplan::GgmlType;
 
 // Bounds on what an untrusted file may make the reader keep in memory.
 inline constexpr std::uint64_t kMaxKeyBytes = 65535;        // the spec's limit on key length

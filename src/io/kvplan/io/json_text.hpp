@@ -14,6 +14,12 @@ namespace kvplan {
 
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
+// Line and column (1-based) of a byte offset, for messages: nlohmann reports offsets only.
+struct TextPosition {
+  std::size_t line = 1, column = 1;
+};
+TextPosition position_of(std::string_view text, std::size_t byte_offset, std::size_t first_line = 1);
+
 // Throws InputError at the first bracket past `max_depth` levels. `first_line` is the line number
 // of the text's first line (a trace line's own number).
 void check_json_depth(std::string_view text, const std::string& origin, std::size_t max_depth = kMaxJsonDepth,

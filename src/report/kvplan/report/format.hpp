@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "kvplan/core/numbers/text.hpp"
+
 namespace kvplan::report {
 
 enum class Format { table, json, csv, markdown };
@@ -11,8 +13,8 @@ Format parse_format(std::string_view text);  // throws kvplan::Error
 // "2.00 GiB", "512.0 KiB", "524,288 B": binary units for people; JSON carries exact bytes.
 std::string human_bytes(std::uint64_t bytes);
 std::string human_signed_bytes(std::int64_t bytes);
-// "524,288"
-std::string grouped(std::uint64_t value);
+// "524,288": core's one grouping (kvplan/core/numbers/text.hpp).
+using kvplan::grouped;
 // "3.1%"
 std::string percent(double fraction);
 

@@ -57,8 +57,6 @@ struct ModelRow {
 void render_models(std::ostream& out, const std::vector<ModelRow>& rows, Format format);
 void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format format);
 
-// "fp16" or "q8_0/q4_0" when K and V differ.
-std::string kv_label(const KvDtypes& kv);
 // Bytes per element as the formula shows it: "2", "34/32", "1 (+4 per head)".
 std::string element_bytes(const DType& dtype);
 

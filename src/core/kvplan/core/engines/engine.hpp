@@ -73,8 +73,7 @@ std::uint64_t apply_share(std::uint64_t bytes, std::uint64_t ppm);
 // "0.9" for 900000.
 std::string share_text(std::uint64_t ppm);
 
-// The engines' own number formats: "42,656" (Python f"{n:,}"), "6.51" (%.2f).
-std::string engine_grouped(std::uint64_t value);
+// The engines' own number format "6.51" (%.2f); grouping "42,656" is grouped (numbers/text.hpp).
 std::string fixed2(double value);
 
 }  // namespace kvplan

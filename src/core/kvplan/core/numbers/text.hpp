@@ -1,9 +1,14 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace kvplan {
+
+// "42,656": thousands joined by commas, as people read them and as Python's f"{n:,}" prints them
+// (vLLM's log lines): the one grouping every report and engine line uses.
+std::string grouped(std::uint64_t value);
 
 // ASCII lower case, for case-insensitive names (models, GPUs, dtypes, engines).
 std::string to_lower(std::string_view s);

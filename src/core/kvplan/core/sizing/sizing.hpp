@@ -25,6 +25,8 @@ KvDtypes kv_dtypes(const DType& both);
 // K and V in their own dtypes; recurrent state in `state` (defaults to K's).
 KvDtypes kv_dtypes(const DType& k, const DType& v);
 KvDtypes kv_dtypes(const DType& k, const DType& v, const DType& state);
+// "bf16", or "fp8/bf16" when K and V differ: how every report names the cache dtype.
+std::string kv_label(const KvDtypes& kv);
 
 // How cache memory is handed to a sequence.
 enum class PolicyKind {
@@ -45,6 +47,10 @@ struct Policy {
   Reservation reservation = Reservation::max_model_len;
 };
 std::string describe(const Policy& policy);
+// Tokens a contiguous reservation sets aside for a sequence of `tokens` tokens: max-model-len, the
+// next power of two (at most max-model-len when that is set), or exactly `tokens`. The simulator's
+// contiguous policies reserve by the same rule.
+std::uint64_t reserved_tokens(const Policy& policy, std::uint64_t tokens);
 
 // Bytes one token adds to one layer's cache (K + V; MLA: the latent only).
 std::uint64_t layer_bytes_per_token(const LayerSpec& layer, const KvDtypes& dt);
