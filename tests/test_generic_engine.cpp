@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "factories.hpp"
+#include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/core/plan/fit.hpp"
@@ -144,4 +145,34 @@ TEST_CASE("the generic engine refuses nothing at start-up") {
   CHECK(fit_workload(plan, Workload{{parse_scenario("1x100")}}).fits);
   CHECK(std::any_of(plan.notes.begin(), plan.notes.end(),
                     [](const std::string& n) { return n.find("not one sequence of max-model-len") == 0; }));
+}
+
+TEST_CASE("HF StaticCache: a sliding layer holds min(window, max_cache_len) tokens (transformers >= 4.56)") {
+  DeployRequest r = generic(141ULL << 30, 32768);
+  r.engine = Engine::hf;
+  // Gemma-3-27B at max_cache_len 32,768: 10 full layers x 32,768 + 52 sliding x 1,024 token slots
+  // of 8,192 B (16 KV heads x 128 x 2 x 2 B) = 380,928 units a sequence, whatever its length.
+  const DeployPlan gemma = plan_deployment(shipped("gemma-3-27b"), r);
+  REQUIRE(gemma.capacity.layer_pages);
+  CHECK(gemma.unit_bytes == 8192);
+  CHECK(gemma.capacity.units_for(1) == 10 * 32768 + 52 * 1024);
+  CHECK(gemma.capacity.units_for(32768) == 10 * 32768 + 52 * 1024);
+  // Mistral-7B: every layer sliding (4,096), 32 x 4,096 slots of 4,096 B = 512 MiB a sequence.
+  const DeployPlan mistral = plan_deployment(shipped("mistral-7b-v0.1"), r);
+  CHECK(checked_mul(mistral.capacity.units_for(10), mistral.unit_bytes, "bytes") == 512ULL << 20);
+  // A full-attention model keeps the plain static rule: max_cache_len token slots.
+  const DeployPlan llama = plan_deployment(shipped("llama-3-8b"), generic(141ULL << 30, 8192));
+  CHECK_FALSE(llama.capacity.layer_pages);
+}
+
+TEST_CASE("SGLang: models it gives a hybrid SWA pool are refused, the others keep every layer whole") {
+  ModelSpec m = shipped("gemma-3-27b");
+  DeployRequest r = generic(141ULL << 30, 8192);
+  r.engine = Engine::sglang;
+  const DeployPlan plan = plan_deployment(m, r);  // Gemma-3: SGLang forces the hybrid pool off
+  CHECK(plan.capacity.units_for(8192) == 8192);   // token pages of 1, every layer for every token
+  CHECK(std::any_of(plan.notes.begin(), plan.notes.end(),
+                    [](const std::string& n) { return n.find("SGLang keeps every layer for the whole context") == 0; }));
+  m.model_type = "llama4_text";
+  CHECK_THROWS_WITH(plan_deployment(m, r), Catch::Contains("SGLang's hybrid SWA pool"));
 }

@@ -94,3 +94,12 @@ kvplan_cli_test(engine_generic_refuses_nothing EXIT 0 MATCH "not one sequence of
 kvplan_cli_test(engine_generic_recurrent EXIT 0 MATCH "28 recurrent layers x 19 units a state"
   NOMATCH "not counted in the generic"
   ARGS fit --engine generic --model jamba-v0.1 --gpu h100 --tp 2 4x8192)
+# HF StaticCache (transformers >= 4.56) sizes sliding layers at min(window, max_cache_len).
+kvplan_cli_test(engine_hf_sliding EXIT 0 MATCH "2x32768 +2 +761,856 +5[.]81 GiB"
+  NOMATCH "counted as full attention"
+  ARGS fit --engine hf --model gemma-3-27b --gpu h200 --max-model-len 32768 2x32768)
+# SGLang and TensorRT-LLM really keep every layer whole for these models: said with the source.
+kvplan_cli_test(engine_sglang_windows_whole EXIT 0 MATCH "SGLang keeps every layer for the whole context here"
+  ARGS fit --engine sglang --model gemma-3-27b --gpu h200 2x8000)
+kvplan_cli_test(engine_trtllm_windows_whole EXIT 0 MATCH "TensorRT-LLM sizes every layer for the whole context unless"
+  ARGS fit --engine trtllm --model mistral-7b-v0.1 --gpu h100 2x8000)

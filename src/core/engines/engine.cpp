@@ -134,8 +134,9 @@ EngineProfile make_hf() {
   p.budget_rule = "KV = whole device - weights - peak activation - CUDA context";
   p.capacity_text =
       "each sequence reserves max_cache_len (= max_model_len) tokens: K and V of [batch, kv_heads, max_cache_len, "
-      "head_dim] per layer";
-  p.source = "huggingface/transformers src/transformers/cache_utils.py (StaticLayer, StaticCache)";
+      "head_dim] per full layer, min(sliding_window, max_cache_len) per sliding or chunked layer";
+  p.source = "huggingface/transformers src/transformers/cache_utils.py (StaticLayer, StaticSlidingWindowLayer, "
+             "StaticCache; sliding layers since v4.56, PR 40276)";
   return p;
 }
 

@@ -67,8 +67,18 @@ llamacpp::Options llamacpp_options(const DeployRequest& req) {
   return o;
 }
 
+// SGLang's hybrid SWA pool (model_config.py hybrid_swa_archs): a full and a sliding pool split by
+// --swa-full-tokens-ratio, which kvplan does not model; these model types are refused for SGLang.
+bool sglang_hybrid_swa(const ModelSpec& m) {
+  static const char* const kTypes[] = {"llama4", "llama4_text", "gpt_oss", "gemma4", "gemma4_text", "mimo_v2"};
+  return std::any_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return m.model_type == t; });
+}
+
 void check_model_supported(const ModelSpec& m, const EngineProfile& p) {
-  // vLLM's hybrid allocator plans Mamba groups; the generic engine prices tokens only (noted).
+  if (p.engine == Engine::sglang && sglang_hybrid_swa(m))
+    throw Error(m.name + " (" + m.model_type + ") gets SGLang's hybrid SWA pool (full and sliding pools split by "
+                "--swa-full-tokens-ratio), which kvplan does not model yet; --engine vllm plans its windows");
+  // vLLM's hybrid allocator plans Mamba groups; the generic engine one state per sequence.
   if (p.engine == Engine::vllm || p.engine == Engine::generic) return;
   for (const auto& l : m.layers)
     if (l.kind == CacheKind::recurrent)
@@ -151,7 +161,9 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
     st.max_tokens = bpt ? st.kv_budget_bytes / bpt : 0;
     return st;
   }
-  if (p.engine == Engine::generic) {
+  if (p.engine == Engine::generic || p.engine == Engine::hf) {
+    // Layers that keep different amounts: one pool of units, each layer its own reservation
+    // (HF's StaticCache: a sliding layer holds min(window, max_cache_len) tokens, one per slot).
     st.layer_pages = generic_layer_pages(shard.gpu_layers, req.kv, unit_tokens);
     if (st.layer_pages) {
       st.units = st.kv_budget_bytes / st.layer_pages->unit_bytes;
@@ -245,7 +257,8 @@ std::string describe_layer_pages(const LayerPages& pages) {
     if (g.layer.kind == CacheKind::sliding_window || g.layer.kind == CacheKind::chunked_local)
       what += " (" + str(g.layer.window) + ")";
     out += str(g.layers) + " " + what + (g.layers == 1 ? " layer x " : " layers x ") + grouped(g.units_per_page) +
-           (g.units_per_page == 1 ? " unit" : " units") + (g.layer.kind == CacheKind::recurrent ? " a state" : " a block");
+           (g.units_per_page == 1 ? " unit" : " units") +
+           (g.layer.kind == CacheKind::recurrent ? " a state" : pages.block_size == 1 ? " a token" : " a block");
   }
   return out;
 }
@@ -410,7 +423,7 @@ std::uint64_t LayerPages::units_per_block_of_every_layer() const {
 }
 
 std::uint64_t Capacity::units_for(std::uint64_t tokens) const {
-  if (rule == CapacityRule::static_max_len) return max_model_len;
+  if (rule == CapacityRule::static_max_len) return layer_pages ? layer_pages->units_for(max_model_len) : max_model_len;
   if (vllm) return vllm->blocks_for(tokens, vllm_config);
   if (layer_pages) return layer_pages->units_for(tokens);
   return ceil_div(tokens, unit_tokens);
@@ -532,7 +545,12 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
                                   ? checked_mul(per_request, plan.unit_bytes, "KV bytes") <= lim.kv_budget_bytes
                               : req.engine == Engine::generic ? true
                                                               : plan.max_sequences_at_max_len >= 1;
-  if (p.rule == CapacityRule::static_max_len) {
+  if (p.rule == CapacityRule::static_max_len && c.layer_pages) {
+    // A static cache of max_cache_len L: the longest L whose per-layer reservations fit.
+    plan.estimated_max_model_len = largest_fitting(0, plan.max_model_len, [&](std::uint64_t len) {
+      return c.layer_pages->units_for(len) <= c.usable();
+    });
+  } else if (p.rule == CapacityRule::static_max_len) {
     plan.estimated_max_model_len = std::min(plan.max_model_len, lim.max_tokens);
   } else if (c.vllm || c.layer_pages) {
     // vLLM's estimate_max_model_len (and the generic layer pages): the longest length whose blocks fit (binary search).: the longest length whose blocks fit the KV memory (binary search).
@@ -584,14 +602,24 @@ DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
     for (const auto& n : v.notes) plan.notes.push_back(n);
     if (lim.vllm && plan.stages.size() > 1 && v.hybrid)
       plan.notes.push_back("pipeline stages: each stage's groups from its own layers; the limiting stage's shown");
+  } else if (c.layer_pages && req.engine == Engine::hf) {
+    plan.notes.push_back("HF StaticCache (transformers >= 4.56): a sliding layer holds min(window, max_cache_len) "
+                         "tokens, a full layer max_cache_len; one pool of " + grouped(plan.unit_bytes) + " B units (" +
+                         describe_layer_pages(*c.layer_pages) + "); a sequence of max-model-len takes " +
+                         grouped(per_request) + " units");
   } else if (c.layer_pages) {
     plan.notes.push_back("generic: every layer takes its own blocks of " + str(c.layer_pages->block_size) +
                          " tokens from one pool of " + grouped(plan.unit_bytes) + " B units (" +
                          describe_layer_pages(*c.layer_pages) + "); a request of max-model-len takes " +
                          grouped(per_request) + " units");
-  } else if (windowed && req.engine != Engine::llamacpp) {  // llama.cpp: its own SWA cache, exact
-    plan.notes.push_back(std::string("windowed layers are counted as full attention for ") + p.name +
-                         ": its window savings are not modelled by the planner (`kvplan size` shows the exact need)");
+  } else if (windowed && req.engine == Engine::sglang) {
+    plan.notes.push_back("SGLang keeps every layer for the whole context here: its hybrid SWA pool serves only the "
+                         "architectures in hybrid_swa_archs (Llama-4, GPT-OSS, ...; Gemma-2/3 are forced off), and "
+                         "for the rest the window only masks attention (python/sglang/srt/configs/model_config.py)");
+  } else if (windowed && req.engine == Engine::trtllm) {
+    plan.notes.push_back("TensorRT-LLM sizes every layer for the whole context unless kv_cache_config."
+                         "max_attention_window lists the windows (it fills them in itself only for Gemma-4): kvplan "
+                         "plans that default");
   }
   if (req.engine == Engine::generic && plan.max_sequences_at_max_len == 0)
     plan.notes.push_back("not one sequence of max-model-len " + grouped(plan.max_model_len) +
