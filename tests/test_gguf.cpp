@@ -393,6 +393,26 @@ TEST_CASE("GGUF model: gemma3 slides on five layers of six", "[gguf][model]") {
     const ModelSpec m = model_of(w);
     for (const auto& l : m.layers) CHECK(l.kind == CacheKind::full);
   }
+  SECTION("the file's sliding_window_pattern overrides the period of 6") {
+    w.u32("gemma3.attention.sliding_window", 512);
+    w.u32("gemma3.attention.sliding_window_pattern", 4);  // set_swa_pattern(4): 3 of every 4 slide
+    const ModelSpec m = model_of(w);
+    for (std::uint64_t il = 0; il < 13; ++il) {
+      INFO("layer " << il);
+      CHECK((m.layers[il].kind == CacheKind::full) == (il % 4 == 3));
+    }
+  }
+  SECTION("a pattern of 0 makes every layer slide") {
+    w.u32("gemma3.attention.sliding_window", 512);
+    w.u32("gemma3.attention.sliding_window_pattern", 0);
+    for (const auto& l : model_of(w).layers) CHECK(l.kind == CacheKind::sliding_window);
+  }
+  SECTION("an array pattern is refused, naming the key") {
+    w.u32("gemma3.attention.sliding_window", 512);
+    w.arr_u32("gemma3.attention.sliding_window_pattern", std::vector<std::uint32_t>(13, 1));
+    CHECK_THROWS_WITH(model_of(w), Catch::Contains("field 'gemma3.attention.sliding_window_pattern'") &&
+                                       Catch::Contains("llama.cpp reads one period here"));
+  }
 }
 
 TEST_CASE("GGUF model: phi3's sliding window is ignored as llama.cpp does", "[gguf][model]") {

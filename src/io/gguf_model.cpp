@@ -252,17 +252,24 @@ ModelSpec model_from_gguf(const gguf::File& f, const std::string& name, const st
   for (const auto& t : f.tensors)
     if (t.name == "output.weight") s.tie_word_embeddings = false;
 
-  // Sliding window and its layer pattern.
+  // Sliding window and its layer pattern: llama.cpp seeds a period per architecture (Gemma-2: 2,
+  // Gemma-3: 6) that {arch}.attention.sliding_window_pattern overrides (get_key_or_arr into the
+  // period), and set_swa_pattern makes layer il windowed when period == 0 || il % period < period - 1.
   std::uint64_t window = 0;
-  if (arch->swa != Swa::none) window = m.uint(m.key("attention.sliding_window")).value_or(arch->default_window);
-  auto windowed_by_pattern = [&](std::uint64_t il) {  // the architecture's SWA layer pattern
-    if (window == 0) return false;
-    switch (arch->swa) {
-      case Swa::every_2nd: return il % 2 < 1;
-      case Swa::five_to_one: return il % 6 < 5;
-      case Swa::none: return false;
+  std::uint64_t period = 0;
+  if (arch->swa != Swa::none) {
+    window = m.uint(m.key("attention.sliding_window")).value_or(arch->default_window);
+    period = arch->swa == Swa::every_2nd ? 2 : 6;
+    const std::string pattern_key = m.key("attention.sliding_window_pattern");
+    if (const gguf::Value* v = f.find(pattern_key)) {
+      if (v->is_array())
+        m.fail(v, pattern_key, "llama.cpp reads one period here for '" + arch_name + "' (set_swa_pattern), not " +
+                                   v->describe());
+      period = *m.uint(pattern_key);
     }
-    return false;
+  }
+  auto windowed_by_pattern = [&](std::uint64_t il) {
+    return window != 0 && (period == 0 || il % period < period - 1);
   };
 
   // MLA (deepseek2 converted after llama.cpp's MLA support, ggml-org/llama.cpp#12801): the file
