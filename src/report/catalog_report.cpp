@@ -1,0 +1,73 @@
+// kvplan models and kvplan gpus.
+#include "kvplan/report/reports.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common.hpp"
+#include "kvplan/report/deploy.hpp"
+#include "kvplan/report/json_out.hpp"
+#include "kvplan/report/table.hpp"
+
+namespace kvplan::report {
+
+using nlohmann::json;
+using namespace detail;
+
+void render_models(std::ostream& out, const std::vector<ModelRow>& rows, Format format) {
+  if (format == Format::json) {
+    json list = json::array();
+    for (const auto& r : rows) {
+      list.push_back(json{{"name", r.model.name},
+                          {"display_name", r.model.display_name},
+                          {"layers", r.model.num_hidden_layers},
+                          {"attention_heads", r.model.num_attention_heads},
+                          {"kv_heads", r.model.num_key_value_heads},
+                          {"head_dim", r.model.head_dim},
+                          {"max_position_embeddings", r.model.max_position_embeddings},
+                          {"dtype", r.model.torch_dtype},
+                          {"kv_bytes_per_token", r.kv_bytes_per_token},
+                          {"params", r.params},
+                          {"published_params", r.model.published_params},
+                          {"source", r.model.source}});
+    }
+    write_json(out, "models", json{{"models", list}});
+    return;
+  }
+  Table t({"model", "name", "layers", "heads/kv", "head dim", "context", "params", "dtype", "KV B/token", "KV/token"},
+          {false, false, true, true, true, true, true, false, true, true});
+  for (const auto& r : rows) {
+    const auto& m = r.model;
+    t.add_row({m.name, m.display_name, std::to_string(m.num_hidden_layers),
+               fmt::format("{}/{}", m.num_attention_heads, m.num_key_value_heads), std::to_string(m.head_dim),
+               grouped(m.max_position_embeddings), fmt::format("{:.2f}B", static_cast<double>(r.params) / 1e9),
+               m.torch_dtype, grouped(r.kv_bytes_per_token), human_bytes(r.kv_bytes_per_token)});
+  }
+  t.render(out, format);
+}
+
+void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format format) {
+  if (format == Format::json) {
+    json list = json::array();
+    for (const auto& g : gpus) {
+      list.push_back(json{{"name", g.name},
+                          {"display_name", g.display_name},
+                          {"aliases", g.aliases},
+                          {"memory_bytes", g.memory_bytes},
+                          {"marketed", g.marketed},
+                          {"bandwidth_bytes_per_s", g.bandwidth_bytes_per_s},
+                          {"source", g.source}});
+    }
+    write_json(out, "gpus", json{{"gpus", list}});
+    return;
+  }
+  Table t({"gpu", "name", "memory", "bytes", "marketed", "bandwidth"}, {false, false, true, true, false, true});
+  for (const auto& g : gpus) {
+    t.add_row({g.name, g.display_name, human_bytes(g.memory_bytes), grouped(g.memory_bytes), g.marketed,
+               g.bandwidth_bytes_per_s ? fmt::format("{:.2f} TB/s", g.bandwidth_bytes_per_s / 1e12) : "-"});
+  }
+  t.render(out, format);
+}
+
+}  // namespace kvplan::report

@@ -1,0 +1,63 @@
+// kvplan check: one verdict per deployment config.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "kvplan/report/deploy.hpp"
+#include "kvplan/report/json_out.hpp"
+#include "kvplan/report/table.hpp"
+#include "plan_common.hpp"
+
+namespace kvplan::report {
+
+using nlohmann::json;
+using namespace detail;
+
+void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std::uint64_t margin_ppm, Format format) {
+  if (format == Format::json) {
+    json list = json::array();
+    bool all = true, valid = true;
+    for (const auto& e : entries) {
+      json j{{"file", e.file}, {"name", e.name}, {"valid", e.valid}, {"passes", e.passes}, {"failures", e.failures}};
+      if (!e.valid) j["error"] = e.error;
+      if (e.result) {
+        j["plan"] = plan_json(e.result->plan);
+        json w = json::array();
+        for (const auto& f : e.result->workloads) w.push_back(workload_json(f));
+        j["workloads"] = w;
+      }
+      list.push_back(j);
+      all = all && e.passes;
+      valid = valid && e.valid;
+    }
+    write_json(out, "check", json{{"configs", list}, {"margin", share_text(margin_ppm)}, {"all_pass", all}, {"all_valid", valid}});
+    return;
+  }
+  Table t({"config", "name", "engine", "GPUs", "KV/GPU", "tokens", "max seqs", "verdict"},
+          {false, false, false, true, true, true, true, false});
+  for (const auto& e : entries) {
+    if (!e.valid) {
+      t.add_row({e.file, e.name, "", "", "", "", "", "INVALID"});
+      continue;
+    }
+    const DeployPlan& p = e.result->plan;
+    t.add_row({e.file, e.name, to_string(p.engine), std::to_string(p.parallel.tp * p.parallel.pp),
+               signed_bytes(p.stages[p.limiting_stage].kv_budget_signed), grouped(p.token_capacity),
+               grouped(p.max_sequences_at_max_len), e.passes ? "PASS" : "FAIL"});
+  }
+  t.render(out, format);
+  if (format == Format::csv) return;
+  out << '\n';
+  for (const auto& e : entries) {
+    if (!e.valid) out << fmt::format("INVALID {}\n", e.error);
+    else if (!e.passes)
+      for (const auto& f : e.failures) out << fmt::format("FAIL {}: {}\n", e.file, f);
+    else
+      out << fmt::format("PASS {}: every check holds{}\n", e.file,
+                         margin_ppm ? fmt::format(" with a {} margin", share_text(margin_ppm)) : "");
+  }
+}
+
+}  // namespace kvplan::report

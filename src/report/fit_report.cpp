@@ -1,0 +1,130 @@
+// kvplan fit (no engine): contiguous against paged, with the Why lines.
+#include "kvplan/report/reports.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common.hpp"
+#include "kvplan/report/deploy.hpp"
+#include "kvplan/report/json_out.hpp"
+#include "kvplan/report/table.hpp"
+
+namespace kvplan::report {
+
+using nlohmann::json;
+using namespace detail;
+
+namespace {
+
+json policy_fit_json(const PolicyFit& f) {
+  return json{{"policy", policy_json(f.policy)},  {"token_slots", f.token_slots},
+              {"kv_bytes", f.kv_bytes},           {"kv_bytes_needed", f.kv_bytes_needed},
+              {"total_bytes", f.total_bytes},     {"fits", f.fits},
+              {"headroom_bytes", f.headroom_bytes}};
+}
+
+// "used": the bytes the tokens need over the bytes reserved (a windowed layer needs only its window).
+std::string why(const FitResult& fit, const ScenarioFit& s) {
+  const std::uint64_t tokens = s.scenario.total_tokens();
+  if (s.exceeds_max_model_len)
+    return fmt::format("{}: each sequence needs {} tokens, more than max-model-len {}; an engine refuses it",
+                       s.scenario.label(), grouped(s.scenario.tokens()), grouped(fit.max_model_len));
+  return fmt::format(
+      "{}: contiguous reserves max-model-len ({}) slots for each of {} sequence(s) = {} slots for {} tokens "
+      "({} used); paged blocks of {} hold {} slots ({} used)",
+      s.scenario.label(), grouped(fit.max_model_len), grouped(s.scenario.sequences), grouped(s.contiguous.token_slots),
+      grouped(tokens), fraction_text(s.contiguous.kv_bytes_needed, s.contiguous.kv_bytes), fit.block_size,
+      grouped(s.paged.token_slots), fraction_text(s.paged.kv_bytes_needed, s.paged.kv_bytes));
+}
+
+// Scenarios that hold the same number of tokens but cost different memory: the lesson of
+// reserving per sequence instead of per token.
+std::vector<std::string> comparisons(const FitResult& fit) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < fit.scenarios.size(); ++i) {
+    for (std::size_t j = i + 1; j < fit.scenarios.size(); ++j) {
+      const auto& a = fit.scenarios[i];
+      const auto& b = fit.scenarios[j];
+      if (a.exceeds_max_model_len || b.exceeds_max_model_len) continue;
+      if (a.scenario.total_tokens() != b.scenario.total_tokens()) continue;
+      if (a.contiguous.kv_bytes == b.contiguous.kv_bytes) continue;
+      out.push_back(fmt::format(
+          "{} and {} hold the same {} tokens, yet contiguous reservation costs {} against {}: it reserves "
+          "max-model-len per sequence, so {} sequence(s) reserve {} slots and {} reserve {}. Paged blocks cost "
+          "{} against {}, because they grow with the tokens actually held.",
+          a.scenario.label(), b.scenario.label(), grouped(a.scenario.total_tokens()), human_bytes(a.contiguous.kv_bytes),
+          human_bytes(b.contiguous.kv_bytes), grouped(a.scenario.sequences), grouped(a.contiguous.token_slots),
+          grouped(b.scenario.sequences), grouped(b.contiguous.token_slots), human_bytes(a.paged.kv_bytes),
+          human_bytes(b.paged.kv_bytes)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void render_fit(std::ostream& out, const FitResult& fit, Format format) {
+  const char* deciding = fit.deciding_policy == PolicyKind::contiguous ? "contiguous" : "paged";
+  if (format == Format::json) {
+    json scenarios = json::array();
+    for (const auto& s : fit.scenarios) {
+      scenarios.push_back(json{{"scenario", s.scenario.label()},
+                               {"sequences", s.scenario.sequences},
+                               {"tokens_per_sequence", s.scenario.tokens()},
+                               {"total_tokens", s.scenario.total_tokens()},
+                               {"exceeds_max_model_len", s.exceeds_max_model_len},
+                               {"contiguous", policy_fit_json(s.contiguous)},
+                               {"paged", policy_fit_json(s.paged)},
+                               {"fits", s.fits},
+                               {"why", why(fit, s)}});
+    }
+    json j{{"model", fit.model_name},
+           {"gpu", fit.gpu_label},
+           {"capacity_bytes", fit.capacity_bytes},
+           {"weights", {{"params", fit.params.total}, {"dtype", fit.weight_dtype}, {"bytes", fit.weight_bytes}}},
+           {"overhead_bytes", fit.overhead_bytes},
+           {"kv_cache_dtype", fit.kv_dtype},
+           {"kv_bytes_per_token", fit.bytes_per_token},
+           {"max_model_len", fit.max_model_len},
+           {"block_size", fit.block_size},
+           {"deciding_policy", deciding},
+           {"scenarios", scenarios},
+           {"comparisons", comparisons(fit)},
+           {"all_fit", fit.all_fit}};
+    write_json(out, "fit", j);
+    return;
+  }
+  Table t({"scenario", "tokens", "policy", "token slots", "KV cache", "total", "headroom", "fits"},
+          {false, true, false, true, true, true, true, false});
+  for (const auto& s : fit.scenarios) {
+    for (const PolicyFit* f : {&s.contiguous, &s.paged}) {
+      const bool first = f == &s.contiguous;
+      const bool is_contiguous = f->policy.kind == PolicyKind::contiguous;
+      t.add_row({first ? s.scenario.label() : "", first ? grouped(s.scenario.total_tokens()) : "",
+                 is_contiguous ? "contiguous" : "paged", grouped(f->token_slots), human_bytes(f->kv_bytes),
+                 human_bytes(f->total_bytes), human_signed_bytes(f->headroom_bytes),
+                 s.exceeds_max_model_len ? "no (> max-model-len)" : f->fits ? "yes" : "no"});
+    }
+  }
+  if (format == Format::table) {
+    out << fmt::format("{} on {}: capacity {} ({} B)\n", fit.model_name, fit.gpu_label, human_bytes(fit.capacity_bytes),
+                       grouped(fit.capacity_bytes))
+        << fmt::format("weights   {} ({} params × {})\n", human_bytes(fit.weight_bytes), grouped(fit.params.total),
+                       fit.weight_dtype)
+        << fmt::format("overhead  {} (runtime: CUDA context, activations, allocator; --overhead)\n",
+                       human_bytes(fit.overhead_bytes))
+        << fmt::format("KV cache  {} B per token ({}), max-model-len {}, block size {}\n\n",
+                       grouped(fit.bytes_per_token), fit.kv_dtype, grouped(fit.max_model_len), fit.block_size);
+  }
+  t.render(out, format);
+  if (format == Format::csv) return;
+  out << "\nWhy:\n";
+  for (const auto& s : fit.scenarios) out << "- " << why(fit, s) << '\n';
+  for (const auto& c : comparisons(fit)) out << "- " << c << '\n';
+  out << '\n'
+      << (fit.all_fit ? fmt::format("All scenarios fit under {} (the deciding policy, --policy).\n", deciding)
+                      : fmt::format("Not every scenario fits under {} (the deciding policy, --policy).\n", deciding));
+}
+
+}  // namespace kvplan::report

@@ -1,0 +1,105 @@
+// kvplan max: the inverse questions, one column per tensor-parallel size.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "kvplan/report/deploy.hpp"
+#include "kvplan/report/json_out.hpp"
+#include "kvplan/report/table.hpp"
+#include "plan_common.hpp"
+
+namespace kvplan::report {
+
+using nlohmann::json;
+using namespace detail;
+
+void render_max(std::ostream& out, const MaxView& v, Format format) {
+  if (format == Format::json) {
+    json cols = json::array();
+    for (const auto& c : v.columns) {
+      json j = plan_json(c.plan);
+      j["context"] = c.context;
+      j["max_sequences"] = c.max_sequences;
+      if (c.batch) {
+        j["batch"] = c.batch;
+        j["max_context"] = c.max_context;
+      }
+      cols.push_back(j);
+    }
+    json j{{"deployments", cols}, {"margin", share_text(v.margin_ppm)}};
+    if (v.target && v.min_gpus) {
+      json trials = json::array();
+      for (const auto& t : v.min_gpus->trials)
+        trials.push_back(json{{"tp", t.tp}, {"valid", t.valid}, {"fits", t.fits}, {"reason", t.reason}});
+      j["fewest_gpus"] = json{{"target", v.target->label()},
+                              {"found", v.min_gpus->found},
+                              {"tensor_parallel_size", v.min_gpus->tp},
+                              {"gpus", v.min_gpus->gpus},
+                              {"trials", trials}};
+    }
+    write_json(out, "max", j);
+    return;
+  }
+  if (v.columns.size() == 1 && format == Format::table) {
+    const MaxColumn& c = v.columns.front();
+    plan_text(out, v.model_display, c.plan);
+    out << '\n';
+    out << fmt::format("Most concurrent sequences of {} tokens: {}\n", grouped(c.context), grouped(c.max_sequences));
+    if (c.batch)
+      out << (c.max_context ? fmt::format("Longest context for {} sequence(s): {} tokens\n", grouped(c.batch),
+                                          grouped(c.max_context))
+                            : fmt::format("Longest context for {} sequence(s): none fits\n", grouped(c.batch)));
+  } else if (!v.columns.empty()) {
+    std::vector<std::string> headers{""};
+    std::vector<bool> right{false};
+    for (const auto& c : v.columns) {
+      headers.push_back(fmt::format("tp={} pp={}", c.plan.parallel.tp, c.plan.parallel.pp));
+      right.push_back(true);
+    }
+    Table t(headers, right);
+    auto row = [&](const std::string& name, auto cell) {
+      std::vector<std::string> cells{name};
+      for (const auto& c : v.columns) cells.push_back(cell(c));
+      t.add_row(cells);
+    };
+    const MaxColumn& first = v.columns.front();
+    row("GPUs", [](const MaxColumn& c) { return std::to_string(c.plan.parallel.tp * c.plan.parallel.pp); });
+    row("weights per GPU", [](const MaxColumn& c) { return human_bytes(c.plan.stages[c.plan.limiting_stage].weight_bytes); });
+    row("KV heads per GPU", [](const MaxColumn& c) {
+      return c.plan.kv_heads_total ? std::to_string(c.plan.kv_heads_per_gpu) + (c.plan.kv_heads_replicated ? " (replicated)" : "")
+                                   : std::string("MLA");
+    });
+    row("KV B/token per GPU", [](const MaxColumn& c) { return grouped(c.plan.stages[c.plan.limiting_stage].shard.kv_bytes_per_token); });
+    row("KV memory per GPU", [](const MaxColumn& c) { return signed_bytes(c.plan.stages[c.plan.limiting_stage].kv_budget_signed); });
+    row(unit_name(first.plan.capacity), [](const MaxColumn& c) { return grouped(c.plan.capacity.units); });
+    row("token capacity", [](const MaxColumn& c) { return grouped(c.plan.token_capacity); });
+    row(fmt::format("engine's concurrency at {}", grouped(first.plan.max_model_len)),
+        [](const MaxColumn& c) { return fmt::format("{:.2f}x", c.plan.logged_concurrency); });
+    row(fmt::format("max sequences of {}", grouped(first.context)), [](const MaxColumn& c) { return grouped(c.max_sequences); });
+    if (first.batch)
+      row(fmt::format("longest context for {}", grouped(first.batch)),
+          [](const MaxColumn& c) { return c.max_context ? grouped(c.max_context) : std::string("none"); });
+    if (format == Format::table)
+      out << fmt::format("{} on {}, engine {} ({}), {} KV, max-model-len {}\n\n", v.model_display, first.plan.gpu_label,
+                         engine_profile(first.plan.engine).name, engine_profile(first.plan.engine).version,
+                         first.plan.kv_dtype, grouped(first.plan.max_model_len));
+    t.render(out, format);
+    if (format == Format::csv) return;
+  }
+  if (v.target && v.min_gpus) {
+    const MinGpus& g = *v.min_gpus;
+    out << '\n'
+        << (g.found ? fmt::format("Fewest GPUs for {}: tensor-parallel size {} ({} GPU(s))\n", v.target->label(), g.tp,
+                                  g.gpus)
+                    : fmt::format("Fewest GPUs for {}: none up to tensor-parallel size {}\n", v.target->label(),
+                                  g.trials.empty() ? 0 : g.trials.back().tp));
+    for (const auto& t : g.trials)
+      if (t.valid || t.tp <= 8)
+        out << fmt::format("  tp={}: {}\n", t.tp, t.fits ? "fits" : (t.valid ? "does not fit: " : "invalid: ") + t.reason);
+  }
+  if (!v.columns.empty()) notes_text(out, v.columns.front().plan);
+}
+
+}  // namespace kvplan::report

@@ -1,0 +1,195 @@
+#include "plan_common.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "kvplan/report/deploy.hpp"
+#include "kvplan/report/json_out.hpp"
+#include "kvplan/report/table.hpp"
+
+namespace kvplan::report {
+
+const char* unit_name(const Capacity& c) {
+  if (c.layer_pages) return "units";
+  switch (c.rule) {
+    case CapacityRule::paged_floor:
+    case CapacityRule::paged_ceil: return "blocks";
+    case CapacityRule::token_pages: return c.unit_tokens == 1 ? "token slots" : "pages";
+    case CapacityRule::cells_256: return "cells";
+    case CapacityRule::static_max_len: return "token slots";
+  }
+  return "units";
+}
+
+std::string llamacpp_flags(const Workload& w) {
+  std::uint64_t longest = 0;
+  for (const auto& g : w.groups) longest = std::max(longest, g.tokens());
+  const std::uint64_t n = w.sequences();
+  return fmt::format("-np {} -c {}", n, grouped(n * longest));  // fit_workload checked the product
+}
+
+namespace detail {
+
+using nlohmann::json;
+
+std::string signed_bytes(std::int64_t b) { return human_signed_bytes(b); }
+
+json stage_json(const StagePlan& s) {
+  json lines = json::array();
+  for (const auto& l : s.lines) lines.push_back(json{{"item", l.item}, {"bytes", l.bytes}, {"basis", l.basis}});
+  return json{{"stage", s.shard.stage},
+              {"first_layer", s.shard.first_layer},
+              {"layers", s.shard.layers},
+              {"params_per_gpu", s.shard.params.total},
+              {"weight_bytes_per_gpu", s.weight_bytes},
+              {"kv_heads_per_gpu", s.shard.kv_heads},
+              {"kv_bytes_per_token_per_gpu", s.shard.kv_bytes_per_token},
+              {"non_kv", lines},
+              {"usable_bytes", s.usable_bytes},
+              {"available_bytes", s.available_bytes},
+              {"kv_budget_bytes", s.kv_budget_signed},
+              {"max_tokens", s.max_tokens},
+              {"units", s.units}};
+}
+
+json plan_json(const DeployPlan& p) {
+  const EngineProfile& prof = engine_profile(p.engine);
+  json stages = json::array();
+  for (const auto& s : p.stages) stages.push_back(stage_json(s));
+  return json{{"model", p.model_name},
+              {"gpu", p.gpu_label},
+              {"gpu_memory_bytes", p.capacity_bytes},
+              {"engine", to_string(p.engine)},
+              {"engine_version", prof.version},
+              {"usable_share", p.kv_memory_given ? json(nullptr) : json(share_text(p.share_ppm))},
+              {"kv_cache_memory_given", p.kv_memory_given},
+              {"tensor_parallel_size", p.parallel.tp},
+              {"pipeline_parallel_size", p.parallel.pp},
+              {"gpus", p.parallel.tp * p.parallel.pp},
+              {"weight_dtype", p.weight_dtype},
+              {"kv_cache_dtype", p.kv_dtype},
+              {"max_model_len", p.max_model_len},
+              {"kv_heads", p.kv_heads_total},
+              {"kv_heads_per_gpu", p.kv_heads_per_gpu},
+              {"kv_heads_replicated", p.kv_heads_replicated},
+              {"shared_prefix", p.shared_prefix},
+              {"stages", stages},
+              {"limiting_stage", p.limiting_stage},
+              {"unit", unit_name(p.capacity)},
+              {"unit_tokens", p.capacity.unit_tokens},
+              {"unit_bytes", p.unit_bytes},
+              {"units", p.capacity.units},
+              {"reserved_units", p.capacity.reserved_units},
+              {"token_capacity", p.token_capacity},
+              {"logged_concurrency", p.logged_concurrency},
+              {"max_sequences_at_max_model_len", p.max_sequences_at_max_len},
+              {"serves_max_model_len", p.serves_max_model_len},
+              {"estimated_max_model_len", p.estimated_max_model_len},
+              {"engine_log", p.engine_log},
+              {"notes", p.notes}};
+}
+
+json workload_json(const WorkloadFit& f) {
+  return json{{"workload", f.workload.label()},
+              {"sequences", f.workload.sequences()},
+              {"exceeds_max_model_len", f.exceeds_max_model_len},
+              {"shared_units", f.shared_units},
+              {"units_needed", f.units_needed},
+              {"usable_units", f.usable_units},
+              {"allowed_units", f.allowed_units},
+              {"kv_bytes_needed_per_gpu", f.kv_bytes_needed},
+              {"fits", f.fits},
+              {"refusal", f.refusal.empty() ? json(nullptr) : json(f.refusal)},
+              {"engine_log", f.engine_log}};
+}
+
+std::string verdict(const DeployPlan& p, const WorkloadFit& f) {
+  if (f.exceeds_max_model_len) return "no (> max-model-len)";
+  if (!f.refusal.empty()) return "no (refused)";
+  if (!p.serves_max_model_len) return "no (engine refuses max-model-len)";
+  return f.fits ? "yes" : "no";
+}
+
+void plan_text(std::ostream& out, const std::string& display, const DeployPlan& p) {
+  const EngineProfile& prof = engine_profile(p.engine);
+  const StagePlan& lim = p.stages[p.limiting_stage];
+  out << fmt::format("{} on {} x {} (tp {}, pp {}), engine {}\n", display, p.gpu_label, p.parallel.tp * p.parallel.pp,
+                     p.parallel.tp, p.parallel.pp, prof.name);
+  out << fmt::format("rules: {}\n\n", prof.version);
+  out << fmt::format("Budget per GPU{}:\n", p.stages.size() > 1
+                                               ? fmt::format(" (stage {}, layers {}-{}, the one with the fewest {})",
+                                                             lim.shard.stage, lim.shard.first_layer,
+                                                             lim.shard.first_layer + lim.shard.layers - 1,
+                                                             unit_name(p.capacity))
+                                               : std::string());
+  Table t({"", "memory", "bytes", "basis"}, {false, true, true, false});
+  t.add_row({"GPU memory", human_bytes(p.capacity_bytes), grouped(p.capacity_bytes), p.gpu_label});
+  const bool of_free = prof.shape == BudgetShape::share_of_free;
+  if (p.kv_memory_given) {
+    t.add_row({"KV cache (given)", human_bytes(lim.kv_budget_bytes), grouped(lim.kv_budget_bytes), "--kv-cache-memory"});
+  } else {
+    if (!of_free && p.share_ppm != 1'000'000)
+      t.add_row({fmt::format("x {} usable", share_text(p.share_ppm)), human_bytes(lim.usable_bytes),
+                 grouped(lim.usable_bytes), prof.share_option});
+    for (const auto& l : lim.lines) t.add_row({"- " + l.item, human_bytes(l.bytes), grouped(l.bytes), l.basis});
+    if (of_free) {
+      t.add_row({"= available", signed_bytes(lim.available_bytes),
+                 lim.available_bytes < 0 ? fmt::format("{}", lim.available_bytes)
+                                         : grouped(static_cast<std::uint64_t>(lim.available_bytes)),
+                 "what the engine finds free"});
+      t.add_row({fmt::format("x {} usable", share_text(p.share_ppm)), "", "", prof.share_option});
+    }
+    t.add_row({"= KV cache", signed_bytes(lim.kv_budget_signed),
+               lim.kv_budget_signed < 0 ? fmt::format("-{}", grouped(0 - static_cast<std::uint64_t>(lim.kv_budget_signed)))
+                                        : grouped(lim.kv_budget_bytes),
+               lim.kv_budget_signed < 0 ? "short: nothing left for the KV cache" : "the rule below"});
+  }
+  t.render(out, Format::table);
+  if (!p.kv_memory_given) out << fmt::format("rule: {}\n", prof.budget_rule);
+  out << '\n';
+  if (p.kv_heads_total)
+    out << fmt::format("KV per GPU: {} of {} KV heads{}, {} layers, {} B per token ({})\n", p.kv_heads_per_gpu,
+                       p.kv_heads_total, p.kv_heads_replicated ? " (replicated: tp > KV heads)" : "",
+                       lim.shard.kv_layers, grouped(lim.shard.kv_bytes_per_token), p.kv_dtype);
+  else
+    out << fmt::format("KV per GPU: the MLA latent (not split by tp), {} layers, {} B per token ({})\n",
+                       lim.shard.kv_layers, grouped(lim.shard.kv_bytes_per_token), p.kv_dtype);
+  const Capacity& c = p.capacity;
+  if (c.layer_pages)
+    out << fmt::format("Capacity: {} units of {} B, every layer's blocks of {} tokens from one pool\n"
+                       "  = {} tokens if every layer kept them; {} sequence(s) of max-model-len {}\n",
+                       grouped(c.units), grouped(p.unit_bytes), c.layer_pages->block_size, grouped(p.token_capacity),
+                       grouped(p.max_sequences_at_max_len), grouped(p.max_model_len));
+  else
+    out << fmt::format("Capacity: {} {} of {} token{} ({} each){} = {} tokens; {} sequence(s) of max-model-len {}\n",
+                       grouped(c.units), unit_name(c), c.unit_tokens, c.unit_tokens == 1 ? "" : "s",
+                       human_bytes(p.unit_bytes),
+                       c.reserved_units ? fmt::format(", {} reserved (the null block)", c.reserved_units) : "",
+                       grouped(p.token_capacity), grouped(p.max_sequences_at_max_len), grouped(p.max_model_len));
+  if (p.stages.size() > 1) {
+    out << '\n';
+    Table s({"stage", "layers", "weights/GPU", "KV/GPU", "B/token", unit_name(c)}, {true, false, true, true, true, true});
+    for (const auto& st : p.stages)
+      s.add_row({std::to_string(st.shard.stage),
+                 fmt::format("{}-{}", st.shard.first_layer, st.shard.first_layer + st.shard.layers - 1),
+                 human_bytes(st.weight_bytes), signed_bytes(st.kv_budget_signed), grouped(st.shard.kv_bytes_per_token),
+                 grouped(st.units)});
+    s.render(out, Format::table);
+  }
+  if (!p.engine_log.empty()) {
+    out << fmt::format("\n{}'s own words:\n", prof.name);
+    for (const auto& l : p.engine_log) out << "  " << l << '\n';
+  }
+}
+
+void notes_text(std::ostream& out, const DeployPlan& p) {
+  if (p.notes.empty()) return;
+  out << "\nNotes:\n";
+  for (const auto& n : p.notes) out << "- " << n << '\n';
+}
+
+}  // namespace detail
+}  // namespace kvplan::report

@@ -1,0 +1,22 @@
+#pragma once
+// What the planner's reporters share (internal to kvplan_report): a plan and a workload as JSON
+// and as text, the verdict column, the notes. fit --engine, max and check render plans alike.
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kvplan/core/plan/deploy.hpp"
+
+namespace kvplan::report::detail {
+
+std::string signed_bytes(std::int64_t bytes);
+nlohmann::json stage_json(const StagePlan& stage);
+nlohmann::json plan_json(const DeployPlan& plan);
+nlohmann::json workload_json(const WorkloadFit& fit);
+std::string verdict(const DeployPlan& plan, const WorkloadFit& fit);
+void plan_text(std::ostream& out, const std::string& display, const DeployPlan& plan);
+void notes_text(std::ostream& out, const DeployPlan& plan);
+
+}  // namespace kvplan::report::detail

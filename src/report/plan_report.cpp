@@ -1,0 +1,53 @@
+// kvplan fit --engine E (and any planner option): the plan and its workloads.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "kvplan/report/deploy.hpp"
+#include "kvplan/report/json_out.hpp"
+#include "kvplan/report/table.hpp"
+#include "plan_common.hpp"
+
+namespace kvplan::report {
+
+using nlohmann::json;
+using namespace detail;
+
+void render_deploy(std::ostream& out, const DeployView& v, Format format) {
+  const DeployPlan& p = v.plan;
+  if (format == Format::json) {
+    json w = json::array();
+    for (const auto& f : v.workloads) w.push_back(workload_json(f));
+    json j = plan_json(p);
+    j["workloads"] = w;
+    j["margin"] = share_text(v.margin_ppm);
+    j["all_fit"] = v.all_fit;
+    write_json(out, "plan", j);
+    return;
+  }
+  Table t({"workload", "sequences", std::string(unit_name(p.capacity)) + " needed", "KV per GPU", "usable", "fits"},
+          {false, true, true, true, true, false});
+  for (const auto& f : v.workloads)
+    t.add_row({f.workload.label(), grouped(f.workload.sequences()),
+               grouped(f.units_needed) + (f.shared_units ? fmt::format(" ({} shared)", f.shared_units) : ""),
+               human_bytes(f.kv_bytes_needed), grouped(f.allowed_units), verdict(p, f)});
+  if (format == Format::table) {
+    plan_text(out, v.model_display, p);
+    out << '\n';
+  }
+  t.render(out, format);
+  if (format == Format::csv) return;
+  for (const auto& f : v.workloads) {
+    if (!f.refusal.empty()) out << '\n' << f.workload.label() << ": " << f.refusal << '\n';
+    if (f.engine_log.empty()) continue;
+    // llama.cpp: its own lines for this workload's -np and -c.
+    out << '\n' << fmt::format("{} as llama.cpp logs it ({}):\n", f.workload.label(), llamacpp_flags(f.workload));
+    for (const auto& line : f.engine_log) out << "  " << line << '\n';
+  }
+  notes_text(out, p);
+  out << '\n' << (v.all_fit ? "Every workload fits.\n" : "Not every workload fits.\n");
+}
+
+}  // namespace kvplan::report
