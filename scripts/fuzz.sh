@@ -20,7 +20,7 @@ else
 fi
 targets=()
 for n in "${names[@]}"; do targets+=("kvplan_${n}_fuzz"); done
-cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKVPLAN_FUZZ=ON -DKVPLAN_BUILD_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]}"
 mkdir -p fuzz-findings

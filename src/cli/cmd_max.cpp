@@ -22,6 +22,7 @@ struct MaxOptions {
   std::string workload;
   std::string margin;
   std::string max_tp = "64";
+  const CLI::Option* max_tp_option = nullptr;
 };
 
 std::vector<std::uint64_t> tp_list(const std::string& text) {
@@ -44,6 +45,10 @@ int run_max(const MaxOptions& o, const CommonOptions& common) {
   report::MaxView view;
   view.model_display = model.display_name;
   view.margin_ppm = parse_margin_option(o.margin);
+  // Checked whether or not it is used, and refused where nothing uses it.
+  const std::uint64_t max_tp = parse_count_option(o.max_tp, "--max-tp");
+  if (o.max_tp_option->count() > 0 && o.workload.empty())
+    throw Error("--max-tp bounds the search of --target; without --target nothing uses it");
   for (std::uint64_t tp : tp_list(o.deploy.tp)) {
     report::MaxColumn c;
     c.plan = plan_deployment(model, make_deploy_request(catalog, model, o.target, o.deploy, tp));
@@ -61,7 +66,7 @@ int run_max(const MaxOptions& o, const CommonOptions& common) {
     view.target = parse_workload(o.workload);
     const DeployRequest req = make_deploy_request(catalog, model, o.target, o.deploy, 1);
     view.min_gpus = min_tensor_parallel(model, req, *view.target, view.margin_ppm,
-                                        parse_count_option(o.max_tp, "--max-tp"));
+                                        max_tp);
     if (!view.min_gpus->found) code = kDoesNotFit;
   }
   report::render_max(std::cout, view, format);
@@ -84,9 +89,9 @@ Runner setup_max(CLI::App& app, CommonOptions& common) {
                  "Fewest GPUs: the smallest tensor-parallel size serving this workload, e.g. 64x4096 or "
                  "32x500+200,4x8000")
       ->type_name("WORKLOAD");
-  app.add_option("--max-tp", o->max_tp, "Largest tensor-parallel size --target tries")
-      ->type_name("N")
-      ->capture_default_str();
+  o->max_tp_option = app.add_option("--max-tp", o->max_tp, "Largest tensor-parallel size --target tries")
+                         ->type_name("N")
+                         ->capture_default_str();
   app.add_option("--margin", o->margin, "Share of the KV capacity to keep free, e.g. 10%")->type_name("PCT");
   return [o, &common] { return run_max(*o, common); };
 }

@@ -20,7 +20,6 @@ namespace kvplan::cli {
 namespace {
 
 // 128 + SIGINT, as shells report a command ended by Ctrl-C.
-constexpr int kInterrupted = 130;
 
 struct ProbeOptions {
   std::string model;
@@ -217,7 +216,9 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
     const bool restored = residual <= 16 * rep.device.granule;
     std::cerr << "kvplan: interrupted after " << rep.rows.size() << " complete row(s); every buffer freed; footprint "
               << residual << " B above the baseline" << (restored ? " (baseline restored)" : " (NOT restored)") << '\n';
-    return kInterrupted;
+    const int code = 128 + probe::interrupt_signal();  // 130 for SIGINT, 143 for SIGTERM
+    probe::clear_interrupt();                           // said here, with what was freed
+    return code;
   }
   backend->synchronize();
   const std::uint64_t now = backend->used_bytes();
@@ -281,7 +282,10 @@ Runner setup_probe(CLI::App& app, CommonOptions& common) {
   app.add_option("--churn-lifetime", o->churn_lifetime, "A sequence stays 1..N arrivals")
       ->type_name("N")
       ->capture_default_str();
-  app.add_option("--seed", o->seed, "Seed of the request stream")->type_name("N")->capture_default_str();
+  app.add_option("--seed", o->seed, "Seed of the request stream")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber)  // CLI11 would wrap -1 into an unsigned seed
+      ->capture_default_str();
   app.add_flag("--no-replay", o->no_replay, "Simulate placements without writing them to real memory");
   app.add_option("--interrupt-after", o->interrupt_after, "Testing: raise SIGINT after N allocations")
       ->group("");  // hidden

@@ -21,6 +21,7 @@
 #include "kvplan/core/sim/workload.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/trace.hpp"
+#include "kvplan/probe/probe.hpp"
 #include "kvplan/report/simulate.hpp"
 
 namespace kvplan::cli {
@@ -186,9 +187,21 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
     if (!timeline_file) throw InputError(o.timeline, "cannot write the timeline");
     timeline = std::make_unique<report::TimelineCsv>(timeline_file);
   }
+  // Ctrl-C or SIGTERM stops the run between two steps (main says so and exits 130/143).
+  struct Interruptible : SimObserver {
+    SimObserver* inner = nullptr;
+    void on_event(const SimEvent& e) override {
+      if (inner) inner->on_event(e);
+    }
+    void on_step(const SimSnapshot& s) override {
+      probe::check_interrupt();
+      if (inner) inner->on_step(s);
+    }
+  } observer;
+  observer.inner = timeline.get();
   for (SimPolicy p : policies) {
     if (timeline) timeline->set_policy(p);
-    view.results.push_back(simulate(requests, config, p, timeline.get()));
+    view.results.push_back(simulate(requests, config, p, &observer));
   }
   if (timeline) {
     timeline_file.flush();
@@ -242,7 +255,10 @@ Runner setup_simulate(CLI::App& app, CommonOptions& common) {
       ->type_name("G");
   app.add_option("--prefix-tokens", o->prefix_tokens, "Synthetic: shared tokens put before each prompt")
       ->type_name("N");
-  app.add_option("--seed", o->seed, "Synthetic: PRNG seed")->type_name("S")->capture_default_str();
+  app.add_option("--seed", o->seed, "Synthetic: PRNG seed")
+      ->type_name("S")
+      ->check(CLI::NonNegativeNumber)  // CLI11 would wrap -1 into an unsigned seed
+      ->capture_default_str();
   app.add_option("--timeline", o->timeline, "Write a per-step CSV timeline of every policy to FILE")
       ->type_name("FILE");
   app.add_option("--export-trace", o->export_trace, "Write the synthetic workload as a trace (.csv or .jsonl)")

@@ -1,15 +1,48 @@
 // kvplan: plan, predict and measure LLM KV-cache memory. main wires the subcommands and holds
 // the one try that maps errors to exit codes.
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <map>
 
 #include "commands.hpp"
 #include "llamacpp_args.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/text.hpp"
 #include "kvplan/probe/probe.hpp"
+
+namespace {
+
+// Every message is one line: input bytes quoted in it are escaped (\xNN).
+void say(const char* prefix, const char* what) { std::cerr << prefix << kvplan::escape_control(what) << '\n'; }
+
+const char* signal_name(int sig) { return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "a signal"; }
+
+// What the command printed must have reached standard output (a full disk, a closed pipe):
+// a report that was cut short is an error, not a success.
+int finish(int code) {
+  if (const int sig = kvplan::probe::interrupt_signal()) {
+    std::cerr << "kvplan: interrupted by " << signal_name(sig) << '\n';
+    return 128 + sig;
+  }
+  errno = 0;
+  const bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout.flush();
+  if (failed) {
+    std::cerr << "kvplan: error: writing standard output failed" << (errno ? ": " : "")
+              << (errno ? std::strerror(errno) : "") << '\n';
+    return kvplan::cli::kBadInput;
+  }
+  return code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace kvplan::cli;
+  // SIGINT and SIGTERM only set a flag; long commands (probe, simulate) poll it and stop cleanly.
+  kvplan::probe::install_interrupt_handler();
   CLI::App app{"kvplan: plan, predict and measure the KV-cache memory of LLM inference"};
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", std::string("kvplan ") + KVPLAN_VERSION);
@@ -33,7 +66,8 @@ int main(int argc, char** argv) {
   add("import", "Write a kvplan model spec from a Hugging Face config.json", setup_import);
   add("probe", "Allocate the predicted KV buffers in real memory (GPU or host), verify, measure, compare", setup_probe);
   app.footer(
-      "Exit codes: 0 fits/ok, 1 does not fit, 2 bad usage or input, 3 probe unavailable.\n"
+      "Exit codes: 0 fits/ok, 1 does not fit, 2 bad usage or input (or standard output could not be written),\n"
+      "3 probe unavailable, 130/143 interrupted by SIGINT/SIGTERM.\n"
       "Without a subcommand kvplan runs `fit` on its defaults: qwen2.5-7b on an L40S, 32x500 against 1x16000.");
 
   try {
@@ -43,27 +77,29 @@ int main(int argc, char** argv) {
     for (auto& a : args) arg_ptrs.push_back(a.data());
     app.parse(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
     for (const auto& [sub, run] : runners)
-      if (sub->parsed()) return run();
+      if (sub->parsed()) return finish(run());
     // No subcommand: the main job on its built-in defaults.
     CLI::App* fit = nullptr;
     for (const auto& [sub, run] : runners)
       if (sub->get_name() == "fit") fit = sub;
     fit->parse(std::vector<std::string>{});
-    return runners[fit]();
+    return finish(runners[fit]());
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);  // prints help, version or the parse error
-    return code == 0 ? kOk : kBadInput;
+    return finish(code == 0 ? kOk : kBadInput);
+  } catch (const kvplan::probe::Interrupted&) {
+    return finish(kOk);  // says which signal, exit 128 + its number
   } catch (const kvplan::probe::Unavailable& e) {
-    std::cerr << "kvplan: " << e.what() << '\n';
+    say("kvplan: ", e.what());
     return kUnavailable;
   } catch (const kvplan::probe::DeviceError& e) {
-    std::cerr << "kvplan: probe error: " << e.what() << '\n';
+    say("kvplan: probe error: ", e.what());
     return kBadInput;
   } catch (const kvplan::Error& e) {
-    std::cerr << "kvplan: error: " << e.what() << '\n';
+    say("kvplan: error: ", e.what());
     return kBadInput;
   } catch (const std::exception& e) {
-    std::cerr << "kvplan: internal error: " << e.what() << '\n';
+    say("kvplan: internal error: ", e.what());
     return kBadInput;
   }
 }

@@ -10,13 +10,28 @@
 
 namespace kvplan {
 
-std::string read_text_file(const std::string& path, std::uint64_t max_bytes) {
+std::uint64_t require_regular_file(const std::string& path) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) throw InputError(path, "no such file");
-  if (std::filesystem::is_directory(status)) throw InputError(path, "is a directory, not a file");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > max_bytes)
+  const auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) throw InputError(path, "no such file");
+  if (fs::is_directory(status)) throw InputError(path, "is a directory, not a file");
+  if (!fs::is_regular_file(status)) {
+    const char* what = fs::is_fifo(status)              ? "a FIFO"
+                       : fs::is_socket(status)          ? "a socket"
+                       : fs::is_block_file(status)      ? "a block device"
+                       : fs::is_character_file(status)  ? "a character device"
+                                                        : "not a plain file";
+    throw InputError(path, std::string("is ") + what + ", not a regular file (kvplan reads regular files only)");
+  }
+  const auto size = fs::file_size(path, ec);
+  if (ec) throw InputError(path, "cannot read its size: " + ec.message());
+  return size;
+}
+
+std::string read_text_file(const std::string& path, std::uint64_t max_bytes) {
+  const std::uint64_t size = require_regular_file(path);
+  if (size > max_bytes)
     throw InputError(path, "file is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) +
                                " bytes a spec or config may have");
   std::ifstream in(path, std::ios::binary);

@@ -9,6 +9,7 @@
 
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/io/files.hpp"
 #include "kvplan/io/input_error.hpp"
 
 namespace kvplan::gguf {
@@ -322,12 +323,7 @@ void read_value(Cursor& c, Value& v, const std::string& field, std::uint32_t dep
 }  // namespace
 
 std::unique_ptr<ByteSource> open_file_source(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) throw InputError(path, "no such file");
-  if (!std::filesystem::is_regular_file(status)) throw InputError(path, "is not a regular file");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw InputError(path, "cannot read its size: " + ec.message());
+  const std::uint64_t size = require_regular_file(path);
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
   return std::make_unique<FileSource>(f, size, path);

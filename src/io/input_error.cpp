@@ -1,5 +1,7 @@
 #include "kvplan/io/input_error.hpp"
 
+#include "kvplan/core/numbers/text.hpp"
+
 namespace kvplan {
 namespace {
 std::string where(const std::string& origin, std::size_t line, std::size_t column) {
@@ -10,8 +12,12 @@ std::string where(const std::string& origin, std::size_t line, std::size_t colum
 
 InputError::InputError(const std::string& origin, std::size_t line, std::size_t column, const std::string& field,
                        const std::string& message)
-    : Error(where(origin, line, column) + ": " + (field.empty() ? "" : "field '" + field + "': ") + message) {}
+    : Error(escape_control(where(origin, line, column) + ": " + (field.empty() ? "" : "field '" + field + "': ") +
+                           message)) {}
 
-InputError::InputError(const std::string& origin, const std::string& message) : Error(origin + ": " + message) {}
+// Escaped here, where the whole message is still a std::string: a NUL quoted from a file would
+// otherwise cut what() short.
+InputError::InputError(const std::string& origin, const std::string& message)
+    : Error(escape_control(origin + ": " + message)) {}
 
 }  // namespace kvplan

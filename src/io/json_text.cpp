@@ -1,5 +1,9 @@
 #include "kvplan/io/json_text.hpp"
 
+#include <cctype>
+#include <set>
+#include <vector>
+
 #include "kvplan/io/input_error.hpp"
 
 namespace kvplan {
@@ -56,11 +60,46 @@ void check_json_depth(std::string_view text, const std::string& origin, std::siz
   }
 }
 
+namespace {
+
+// Where the next `"key"` followed by ':' starts at or after `from` (keys arrive in document order,
+// so scanning forward finds each one); npos when the key was written with escapes.
+std::size_t next_key(const std::string& text, const std::string& key, std::size_t from) {
+  const std::string quoted = "\"" + key + "\"";
+  for (std::size_t at = text.find(quoted, from); at != std::string::npos; at = text.find(quoted, at + 1)) {
+    std::size_t after = at + quoted.size();
+    while (after < text.size() && std::isspace(static_cast<unsigned char>(text[after]))) ++after;
+    if (after < text.size() && text[after] == ':') return at;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
 nlohmann::json parse_json_text(const std::string& text, const std::string& origin, const std::string& what,
                                std::size_t first_line) {
   check_json_depth(text, origin, kMaxJsonDepth, first_line);
+  // nlohmann keeps the last of two equal keys: a repeated key is refused, at the second one.
+  std::vector<std::set<std::string>> objects;
+  std::size_t cursor = 0;
+  const nlohmann::json::parser_callback_t no_duplicates = [&](int, nlohmann::json::parse_event_t event,
+                                                              nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) objects.emplace_back();
+    if (event == Event::object_end && !objects.empty()) objects.pop_back();
+    if (event == Event::key && !objects.empty()) {
+      const std::string key = parsed.get<std::string>();
+      const std::size_t at = next_key(text, key, cursor);
+      if (at != std::string::npos) cursor = at + 1;
+      if (!objects.back().insert(key).second) {
+        const TextPosition p = position_of(text, at == std::string::npos ? cursor : at, first_line);
+        throw InputError(origin, p.line, p.column, key, "duplicate key (JSON keeps only one of them)");
+      }
+    }
+    return true;
+  };
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::json::parse(text, no_duplicates);
   } catch (const nlohmann::json::parse_error& e) {
     const TextPosition p = position_of(text, e.byte == 0 ? 0 : e.byte - 1, first_line);
     throw InputError(origin, p.line, p.column, "", what + ": " + why_of(e.what()));

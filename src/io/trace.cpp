@@ -12,6 +12,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "kvplan/io/files.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/json_text.hpp"
 
@@ -278,10 +279,7 @@ Trace parse_trace(std::istream& in, const std::string& origin, TraceFormat forma
 }
 
 Trace load_trace(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) throw InputError(path, "no such file");
-  if (std::filesystem::is_directory(status)) throw InputError(path, "is a directory, not a file");
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
   return parse_trace(in, path, trace_format_for(path));

@@ -1,6 +1,7 @@
 #include "kvplan/io/yaml_fields.hpp"
 
 #include <cctype>
+#include <map>
 #include <string>
 
 #include <yaml-cpp/depthguard.h>
@@ -16,6 +17,17 @@ Reader::Reader(const YAML::Node& map, std::string origin, std::string prefix)
   if (!map_.IsMap()) {
     throw InputError(origin_, map_.Mark().line + 1, map_.Mark().column + 1, prefix_,
                      "expected a mapping of 'key: value' lines");
+  }
+  // yaml-cpp keeps both entries of a repeated key and finds the first: say so instead of letting
+  // one value win silently.
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& kv : map_) {
+    if (!kv.first.IsScalar()) continue;  // reject_unknown names it
+    const auto [it, inserted] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+    if (inserted) continue;
+    const YAML::Mark mark = kv.first.Mark();
+    throw InputError(origin_, mark.line + 1, mark.column + 1, prefix_ + kv.first.Scalar(),
+                     "duplicate key (first at line " + std::to_string(it->second.line + 1) + ")");
   }
 }
 

@@ -11,7 +11,6 @@ namespace kvplan {
 namespace {
 
 constexpr std::uint64_t kMiB = 1ULL << 20;
-constexpr std::uint64_t kGiB = 1ULL << 30;
 
 EngineProfile make_generic() {
   EngineProfile p;

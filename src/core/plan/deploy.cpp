@@ -14,7 +14,6 @@ namespace kvplan {
 namespace {
 
 constexpr double kGiB = 1073741824.0;
-constexpr double kMiB = 1048576.0;
 
 std::string str(std::uint64_t v) { return std::to_string(v); }
 
@@ -384,8 +383,9 @@ std::optional<LayerPages> generic_layer_pages(const std::vector<LayerSpec>& gpu_
     bytes.emplace_back(l, b);
   }
   if (pages.unit_bytes == 0) throw Error("no layer keeps a KV cache");
-  for (const auto& [layer, b] : bytes) {
-    const std::uint64_t units = b / pages.unit_bytes;
+  for (const auto& entry : bytes) {  // not a structured binding: clang 14 cannot capture one
+    const LayerSpec& layer = entry.first;
+    const std::uint64_t units = entry.second / pages.unit_bytes;
     auto same = std::find_if(pages.groups.begin(), pages.groups.end(), [&](const LayerPages::Group& g) {
       return g.layer.kind == layer.kind && g.layer.window == layer.window && g.units_per_page == units;
     });

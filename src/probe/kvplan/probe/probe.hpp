@@ -81,6 +81,7 @@ bool cuda_built();
 // Ctrl-C: a SIGINT handler that only sets a flag; the probe checks it between buffers and chunks.
 void install_interrupt_handler();
 bool interrupt_requested();
+int interrupt_signal();  // SIGINT or SIGTERM once one came, else 0
 void clear_interrupt();
 void check_interrupt();  // throws Interrupted when the flag is set
 

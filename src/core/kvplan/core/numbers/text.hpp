@@ -10,6 +10,10 @@ namespace kvplan {
 // (vLLM's log lines): the one grouping every report and engine line uses.
 std::string grouped(std::uint64_t value);
 
+// `text` with every control byte (below 0x20, and 0x7f) written as \xNN, so that a message that
+// quotes input stays one line and cannot move the terminal's cursor.
+std::string escape_control(std::string_view text);
+
 // ASCII lower case, for case-insensitive names (models, GPUs, dtypes, engines).
 std::string to_lower(std::string_view s);
 

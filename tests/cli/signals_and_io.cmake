@@ -1,0 +1,69 @@
+# Hardening II (issue 14): signals, write errors, blocking inputs and control bytes in messages.
+
+# A write error on standard output is an error (exit 2, one line), not a silent success.
+add_test(NAME cli.stdout_write_error
+         COMMAND bash -c "out=$($<TARGET_FILE:kvplan> models 2>&1 >/dev/full); rc=$?; printf '%s\\n' \"$out\"; \
+[ $rc -eq 2 ] && printf '%s\\n' \"$out\" | grep -q 'writing standard output failed: No space left on device'")
+
+# A FIFO as --model, import's config or --trace is refused at once, never read (it would block).
+foreach(what IN ITEMS model import trace)
+  if(what STREQUAL "model")
+    set(cmd "size --model")
+  elseif(what STREQUAL "import")
+    set(cmd "import")
+  else()
+    set(cmd "simulate --model gpt2 --trace")
+  endif()
+  add_test(NAME cli.fifo_${what}
+           COMMAND bash -c "d=$(mktemp -d) && mkfifo \"$d/in.csv\" && \
+out=$(timeout 10 $<TARGET_FILE:kvplan> ${cmd} \"$d/in.csv\" 2>&1); rc=$?; rm -rf \"$d\"; printf '%s\\n' \"$out\"; \
+[ $rc -eq 2 ] && printf '%s\\n' \"$out\" | grep -q 'is a FIFO, not a regular file'")
+endforeach()
+
+# SIGTERM and SIGINT stop a long simulate between steps: one line, exit 143 / 130, well before it
+# would finish (500,000 requests take about 3 s in the release build).
+foreach(sig IN ITEMS TERM INT)
+  if(sig STREQUAL "TERM")
+    set(code 143)
+  else()
+    set(code 130)
+  endif()
+  add_test(NAME cli.simulate_sig${sig}
+           COMMAND bash -c "d=$(mktemp -d); $<TARGET_FILE:kvplan> simulate --model llama-2-7b --kv-cache-memory 2GiB \
+--synthetic sharegpt --requests 500000 --rate 50 >/dev/null 2>\"$d/err\" & pid=$!; \
+for i in $(seq 100); do sleep 0.1; grep -q . /proc/$pid/status 2>/dev/null || break; [ $i -eq 10 ] && kill -${sig} $pid; done; \
+wait $pid; rc=$?; err=$(cat \"$d/err\"); rm -rf \"$d\"; printf '%s\\n' \"$err\"; \
+[ $rc -eq ${code} ] && [ \"$err\" = 'kvplan: interrupted by SIG${sig}' ]")
+endforeach()
+
+# Control bytes from input are escaped: the message stays one line and moves no cursor.
+add_test(NAME cli.message_control_bytes
+         COMMAND bash -c "out=$($<TARGET_FILE:kvplan> fit $'1x10\\x1b[31m\\nNEXT' 2>&1); rc=$?; printf '%s\\n' \"$out\"; \
+[ $rc -eq 2 ] && [ $(printf '%s\\n' \"$out\" | wc -l) -eq 1 ] && printf '%s\\n' \"$out\" | grep -qF '1x10\\x1b[31m\\x0aNEXT'")
+set_tests_properties(cli.stdout_write_error cli.fifo_model cli.fifo_import cli.fifo_trace cli.simulate_sigTERM
+                     cli.simulate_sigINT cli.message_control_bytes PROPERTIES LABELS cli)
+
+# Duplicate keys are refused at the second one, in YAML specs, deploy configs and config.json.
+add_test(NAME cli.duplicate_key_spec
+         COMMAND bash -c "d=$(mktemp -d) && printf 'name: a\\nnum_hidden_layers: 2\\nnum_hidden_layers: 3\\n' > \"$d/dup.yaml\" && \
+bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'dup[.]yaml:3:1: field .num_hidden_layers.: duplicate key [(]first at line 2[)]' '' \
+$<TARGET_FILE:kvplan> size --model \"$d/dup.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
+add_test(NAME cli.duplicate_key_deploy
+         COMMAND bash -c "d=$(mktemp -d) && printf 'kvplan: deploy/v1\\nname: a\\nname: b\\nmodel: llama-3-8b\\ngpu: h100\\nengine: vllm\\nworkloads:\\n  - 1x100\\n' > \"$d/dup.yaml\" && \
+bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'dup[.]yaml:3:1: field .name.: duplicate key [(]first at line 2[)]' '' \
+$<TARGET_FILE:kvplan> check \"$d/dup.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
+add_test(NAME cli.duplicate_key_config_json
+         COMMAND bash -c "d=$(mktemp -d) && printf '{\\n  \"model_type\": \"llama\",\\n  \"hidden_size\": 4096,\\n  \"hidden_size\": 2048\\n}\\n' > \"$d/config.json\" && \
+bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'config[.]json:4:3: field .hidden_size.: duplicate key' '' \
+$<TARGET_FILE:kvplan> import \"$d/config.json\"; rc=$?; rm -rf \"$d\"; exit $rc")
+set_tests_properties(cli.duplicate_key_spec cli.duplicate_key_deploy cli.duplicate_key_config_json PROPERTIES LABELS cli)
+
+# Options are checked even where unused, and refused where nothing uses them; a seed cannot wrap.
+kvplan_cli_test(max_tp_negative EXIT 2 MATCH "--max-tp"
+  ARGS max --model llama-3-8b --max-tp -1)
+kvplan_cli_test(max_tp_without_target EXIT 2 MATCH "--max-tp bounds the search of --target; without --target nothing uses it"
+  ARGS max --model llama-3-8b --max-tp 8)
+kvplan_cli_test(simulate_seed_negative EXIT 2 MATCH "--seed"
+  ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10 --seed -1)
+kvplan_cli_test(probe_seed_negative EXIT 2 MATCH "--seed"
+  ARGS probe --backend host --model gpt2 --churn-requests 5 --seed -1)
