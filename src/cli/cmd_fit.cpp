@@ -25,6 +25,7 @@ struct FitOptions {
   TargetOptions target;
   DeployOptions deploy;
   std::string policy = "paged";
+  const CLI::Option* policy_option = nullptr;
   std::vector<std::string> scenarios;
   LlamacppOptions llamacpp;
 };
@@ -54,6 +55,10 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
   bool workloads = false;
   for (const auto& s : o.scenarios) workloads = workloads || s.find(',') != std::string::npos;
   const Engine engine = engine_option(o.deploy.engine);
+  const bool planner = engine == Engine::llamacpp || o.deploy.engaged() || workloads;
+  if (planner && o.policy_option->count() > 0)
+    throw Error("--policy picks the verdict of the contiguous/paged table; with --engine or planner options the "
+                "engine's own rule decides, so it would be ignored");
   if (o.llamacpp.any_given() && engine != Engine::llamacpp)
     throw Error(std::string("-c, -np, -b, -ub, -fa, --swa-full and -kvu are llama.cpp's options; with --engine ") +
                 to_string(engine) + " they would be ignored (add --engine llamacpp)");
@@ -97,7 +102,7 @@ Runner setup_fit(CLI::App& app, CommonOptions& common) {
       ->type_name("MODEL")
       ->capture_default_str();
   add_target_options(app, o->target);
-  app.add_option("--policy", o->policy, "Policy whose verdict sets the exit code: paged or contiguous")
+  o->policy_option = app.add_option("--policy", o->policy, "Policy whose verdict sets the exit code: paged or contiguous")
       ->type_name("POLICY")
       ->capture_default_str();
   add_deploy_options(app, o->deploy);

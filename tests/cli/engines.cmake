@@ -103,3 +103,6 @@ kvplan_cli_test(engine_sglang_windows_whole EXIT 0 MATCH "SGLang keeps every lay
   ARGS fit --engine sglang --model gemma-3-27b --gpu h200 2x8000)
 kvplan_cli_test(engine_trtllm_windows_whole EXIT 0 MATCH "TensorRT-LLM sizes every layer for the whole context unless"
   ARGS fit --engine trtllm --model mistral-7b-v0.1 --gpu h100 2x8000)
+# --policy decides the contiguous/paged table only; with the planner it is refused, not ignored.
+kvplan_cli_test(engine_policy_with_planner EXIT 2 MATCH "--policy picks the verdict of the contiguous/paged table"
+  ARGS fit --engine vllm --model llama-3-8b --policy contiguous 1x100)

@@ -98,6 +98,7 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   if (!b.weight_bytes_per_gpu && req.weights_as_stored && m.file_weights && m.file_weights->params != 0) {
     // The file's own tensor bytes (GGUF): exact for the whole model, pro rata for a shard.
     const FileWeights& f = *m.file_weights;
+    st.weights_from_file = true;
     if (req.parallel.tp == 1 && req.parallel.pp == 1) {  // one GPU holds the whole file
       st.weight_bytes = f.bytes;
       weight_basis = "exact, the model file's tensors";

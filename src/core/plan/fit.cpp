@@ -66,9 +66,7 @@ FitResult plan_fit(const ModelSpec& model, const DeployRequest& req, const std::
   r.gpu_label = plan.gpu_label;
   r.capacity_bytes = plan.capacity_bytes;
   r.params = count_params(model);
-  const bool as_stored = req.weights_as_stored && model.file_weights && model.file_weights->params != 0 &&
-                         !req.budget.weight_bytes_per_gpu;  // plan_stage's rule for the file's own bytes
-  r.weight_dtype = as_stored ? "as stored in the file" : plan.weight_dtype;
+  r.weight_dtype = stage.weights_from_file ? "as stored in the file" : plan.weight_dtype;
   r.weight_bytes = stage.weight_bytes;
   std::uint64_t fixed = 0;  // everything the plan takes off before the KV cache
   for (const auto& line : stage.lines) fixed = checked_add(fixed, line.bytes, "weights + overhead");

@@ -84,6 +84,7 @@ std::optional<LayerPages> generic_layer_pages(const std::vector<LayerSpec>& gpu_
 struct StagePlan {
   StageShard shard;
   std::uint64_t weight_bytes = 0;
+  bool weights_from_file = false;        // the model file's own tensor bytes (GGUF), not params x dtype
   std::vector<BudgetLine> lines;         // what comes off before the KV cache
   std::uint64_t usable_bytes = 0;        // share of the GPU (share_of_total engines)
   std::int64_t available_bytes = 0;      // GPU - non-KV (what TensorRT-LLM calls available)
