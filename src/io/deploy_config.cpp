@@ -284,10 +284,17 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
   if (r.has("workloads")) {
     const YAML::Node list = r.node("workloads");
     if (!list.IsSequence()) r.fail("workloads", "expected a list such as [32x500+200, \"16x1000,4x8000\"]");
+    // YAML aliases can repeat one long workload many times in a small file: the groups are
+    // counted over all workloads, so the work stays bounded by the limit, not by the expansion.
+    std::size_t groups = 0;
     for (const auto& item : list) {
       if (!item.IsScalar()) r.fail_at(item, "workloads", "expected a workload such as 32x500+200");
+      if (groups >= kMaxScenarios)
+        r.fail_at(item, "workloads", "more than " + std::to_string(kMaxScenarios) +
+                                         " scenario groups in all (YAML aliases count each time they are used)");
       try {
         c.workloads.push_back(parse_workload(item.Scalar()));
+        groups += c.workloads.back().groups.size();
       } catch (const Error& e) {
         r.fail_at(item, "workloads", e.what());
       }

@@ -67,3 +67,12 @@ kvplan_cli_test(simulate_seed_negative EXIT 2 MATCH "--seed"
   ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10 --seed -1)
 kvplan_cli_test(probe_seed_negative EXIT 2 MATCH "--seed"
   ARGS probe --backend host --model gpt2 --churn-requests 5 --seed -1)
+
+# A deploy config under 1 MiB whose YAML aliases repeat a 1,000-group workload 140,000 times ran
+# past 60 s at 9.9 GB: the groups are counted over all workloads and refused past 1,000.
+add_test(NAME cli.deploy_alias_bomb
+         COMMAND bash -c "d=$(mktemp -d) && { printf 'kvplan: deploy/v1\\nname: bomb\\nmodel: llama-3-8b\\ngpu: h100\\nengine: vllm\\nworkloads:\\n  - &w \"'; \
+for i in $(seq 999); do printf '1x10,'; done; printf '1x10\"\\n'; yes '  - *w' | head -n 140000; } > \"$d/bomb.yaml\" && \
+bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'bomb[.]yaml:[0-9]+:[0-9]+: field .workloads.: more than 1000 scenario groups in all' '' \
+timeout 20 $<TARGET_FILE:kvplan> check \"$d/bomb.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
+set_tests_properties(cli.deploy_alias_bomb PROPERTIES LABELS cli)
