@@ -102,6 +102,8 @@ void set_dtype(const Fields& f, ModelSpec& m, const std::string& fallback) {
   const std::string text = f.str_or("torch_dtype", f.str_or("dtype", fallback));
   try {
     m.torch_dtype = dtype_by_name(text).name;
+  } catch (const InputError&) {
+    throw;  // it names its file, line and field already
   } catch (const Error& e) {
     f.fail(f.has("torch_dtype") ? "torch_dtype" : "dtype", e.what());
   }

@@ -91,6 +91,8 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
   if (r.has("torch_dtype")) {
     try {
       m.torch_dtype = dtype_by_name(r.str("torch_dtype")).name;
+    } catch (const InputError&) {
+      throw;  // it names its file, line and field already
     } catch (const Error& e) {
       r.fail("torch_dtype", e.what());
     }

@@ -76,3 +76,10 @@ for i in $(seq 999); do printf '1x10,'; done; printf '1x10\"\\n'; yes '  - *w' |
 bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'bomb[.]yaml:[0-9]+:[0-9]+: field .workloads.: more than 1000 scenario groups in all' '' \
 timeout 20 $<TARGET_FILE:kvplan> check \"$d/bomb.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
 set_tests_properties(cli.deploy_alias_bomb PROPERTIES LABELS cli)
+
+# A wrongly typed value names its place once (the prefix came twice: "f:5:9: field 'engine': f:5:9: ...").
+add_test(NAME cli.message_prefix_once
+         COMMAND bash -c "d=$(mktemp -d) && printf 'kvplan: deploy/v1\\nname: a\\nmodel: llama-3-8b\\ngpu: h100\\nengine: [vllm]\\nworkloads:\\n  - 1x100\\n' > \"$d/e.yaml\" && \
+bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'e[.]yaml:5:9: field .engine.: expected a text value' 'field .engine.: .*field .engine.' \
+$<TARGET_FILE:kvplan> check \"$d/e.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
+set_tests_properties(cli.message_prefix_once PROPERTIES LABELS cli)
