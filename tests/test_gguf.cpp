@@ -517,6 +517,11 @@ TEST_CASE("GGUF model: missing and inconsistent keys name the key", "[gguf][mode
     CHECK_THAT(model_error_of(tiny_model(t)),
                Catch::Contains("field 'llama.attention.head_count_kv': array has 2 entries but block_count is 4"));
   }
+  SECTION("KV heads that do not divide the heads (the HF and YAML loaders refuse them too)") {
+    t.kv = 3;
+    CHECK_THAT(model_error_of(tiny_model(t)),
+               Catch::Contains("field 'llama.attention.head_count_kv': layer 0: 3 KV heads do not divide 4"));
+  }
   SECTION("more KV heads than heads") {
     t.kv = 8;
     CHECK_THAT(model_error_of(tiny_model(t)), Catch::Contains("8 KV heads but only 4 attention heads"));

@@ -203,6 +203,12 @@ ModelSpec model_from_gguf(const gguf::File& f, const std::string& name, const st
   // head_count_kv defaults to head_count per layer (llama.cpp: n_head_kv_arr = n_head_arr).
   const gguf::Value* kv_value = f.find(m.key("attention.head_count_kv"));
   const auto kv_heads = kv_value ? m.per_layer(m.key("attention.head_count_kv"), layers, std::nullopt) : heads;
+  // Each KV head serves a whole number of query heads (GQA), as the HF and YAML loaders require.
+  for (std::uint64_t il = 0; il < layers; ++il)
+    if (kv_heads[il] != 0 && kv_heads[il] <= heads[il] && heads[il] % kv_heads[il] != 0)  // more: finalize says
+      m.fail(kv_value, m.key("attention.head_count_kv"),
+             "layer " + std::to_string(il) + ": " + std::to_string(kv_heads[il]) + " KV heads do not divide " +
+                 std::to_string(heads[il]) + " attention heads (each KV head serves a whole number of them)");
   if (heads[0] == 0 && !f.find(m.key("attention.key_length")))
     m.fail(nullptr, m.key("attention.key_length"), "missing, and layer 0 has no heads to derive it from");
   // llama.cpp: n_embd_head_k = n_embd / n_head(0), overridden by key_length; value_length
@@ -318,7 +324,6 @@ ModelSpec model_from_gguf(const gguf::File& f, const std::string& name, const st
     m.fail(kv_value, m.key("attention.head_count_kv"), "no layer has KV heads, so there is no KV cache to plan");
   s.num_attention_heads = heads[rep];
   s.num_key_value_heads = kv_heads[rep];
-  if (s.num_attention_heads % s.num_key_value_heads != 0) s.num_attention_heads = s.num_key_value_heads;
   s.head_dim = head_k;
   s.head_dim_v = head_v;
   for (std::uint64_t il = 0; il < layers; ++il)
