@@ -8,6 +8,7 @@
 
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
 #include "kvplan/io/input_error.hpp"
 
 namespace kvplan {
@@ -334,6 +335,7 @@ ModelSpec model_from_gguf(const gguf::File& f, const std::string& name, const st
   s.params_source = "the sum of the " + s.file_weights->summary + " in the GGUF file";
   try {
     finalize(s);
+    check_sizable(s);
   } catch (const InputError&) {
     throw;
   } catch (const Error& e) {

@@ -8,6 +8,7 @@
 
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/json_text.hpp"
 
@@ -431,6 +432,7 @@ ModelSpec import_hf_config(const std::string& text, const std::string& origin, c
       import_llama_like(top, m, arch);
     }
     finalize(m);
+    check_sizable(m);
   } catch (const InputError&) {
     throw;
   } catch (const Error& e) {

@@ -2,6 +2,7 @@
 
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/sizing/sizing.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/yaml_fields.hpp"
 
@@ -171,6 +172,7 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
     m.head_dim_v = probe.head_dim_v;
     read_layer_types(r, m);
     finalize(m);
+    check_sizable(m);
   } catch (const InputError&) {
     throw;
   } catch (const Error& e) {

@@ -83,3 +83,12 @@ add_test(NAME cli.message_prefix_once
 bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'e[.]yaml:5:9: field .engine.: expected a text value' 'field .engine.: .*field .engine.' \
 $<TARGET_FILE:kvplan> check \"$d/e.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
 set_tests_properties(cli.message_prefix_once PROPERTIES LABELS cli)
+
+# import refuses a shape the sizing engine cannot hold, naming the file and the field; it wrote a
+# spec that failed later with an overflow that named neither.
+add_test(NAME cli.import_unsizable_head_dim
+         COMMAND bash -c "d=$(mktemp -d) && sed 's/\"hidden_size\":/\"head_dim\": 4611686018427387904, \"hidden_size\":/' \
+${CMAKE_CURRENT_SOURCE_DIR}/fixtures/hf/llama-3.1-8b.config.json > \"$d/big.config.json\" && grep -q 4611686018427387904 \"$d/big.config.json\" && \
+bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'big[.]config[.]json: field .head_dim.: 4611686018427387904 is too large to size this model' '' \
+$<TARGET_FILE:kvplan> import \"$d/big.config.json\"; rc=$?; rm -rf \"$d\"; exit $rc")
+set_tests_properties(cli.import_unsizable_head_dim PROPERTIES LABELS cli)

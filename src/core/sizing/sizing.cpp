@@ -1,7 +1,9 @@
 #include "kvplan/core/sizing/sizing.hpp"
 
 #include <algorithm>
+#include <utility>
 
+#include "kvplan/core/model/weights.hpp"
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
 
@@ -163,6 +165,26 @@ std::uint64_t layer_token_slots(const LayerSpec& layer, std::uint64_t tokens, co
     }
   }
   return 0;
+}
+
+void check_sizable(const ModelSpec& m) {
+  try {
+    const KvDtypes widest = kv_dtypes(dtype_by_name("fp32"));
+    bytes_per_token(m, widest);
+    for (const auto& layer : m.layers) layer_state_bytes(layer, widest);
+    count_params(m);
+  } catch (const Error& e) {
+    const std::pair<const char*, std::uint64_t> fields[] = {
+        {"head_dim", m.head_dim},         {"num_key_value_heads", m.num_key_value_heads},
+        {"num_hidden_layers", m.num_hidden_layers}, {"hidden_size", m.hidden_size},
+        {"intermediate_size", m.intermediate_size}, {"vocab_size", m.vocab_size},
+        {"num_attention_heads", m.num_attention_heads}};
+    const auto* largest = &fields[0];
+    for (const auto& f : fields)
+      if (f.second > largest->second) largest = &f;
+    throw Error(std::string("field '") + largest->first + "': " + std::to_string(largest->second) +
+                " is too large to size this model in 64-bit arithmetic (" + e.what() + ")");
+  }
 }
 
 std::uint64_t bytes_per_token(const ModelSpec& model, const KvDtypes& dt) {

@@ -74,6 +74,12 @@ std::uint64_t layer_tokens_needed(const LayerSpec& layer, std::uint64_t tokens);
 //   recurrent, none: 0 (a recurrent layer's state is per sequence, not per token)
 std::uint64_t layer_peak_blocks(const LayerSpec& layer, std::uint64_t tokens, std::uint64_t block);
 
+// Throws Error when sizing the model could overflow 64-bit arithmetic for one token at the widest
+// KV dtype (fp32) or when counting its weights: loaders call it after finalize, so that an absurd
+// field ("head_dim: 2^62") is refused at its file and field instead of overflowing later with no
+// place to point at. The message starts "field 'F':" with the largest shape field.
+void check_sizable(const ModelSpec& model);
+
 // Sum over layers of bytes per token.
 std::uint64_t bytes_per_token(const ModelSpec& model, const KvDtypes& dt);
 
