@@ -577,3 +577,43 @@ TEST_CASE("GGUF model: split models sum the weights of every shard", "[gguf][mod
   CHECK(m.file_weights->bytes == first.tensor_bytes() + 139264);
   CHECK_THROWS_WITH(load_model_file(b.path), Catch::Contains("pass the first shard"));
 }
+
+TEST_CASE("GGUF: metadata memory and work are bounded over the whole file (Hardening II)", "[gguf][limits]") {
+  SECTION("array elements are kept up to kMaxKeptItemsTotal in all, then only counted") {
+    // 300 arrays of 65,536 u8 took 2.3 GB (one ~120-byte Value per element); now four such
+    // arrays use up the budget and the rest are counted.
+    GgufWriter w;
+    const std::vector<std::uint32_t> big(65536, 7);
+    for (int i = 0; i < 6; ++i) w.arr_u32("t.a" + std::to_string(i), big);
+    const auto f = parse(w);
+    std::uint64_t kept = 0;
+    for (int i = 0; i < 6; ++i) {
+      const gguf::Value* v = f.find("t.a" + std::to_string(i));
+      REQUIRE(v);
+      CHECK(v->count == 65536);
+      CHECK(v->items_kept == (i < 4));
+      if (v->items_kept) kept += v->items.size();
+    }
+    CHECK(kept == gguf::kMaxKeptItemsTotal);
+  }
+  SECTION("a declared array of more strings or arrays than the bound is refused at once") {
+    // 60 million empty arrays declared in a 1 GiB sparse file: each would have to be read to be
+    // skipped (minutes for a 40 GiB file); refused at the count, before reading any.
+    GgufWriter w;
+    std::string tag;
+    auto put = [&](std::uint64_t v, int bytes) {
+      for (int i = 0; i < bytes; ++i) tag += static_cast<char>((v >> (8 * i)) & 0xff);
+    };
+    put(9, 4);           // array
+    put(9, 4);           // of arrays
+    put(60'000'000, 8);  // count
+    w.raw("t.sparse", tag);
+    const std::string path = std::string(KVPLAN_TEST_TMP) + "/sparse.gguf";
+    w.write(path);
+    std::filesystem::resize_file(path, 1ULL << 30);  // zeros: empty u8 arrays, sparse on disk
+    auto source = gguf::open_file_source(path);
+    CHECK_THROWS_WITH(gguf::read(*source, path), Catch::Contains("field 't.sparse'") &&
+                                                     Catch::Contains("kvplan's bound"));
+    std::filesystem::remove(path);
+  }
+}

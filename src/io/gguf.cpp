@@ -128,6 +128,10 @@ class Cursor {
 
   std::uint64_t offset() const { return pos_; }
   std::uint64_t remaining() const { return size_ - pos_; }
+  // Array elements the file may still keep (kMaxKeptItemsTotal in all), and strings or arrays
+  // inside arrays it may still read (kMaxMetadataItems in all).
+  std::uint64_t keep_budget = kMaxKeptItemsTotal;
+  std::uint64_t item_budget = kMaxMetadataItems;
   const std::string& origin() const { return origin_; }
 
   [[noreturn]] void fail(std::uint64_t at, const std::string& field, const std::string& message) const {
@@ -306,7 +310,16 @@ void read_value(Cursor& c, Value& v, const std::string& field, std::uint32_t dep
            "array of " + std::to_string(v.count) + " " + to_string(v.elem_type) + " elements cannot fit in the " +
                std::to_string(c.remaining()) + " bytes left in the file");
   const std::uint64_t fixed = scalar_size(v.elem_type);
-  v.items_kept = keep && fixed != 0 && v.count <= kMaxKeptArray;
+  if (fixed == 0) {
+    if (v.count > c.item_budget)
+      c.fail(count_at, field,
+             "array of " + std::to_string(v.count) + " " + to_string(v.elem_type) + " elements takes the file past " +
+                 std::to_string(kMaxMetadataItems) + " strings and arrays inside metadata arrays, kvplan's bound "
+                 "(real files hold well under a million)");
+    c.item_budget -= v.count;
+  }
+  v.items_kept = keep && fixed != 0 && v.count <= kMaxKeptArray && v.count <= c.keep_budget;
+  if (v.items_kept) c.keep_budget -= v.count;
   if (fixed != 0 && !v.items_kept) {
     c.skip(checked_mul(v.count, fixed, "GGUF array bytes"), field);
     return;

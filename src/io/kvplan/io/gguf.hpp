@@ -40,7 +40,7 @@ struct Value {
   bool text_skipped = false;  // a string longer than the cap: its length was checked, its bytes skipped
 
   // Arrays: element type and count; the elements are kept (in `items`) for scalar arrays of at
-  // most kMaxKeptArray elements, otherwise only counted.
+  // most kMaxKeptArray elements while the file's kMaxKeptItemsTotal lasts, otherwise only counted.
   ValueType elem_type = ValueType::u8;
   std::uint64_t count = 0;
   bool items_kept = false;
@@ -89,6 +89,13 @@ using kvplan::GgmlType;
 inline constexpr std::uint64_t kMaxKeyBytes = 65535;        // the spec's limit on key length
 inline constexpr std::uint64_t kMaxKeptString = 1u << 20;   // longer strings are skipped, not kept
 inline constexpr std::uint64_t kMaxKeptArray = 1u << 16;    // longer arrays are counted, not kept
+// Array elements kept over the whole file (a Value is ~120 B: 300 arrays of 65,536 u8 took 2.3 GB);
+// past this, arrays are counted, not kept. kvplan reads only per-layer arrays, a few hundred each.
+inline constexpr std::uint64_t kMaxKeptItemsTotal = 1u << 18;
+// Strings and arrays inside metadata arrays, over the whole file: each must be read to be skipped,
+// so a sparse file declaring billions of empty arrays would run for minutes. Real files hold well
+// under a million (a 256k-token vocabulary and its merges).
+inline constexpr std::uint64_t kMaxMetadataItems = 1u << 25;
 inline constexpr std::uint64_t kMaxTensorName = 1u << 12;   // ggml's own limit is 64
 inline constexpr std::uint32_t kMaxDims = 4;                // GGML_MAX_DIMS
 inline constexpr std::uint32_t kMaxArrayDepth = 4;          // arrays of arrays of ...
