@@ -24,6 +24,7 @@ struct Script {
   std::uint64_t corrupt_bytes = 0;    // bytes of each buffer that read back wrong
   std::uint64_t used = 0;
   std::uint64_t allocations = 0;
+  std::uint64_t machine_free = 0;     // 0: unknown; else free memory before the probe took any
 };
 
 class FakeBuffer final : public probe::Buffer {
@@ -58,6 +59,10 @@ class FakeProbe final : public probe::Probe {
   }
   std::uint64_t used_bytes() override { return s_.used; }
   std::uint64_t default_cap() override { return 1ULL << 40; }
+  std::optional<std::uint64_t> available_bytes() override {
+    if (s_.machine_free == 0) return std::nullopt;
+    return s_.machine_free > s_.used ? s_.machine_free - s_.used : 0;
+  }
   std::unique_ptr<probe::Buffer> allocate(std::uint64_t bytes) override {
     if (s_.refuse_after != 0 && s_.allocations == s_.refuse_after) throw probe::OutOfMemory("scripted refusal");
     ++s_.allocations;
@@ -147,4 +152,24 @@ TEST_CASE("Scripted backend: bytes that read back wrong fail the row") {
   CHECK(r.status == ProbeStatus::verify_failed);
   CHECK(r.mismatched_bytes == 6);  // 3 in each of the two buffers
   CHECK_FALSE(r.within_tolerance);
+}
+
+TEST_CASE("Scripted backend: an allocation past the memory available now stops the row (no OOM killer)") {
+  // The cap allows everything, but the machine has room for about six of the twelve per-layer
+  // buffers: the runner asks before each allocation and stops with a clean partial row.
+  Policy p;
+  p.kind = PolicyKind::contiguous;
+  p.reservation = Reservation::exact;
+  const AllocationPlan plan = plan_allocation(shipped("gpt2"), kv_dtypes(dtype_by_name("fp16")), 1, 100, p);
+  REQUIRE(plan.allocations == 12);
+  const std::uint64_t footprint = round_up(plan.groups.front().bytes, 4096, "test");
+  Script s;
+  s.machine_free = footprint * 13 / 2;
+  FakeProbe fake(s);
+  const ProbeRow r = probe::measure_plan(fake, "1x100", plan, opts(4096));
+  CHECK(r.status == ProbeStatus::capped);
+  CHECK(r.allocations_done >= 5);
+  CHECK(r.allocations_done <= 6);
+  CHECK_THAT(r.detail, Catch::Contains("available now"));
+  CHECK(s.used == 0);
 }

@@ -39,6 +39,28 @@ std::uint64_t proc_kib_field(const char* path, const std::string& key) {
   return 0;
 }
 
+// The number a one-number file holds (cgroup files); nullopt when absent or "max" (no limit).
+std::optional<std::uint64_t> file_number(const char* path) {
+  std::ifstream in(path);
+  std::string text;
+  if (!(in >> text) || text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// "KEY VALUE" lines (cgroup memory.stat): VALUE of KEY, 0 when absent.
+std::uint64_t stat_field(const char* path, const std::string& key) {
+  std::ifstream in(path);
+  std::string name;
+  std::uint64_t value = 0;
+  while (in >> name >> value)
+    if (name == key) return value;
+  return 0;
+}
+
 // RssAnon from /proc/self/status, read into a stack buffer: no heap allocation, so reading the
 // footprint does not itself move it (an allocator that does not reuse freed memory at once, such
 // as AddressSanitizer's, would otherwise add pages between two readings).
@@ -131,8 +153,28 @@ class HostProbe final : public Probe {
   std::uint64_t used_bytes() override { return rss_anon_bytes(); }
   std::optional<std::uint64_t> held_bytes() const override { return *held_; }
   std::uint64_t default_cap() override {
-    // Four fifths of what the kernel says is available, so the probe never pushes the machine into swap.
-    return proc_kib_field("/proc/meminfo", "MemAvailable") / 5 * 4;
+    // Four fifths of what is available, so the probe never pushes the machine into swap.
+    return *available_bytes() / 5 * 4;
+  }
+  std::optional<std::uint64_t> available_bytes() override {
+    // MemAvailable counts the whole machine; in a container the cgroup's limit is what the OOM
+    // killer enforces: limit - usage, not counting page cache, which the kernel reclaims first
+    // (cgroup v2 memory.max, memory.current, memory.stat "file"; v1 limit_in_bytes,
+    // usage_in_bytes, memory.stat "cache").
+    std::uint64_t available = proc_kib_field("/proc/meminfo", "MemAvailable");
+    auto headroom = [](std::optional<std::uint64_t> limit, std::optional<std::uint64_t> used,
+                       std::uint64_t cache) -> std::optional<std::uint64_t> {
+      if (!limit || !used) return std::nullopt;
+      const std::uint64_t held = *used > cache ? *used - cache : 0;
+      return *limit > held ? *limit - held : 0;
+    };
+    auto room = headroom(file_number("/sys/fs/cgroup/memory.max"), file_number("/sys/fs/cgroup/memory.current"),
+                         stat_field("/sys/fs/cgroup/memory.stat", "file"));
+    if (!room)
+      room = headroom(file_number("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+                      file_number("/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+                      stat_field("/sys/fs/cgroup/memory/memory.stat", "cache"));
+    return room ? std::min(available, *room) : available;
   }
   std::unique_ptr<Buffer> allocate(std::uint64_t bytes) override { return std::make_unique<HostBuffer>(bytes, held_); }
   double copy_seconds(Buffer& dst, Buffer& src) override {

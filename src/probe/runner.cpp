@@ -61,6 +61,14 @@ ProbeRow measure_plan(Probe& probe, const std::string& scenario, const Allocatio
                        std::to_string(o.cap_bytes) + " B";
           break;
         }
+        // The cap was set from what was free at start; keep a sixteenth of what is free now.
+        if (const auto available = probe.available_bytes();
+            available && footprint > *available - *available / 16) {
+          row.status = ProbeStatus::capped;
+          row.detail = "the next buffer (" + g.name + ", " + std::to_string(g.bytes) + " B) needs more than the " +
+                       std::to_string(*available) + " B available now, less a sixteenth kept free";
+          break;
+        }
         buffers.push_back(probe.allocate(g.bytes));
         taken += footprint;
         ++row.allocations_done;

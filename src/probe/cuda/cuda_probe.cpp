@@ -130,6 +130,11 @@ class CudaProbe final : public Probe {
     const std::uint64_t margin = std::max<std::uint64_t>(256ull << 20, total / 50);
     return free > margin ? free - margin : 0;
   }
+  std::optional<std::uint64_t> available_bytes() override {
+    std::size_t free = 0, total = 0;
+    KVPLAN_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+    return free;
+  }
   std::unique_ptr<Buffer> allocate(std::uint64_t bytes) override {
     return std::make_unique<CudaBuffer>(bytes, blocks_, counter_);
   }

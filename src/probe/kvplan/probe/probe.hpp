@@ -65,6 +65,11 @@ class Probe {
   virtual std::optional<std::uint64_t> held_bytes() const { return std::nullopt; }
   // What the probe may take by default when --max-memory is not given.
   virtual std::uint64_t default_cap() = 0;
+  // Memory an allocation could take now without pushing the machine into swap or the OOM killer
+  // (host: MemAvailable, and the cgroup's limit less its usage; CUDA: free device memory);
+  // nullopt where unknown. The runner asks before every allocation: what was free at start may
+  // be gone by the time a row gets there.
+  virtual std::optional<std::uint64_t> available_bytes() { return std::nullopt; }
   // Throws OutOfMemory when the allocator refuses.
   virtual std::unique_ptr<Buffer> allocate(std::uint64_t bytes) = 0;
   // Waits for queued device work (fills are asynchronous on CUDA).
