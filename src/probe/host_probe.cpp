@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -39,26 +40,42 @@ std::uint64_t proc_kib_field(const char* path, const std::string& key) {
   return 0;
 }
 
-// The number a one-number file holds (cgroup files); nullopt when absent or "max" (no limit).
-std::optional<std::uint64_t> file_number(const char* path) {
-  std::ifstream in(path);
-  std::string text;
-  if (!(in >> text) || text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  try {
-    return std::stoull(text);
-  } catch (const std::exception&) {
-    return std::nullopt;
+// A small file read into `buf` (NUL-terminated) with raw syscalls: no heap allocation, because
+// the runner asks before every allocation and the footprint must not move by the asking.
+std::size_t read_small(const char* path, char* buf, std::size_t size) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    buf[0] = '\0';
+    return 0;
   }
+  std::size_t len = 0;
+  while (len < size - 1) {
+    const ssize_t n = ::read(fd, buf + len, size - 1 - len);
+    if (n <= 0) break;
+    len += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  buf[len] = '\0';
+  return len;
 }
 
-// "KEY VALUE" lines (cgroup memory.stat): VALUE of KEY, 0 when absent.
-std::uint64_t stat_field(const char* path, const std::string& key) {
-  std::ifstream in(path);
-  std::string name;
-  std::uint64_t value = 0;
-  while (in >> name >> value)
-    if (name == key) return value;
-  return 0;
+// The number a one-number file holds (cgroup files); nullopt when absent or "max" (no limit).
+std::optional<std::uint64_t> file_number(const char* path) {
+  char buf[64];
+  if (read_small(path, buf, sizeof buf) == 0 || buf[0] < '0' || buf[0] > '9') return std::nullopt;
+  return std::strtoull(buf, nullptr, 10);
+}
+
+// The value after "\nKEY" + `sep` in a small file (/proc/meminfo "MemAvailable:", cgroup
+// memory.stat "file "), times `unit`; 0 when absent.
+std::uint64_t keyed_number(const char* path, const char* key, char sep, std::uint64_t unit) {
+  char buf[16384];
+  buf[0] = '\n';  // so that the first line matches "\nKEY" too
+  if (read_small(path, buf + 1, sizeof buf - 1) == 0) return 0;
+  char pattern[64];
+  std::snprintf(pattern, sizeof pattern, "\n%s%c", key, sep);
+  const char* at = std::strstr(buf, pattern);
+  return at ? std::strtoull(at + std::strlen(pattern), nullptr, 10) * unit : 0;
 }
 
 // RssAnon from /proc/self/status, read into a stack buffer: no heap allocation, so reading the
@@ -161,7 +178,7 @@ class HostProbe final : public Probe {
     // killer enforces: limit - usage, not counting page cache, which the kernel reclaims first
     // (cgroup v2 memory.max, memory.current, memory.stat "file"; v1 limit_in_bytes,
     // usage_in_bytes, memory.stat "cache").
-    std::uint64_t available = proc_kib_field("/proc/meminfo", "MemAvailable");
+    std::uint64_t available = keyed_number("/proc/meminfo", "MemAvailable", ':', 1024);
     auto headroom = [](std::optional<std::uint64_t> limit, std::optional<std::uint64_t> used,
                        std::uint64_t cache) -> std::optional<std::uint64_t> {
       if (!limit || !used) return std::nullopt;
@@ -169,11 +186,11 @@ class HostProbe final : public Probe {
       return *limit > held ? *limit - held : 0;
     };
     auto room = headroom(file_number("/sys/fs/cgroup/memory.max"), file_number("/sys/fs/cgroup/memory.current"),
-                         stat_field("/sys/fs/cgroup/memory.stat", "file"));
+                         keyed_number("/sys/fs/cgroup/memory.stat", "file", ' ', 1));
     if (!room)
       room = headroom(file_number("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
                       file_number("/sys/fs/cgroup/memory/memory.usage_in_bytes"),
-                      stat_field("/sys/fs/cgroup/memory/memory.stat", "cache"));
+                      keyed_number("/sys/fs/cgroup/memory/memory.stat", "cache", ' ', 1));
     return room ? std::min(available, *room) : available;
   }
   std::unique_ptr<Buffer> allocate(std::uint64_t bytes) override { return std::make_unique<HostBuffer>(bytes, held_); }
