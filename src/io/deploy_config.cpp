@@ -69,8 +69,6 @@ class Fields {
     const std::string t = text(canonical);
     try {
       return parse_count(t, allow_zero);
-    } catch (const InputError&) {
-      throw;  // it names its file, line and field already
     } catch (const Error& e) {
       fail(canonical, e.what());
     }
@@ -79,8 +77,6 @@ class Fields {
     const std::string t = text(canonical);
     try {
       return parse_bytes(t, bare);
-    } catch (const InputError&) {
-      throw;  // it names its file, line and field already
     } catch (const Error& e) {
       fail(canonical, e.what());
     }
@@ -89,8 +85,6 @@ class Fields {
     const std::string t = text(canonical);
     try {
       return parse_share_ppm(t);
-    } catch (const InputError&) {
-      throw;  // it names its file, line and field already
     } catch (const Error& e) {
       fail(canonical, e.what());
     }
@@ -113,8 +107,6 @@ ModelSpec resolve_vllm_model(const Fields& f, const Catalog& catalog, const Depl
   if (auto it = d.model_map.find(name); it != d.model_map.end()) {
     try {
       return catalog.model(it->second);
-    } catch (const InputError&) {
-      throw;  // it names its file, line and field already
     } catch (const Error& e) {
       f.fail("model", std::string("--model-map ") + name + "=" + it->second + ": " + e.what());
     }
@@ -136,8 +128,6 @@ void read_common(const Fields& f, const ModelSpec& model, DeployRequest& r, KvRe
     const std::string t = f.text("dtype");
     try {
       r.weight_dtype = dtype_by_name(t == "auto" ? model.torch_dtype : t);
-    } catch (const InputError&) {
-      throw;  // it names its file, line and field already
     } catch (const Error& e) {
       f.fail("dtype", e.what());
     }
@@ -149,8 +139,6 @@ void read_common(const Fields& f, const ModelSpec& model, DeployRequest& r, KvRe
     const std::string t = f.text("kv_cache_dtype");
     try {
       if (t != "auto") kv.both = dtype_by_name(t);
-    } catch (const InputError&) {
-      throw;  // it names its file, line and field already
     } catch (const Error& e) {
       f.fail("kv_cache_dtype", e.what());
     }
@@ -167,15 +155,11 @@ void read_common(const Fields& f, const ModelSpec& model, DeployRequest& r, KvRe
   if (f.has("pipeline_parallel_size")) r.parallel.pp = f.count("pipeline_parallel_size");
   try {
     validate_parallelism(model, Parallelism{r.parallel.tp, 1});
-  } catch (const InputError&) {
-    throw;  // it names its file, line and field already
   } catch (const Error& e) {
     f.fail(f.has("tensor_parallel_size") ? "tensor_parallel_size" : "model", e.what());
   }
   try {
     validate_parallelism(model, r.parallel);
-  } catch (const InputError&) {
-    throw;  // it names its file, line and field already
   } catch (const Error& e) {
     f.fail("pipeline_parallel_size", e.what());
   }
@@ -214,8 +198,6 @@ DeployConfig parse_vllm(const Reader& r, const Catalog& catalog, const DeployCon
     f.fail("num_gpu_blocks_override", "not modelled: it replaces the block count vLLM computes (remove it to check)");
   try {
     req.kv = resolve_kv_dtypes(req.engine, c.model, req.weight_dtype, kv);
-  } catch (const InputError&) {
-    throw;  // it names its file, line and field already
   } catch (const Error& e) {
     f.fail("kv_cache_dtype", e.what());
   }
@@ -233,18 +215,15 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
   const std::string model = r.str("model");
   try {
     c.model = catalog.model(model);
-  } catch (const InputError&) {
-    throw;  // it names its file, line and field already
   } catch (const Error& e) {
     r.fail("model", e.what());
   }
   DeployRequest& req = c.request;
   req.engine = Engine::vllm;
   if (r.has("engine")) {
+    const std::string engine = r.str("engine");  // outside the try: the reader locates its own errors
     try {
-      req.engine = parse_engine(r.str("engine"));
-    } catch (const InputError&) {
-      throw;  // it names its file, line and field already
+      req.engine = parse_engine(engine);
     } catch (const Error& e) {
       r.fail("engine", e.what());
     }
@@ -253,18 +232,15 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
   read_common(f, c.model, req, kv);
   for (const char* k : {"cache_type_k", "cache_type_v"}) {
     if (!r.has(k)) continue;
+    const std::string name = r.str(k);
     try {
-      (k[11] == 'k' ? kv.k : kv.v) = dtype_by_name(r.str(k));
-    } catch (const InputError&) {
-      throw;  // it names its file, line and field already
+      (k[11] == 'k' ? kv.k : kv.v) = dtype_by_name(name);
     } catch (const Error& e) {
       r.fail(k, e.what());
     }
   }
   try {
     req.kv = resolve_kv_dtypes(req.engine, c.model, req.weight_dtype, kv);
-  } catch (const InputError&) {
-    throw;  // it names its file, line and field already
   } catch (const Error& e) {
     r.fail(kv.both ? "kv_cache_dtype" : "engine", e.what());
   }
@@ -295,12 +271,11 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
   }
   if (r.has("gpu") && r.has("gpu_memory")) r.fail("gpu_memory", "give either 'gpu' or 'gpu_memory', not both");
   if (r.has("gpu")) {
+    const std::string gpu = r.str("gpu");
     try {
-      const GpuSpec& g = catalog.gpu(r.str("gpu"));
+      const GpuSpec& g = catalog.gpu(gpu);
       req.capacity_bytes = g.memory_bytes;
       req.gpu_label = g.display_name;
-    } catch (const InputError&) {
-      throw;  // it names its file, line and field already
     } catch (const Error& e) {
       r.fail("gpu", e.what());
     }
@@ -323,8 +298,6 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
       try {
         c.workloads.push_back(parse_workload(item.Scalar()));
         groups += c.workloads.back().groups.size();
-      } catch (const InputError&) {
-        throw;  // it names its file, line and field already
       } catch (const Error& e) {
         r.fail_at(item, "workloads", e.what());
       }

@@ -17,18 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-// Where "key": appears in the text (its first occurrence after `from`); nlohmann keeps no positions
-// for values, so the key is found in the raw text.
-std::size_t find_key(const std::string& text, const std::string& key, std::size_t from) {
-  const std::string quoted = "\"" + key + "\"";
-  for (std::size_t at = text.find(quoted, from); at != std::string::npos; at = text.find(quoted, at + 1)) {
-    std::size_t i = at + quoted.size();
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    if (i < text.size() && text[i] == ':') return at;
-  }
-  return std::string::npos;
-}
-
 class Fields {
  public:
   Fields(const json& obj, const std::string& text, std::string origin, std::string prefix, std::size_t offset)
@@ -37,7 +25,7 @@ class Fields {
   bool has(const std::string& key) const { return obj_.contains(key) && !obj_.at(key).is_null(); }
 
   [[noreturn]] void fail(const std::string& key, const std::string& message) const {
-    const std::size_t at = find_key(text_, key, offset_);
+    const std::size_t at = find_json_key(text_, key, offset_);
     const TextPosition p = position_of(text_, at == std::string::npos ? offset_ : at);
     throw InputError(origin_, p.line, p.column, prefix_ + key, message);
   }
@@ -103,8 +91,6 @@ void set_dtype(const Fields& f, ModelSpec& m, const std::string& fallback) {
   const std::string text = f.str_or("torch_dtype", f.str_or("dtype", fallback));
   try {
     m.torch_dtype = dtype_by_name(text).name;
-  } catch (const InputError&) {
-    throw;  // it names its file, line and field already
   } catch (const Error& e) {
     f.fail(f.has("torch_dtype") ? "torch_dtype" : "dtype", e.what());
   }
@@ -410,7 +396,7 @@ ModelSpec import_hf_config(const std::string& text, const std::string& origin, c
     if (arch == "gemma3") {
       if (!root.contains("text_config") || !root.at("text_config").is_object())
         top.fail("text_config", "a gemma3 config needs its text_config object");
-      const std::size_t at = find_key(text, "text_config", 0);
+      const std::size_t at = find_json_key(text, "text_config", 0);
       const Fields inner(root.at("text_config"), text, origin, "text_config.", at == std::string::npos ? 0 : at);
       import_gemma(inner, m, arch, &top);
     } else if (arch == "gemma2" || arch == "gemma3_text") {

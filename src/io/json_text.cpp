@@ -60,11 +60,7 @@ void check_json_depth(std::string_view text, const std::string& origin, std::siz
   }
 }
 
-namespace {
-
-// Where the next `"key"` followed by ':' starts at or after `from` (keys arrive in document order,
-// so scanning forward finds each one); npos when the key was written with escapes.
-std::size_t next_key(const std::string& text, const std::string& key, std::size_t from) {
+std::size_t find_json_key(const std::string& text, const std::string& key, std::size_t from) {
   const std::string quoted = "\"" + key + "\"";
   for (std::size_t at = text.find(quoted, from); at != std::string::npos; at = text.find(quoted, at + 1)) {
     std::size_t after = at + quoted.size();
@@ -73,8 +69,6 @@ std::size_t next_key(const std::string& text, const std::string& key, std::size_
   }
   return std::string::npos;
 }
-
-}  // namespace
 
 nlohmann::json parse_json_text(const std::string& text, const std::string& origin, const std::string& what,
                                std::size_t first_line) {
@@ -89,7 +83,7 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
     if (event == Event::object_end && !objects.empty()) objects.pop_back();
     if (event == Event::key && !objects.empty()) {
       const std::string key = parsed.get<std::string>();
-      const std::size_t at = next_key(text, key, cursor);
+      const std::size_t at = find_json_key(text, key, cursor);  // keys arrive in document order
       if (at != std::string::npos) cursor = at + 1;
       if (!objects.back().insert(key).second) {
         const TextPosition p = position_of(text, at == std::string::npos ? cursor : at, first_line);

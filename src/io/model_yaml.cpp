@@ -90,10 +90,9 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
   m.max_position_embeddings = r.positive("max_position_embeddings");
   m.tie_word_embeddings = r.boolean_or("tie_word_embeddings", false);
   if (r.has("torch_dtype")) {
+    const std::string dtype = r.str("torch_dtype");  // outside the try: the reader locates its own errors
     try {
-      m.torch_dtype = dtype_by_name(r.str("torch_dtype")).name;
-    } catch (const InputError&) {
-      throw;  // it names its file, line and field already
+      m.torch_dtype = dtype_by_name(dtype).name;
     } catch (const Error& e) {
       r.fail("torch_dtype", e.what());
     }

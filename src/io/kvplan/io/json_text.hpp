@@ -25,6 +25,10 @@ TextPosition position_of(std::string_view text, std::size_t byte_offset, std::si
 void check_json_depth(std::string_view text, const std::string& origin, std::size_t max_depth = kMaxJsonDepth,
                       std::size_t first_line = 1);
 
+// Where `"key"` followed by ':' first appears at or after `from` (nlohmann keeps no positions, so
+// keys are found in the raw text); npos when absent, or written with escapes.
+std::size_t find_json_key(const std::string& text, const std::string& key, std::size_t from);
+
 // check_json_depth, then nlohmann::json::parse; `what` starts the message ("JSON syntax error").
 nlohmann::json parse_json_text(const std::string& text, const std::string& origin, const std::string& what,
                                std::size_t first_line = 1);
