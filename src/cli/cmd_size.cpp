@@ -40,7 +40,8 @@ struct SizeOptions {
 
 int run_size(const SizeOptions& o, const CommonOptions& common) {
   const report::Format format = output_format(common);
-  const ModelSpec model = make_catalog(common).model(o.model);
+  const Catalog catalog = make_catalog(common);
+  const ModelSpec model = catalog.model(o.model);
   Policy policy;
   if (o.policy == "exact") policy.kind = PolicyKind::exact;
   else if (o.policy == "paged") policy.kind = PolicyKind::paged;
@@ -66,7 +67,6 @@ int run_size(const SizeOptions& o, const CommonOptions& common) {
   report::EngineView engines;
   engines.vllm_config.block_size = policy.block_size;
   engines.vllm_config.max_num_batched_tokens = parse_count_option(o.max_num_batched_tokens, "--max-num-batched-tokens");
-  engines.vllm = vllm_request(model, view.kv, tokens, engines.vllm_config);
   // llama.cpp: NxT is -np N -c N*T, each sequence its own stream (llama.cpp's default).
   llamacpp::Options& lo = engines.llamacpp_options;
   lo.n_ctx = checked_mul(tokens, view.result.sequences, "llama.cpp context");
@@ -117,7 +117,7 @@ int run_size(const SizeOptions& o, const CommonOptions& common) {
     DeployOptions d;
     d.engine = o.engine;
     if (o.batched_tokens->count() > 0) d.max_num_batched_tokens = o.max_num_batched_tokens;
-    DeployRequest req = make_deploy_request(make_catalog(common), model, t, d);
+    DeployRequest req = make_deploy_request(catalog, model, t, d);
     req.llamacpp.n_ubatch = engines.llamacpp_options.n_ubatch;
     req.llamacpp.swa_full = o.swa_full;
     req.llamacpp.kv_unified = o.kv_unified;
@@ -125,16 +125,14 @@ int run_size(const SizeOptions& o, const CommonOptions& common) {
     engine.plan = &plan;
     engine.fit = fit_workload(plan, Workload{{Scenario{view.result.sequences, tokens, 0}}});
     engine.units_per_sequence = plan.llamacpp ? 0 : plan.capacity.units_for(tokens);
-    if (plan.capacity.vllm) {
-      // The side-by-side vLLM rule below with the plan's own config (the GPU's batch default).
-      engines.vllm_config = plan.capacity.vllm_config;
-      engines.vllm = vllm_request(model, view.kv, tokens, engines.vllm_config);
-    }
+    // The side-by-side vLLM rule below with the plan's own config (the GPU's batch default).
+    if (plan.capacity.vllm) engines.vllm_config = plan.capacity.vllm_config;
     view.engine = &engine;
     engines.show_vllm = e == Engine::vllm;
     engines.show_llamacpp = e == Engine::llamacpp;
     if (!engines.show_vllm && !engines.show_llamacpp) view.engines = nullptr;
   }
+  engines.vllm = vllm_request(model, view.kv, tokens, engines.vllm_config);
   report::render_size(std::cout, view, format);
   return kOk;
 }
