@@ -248,15 +248,18 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
   }
 }
 
+// "sliding_window (4096)", "full": a layer's kind as the plan's notes name it.
+std::string kind_and_window(const LayerSpec& l) {
+  const bool windowed = l.kind == CacheKind::sliding_window || l.kind == CacheKind::chunked_local;
+  return to_string(l.kind) + (windowed ? " (" + str(l.window) + ")" : std::string());
+}
+
 // "28 sliding_window (4096) layers x 2 units a block + 4 full layers x 2 units a block".
 std::string describe_layer_pages(const LayerPages& pages) {
   std::string out;
   for (const auto& g : pages.groups) {
     if (!out.empty()) out += " + ";
-    std::string what = to_string(g.layer.kind);
-    if (g.layer.kind == CacheKind::sliding_window || g.layer.kind == CacheKind::chunked_local)
-      what += " (" + str(g.layer.window) + ")";
-    out += str(g.layers) + " " + what + (g.layers == 1 ? " layer x " : " layers x ") + grouped(g.units_per_page) +
+    out += str(g.layers) + " " + kind_and_window(g.layer) + (g.layers == 1 ? " layer x " : " layers x ") + grouped(g.units_per_page) +
            (g.units_per_page == 1 ? " unit" : " units") +
            (g.layer.kind == CacheKind::recurrent ? " a state" : pages.block_size == 1 ? " a token" : " a block");
   }
@@ -283,9 +286,7 @@ std::string describe_groups(const VllmLayout& v) {
   std::string out;
   for (const Kind& k : kinds) {
     if (!out.empty()) out += " + ";
-    std::string what = to_string(k.layer.kind);
-    if (k.layer.kind == CacheKind::sliding_window || k.layer.kind == CacheKind::chunked_local)
-      what += " (" + str(k.layer.window) + ")";
+    const std::string what = kind_and_window(k.layer);
     const std::string count = k.fewest == k.most ? str(k.most) : str(k.fewest) + "-" + str(k.most);
     out += str(k.groups) + (k.groups == 1 ? " group of " : " groups of ") + count + " " + what + " layers";
     if (k.layer.kind != CacheKind::recurrent) out += ", blocks of " + str(k.block);
