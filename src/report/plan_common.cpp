@@ -159,9 +159,9 @@ void plan_text(std::ostream& out, const std::string& display, const DeployPlan& 
                        lim.shard.kv_layers, grouped(lim.shard.kv_bytes_per_token), p.kv_dtype);
   const Capacity& c = p.capacity;
   if (c.layer_pages)
-    out << fmt::format("Capacity: {} units of {} B, every layer's blocks of {} tokens from one pool\n"
-                       "  = {} tokens if every layer kept them; {} sequence(s) of max-model-len {}\n",
-                       grouped(c.units), grouped(p.unit_bytes), c.layer_pages->block_size, grouped(p.token_capacity),
+    out << fmt::format("Capacity: {} units of {} B, every layer's blocks from one pool\n"
+                       "  = {} tokens in every layer; {} sequence(s) of max-model-len {}\n",
+                       grouped(c.units), grouped(p.unit_bytes), grouped(p.token_capacity),
                        grouped(p.max_sequences_at_max_len), grouped(p.max_model_len));
   else
     out << fmt::format("Capacity: {} {} of {} token{} ({} each){} = {} tokens; {} sequence(s) of max-model-len {}\n",
