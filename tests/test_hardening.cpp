@@ -96,3 +96,33 @@ TEST_CASE("fuzz finding: a '?' complex key in YAML is an InputError, not yaml-cp
   CHECK_THROWS_WITH(parse_deploy_config("kvplan: deploy/v1\n? {a: 1}\n: 1\n", "d.yaml", catalog, defaults),
                     Catch::StartsWith("d.yaml:2:3: a key must be a plain name (found a mapping"));
 }
+
+TEST_CASE("fuzz finding: a control byte in a spec's text field is refused at its line and column", "[hardening]") {
+  // model_yaml_fuzz (CI, 2026-12-01): display_name "\x7f\0ny" was accepted; `import`'s writer put
+  // it raw into a comment and a quoted scalar, and the written spec did not read back.
+  const std::string text = std::string("name: tiny\ndisplay_name: \x7f") + std::string(1, '\0') +
+                           "ny\nhidden_size: 28\nnum_hidden_layers: 2\nnum_attention_heads: 4\n"
+                           "vocab_size: 100\nmax_position_embeddings: 256\n";
+  CHECK_THROWS_WITH(parse_model_yaml(text, "m.yaml"),
+                    Catch::StartsWith("m.yaml:2:15: field 'display_name': contains a control byte (\\x7f)"));
+  CHECK_THROWS_WITH(parse_model_yaml("name: tiny\ndisplay_name: \"a\\nb\"\n", "m.yaml"),
+                    Catch::Contains("field 'display_name': contains a control byte (\\x0a)"));
+}
+
+TEST_CASE("the spec writer keeps text printable, so a name with a control byte reads back", "[hardening][import]") {
+  // A GGUF general.name or a config.json path may carry control bytes; the written spec holds them
+  // as printable "\x0a" text, in the comment line as in the quoted scalars.
+  ModelSpec m = parse_model_yaml(
+      "name: tiny\nhidden_size: 32\nnum_hidden_layers: 2\nnum_attention_heads: 4\nintermediate_size: 64\n"
+      "vocab_size: 100\n"
+      "max_position_embeddings: 256\n",
+      "m.yaml");
+  m.display_name = std::string("two\nlines \x1b[31m red") + std::string(1, '\0') + "nul";
+  m.source = "dir\r/config.json";
+  const std::string yaml = model_to_yaml(m);
+  CHECK(yaml.find('\n') == yaml.find("\nname:"));  // the comment is one line
+  const ModelSpec back = parse_model_yaml(yaml, "back.yaml");
+  CHECK(back.display_name == "two\\x0alines \\x1b[31m red\\x00nul");
+  CHECK(back.source == "dir\\x0d/config.json");
+  CHECK(back.num_hidden_layers == 2);
+}

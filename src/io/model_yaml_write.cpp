@@ -1,12 +1,19 @@
 // kvplan's YAML for a spec: the writer behind `kvplan import`.
+#include <cctype>
+#include <set>
 #include <sstream>
 
+#include "kvplan/core/numbers/text.hpp"
 #include "kvplan/io/hf_config.hpp"
 
 namespace kvplan {
 namespace {
 
-std::string quoted(const std::string& s) {
+// A YAML double-quoted scalar. Control bytes are written as the four printable characters "\x0a"
+// (escape_control), not as YAML escapes: the reader refuses control bytes in text fields, so a
+// name or path that carried one must come back as printable text for the spec to read again.
+std::string quoted(const std::string& raw) {
+  const std::string s = escape_control(raw);
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
@@ -27,17 +34,30 @@ const char* layer_type_name(CacheKind k) {
   return "?";
 }
 
+// Names and model types as plain scalars when they are plain words (the usual case, and what
+// people read), quoted otherwise; YAML 1.1's boolean and null words are always quoted.
+std::string word(const std::string& s) {
+  static const std::set<std::string> kYamlWords = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"};
+  bool plain = !s.empty() && std::isalpha(static_cast<unsigned char>(s.front()));
+  for (const char c : s)
+    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+  std::string lower = s;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return plain && !kYamlWords.count(lower) ? s : quoted(s);
+}
+
 const char* yes(bool b) { return b ? "true" : "false"; }
 
 }  // namespace
 
 std::string model_to_yaml(const ModelSpec& m) {
   std::ostringstream o;
-  o << "# " << m.display_name << " — written by `kvplan import` from " << m.source << "\n";
-  o << "name: " << m.name << "\n";
+  o << "# " << escape_control(m.display_name) << " — written by `kvplan import` from " << escape_control(m.source)
+    << "\n";
+  o << "name: " << word(m.name) << "\n";
   o << "display_name: " << quoted(m.display_name) << "\n";
   o << "source: " << quoted(m.source) << "\n";
-  o << "model_type: " << m.model_type << "\n";
+  o << "model_type: " << word(m.model_type) << "\n";
   o << "hidden_size: " << m.hidden_size << "\n";
   o << "num_hidden_layers: " << m.num_hidden_layers << "\n";
   o << "num_attention_heads: " << m.num_attention_heads << "\n";

@@ -100,7 +100,15 @@ std::uint64_t Reader::positive(const std::string& key) const {
 std::string Reader::str(const std::string& key) const {
   if (!has(key)) fail(key, "required field is missing");
   if (!map_[key].IsScalar()) fail(key, "expected a text value");
-  return map_[key].Scalar();
+  const std::string& s = map_[key].Scalar();
+  // Names, paths and notes are printed in tables and written back by `import`; a control byte
+  // (a NUL, an escape sequence, a newline from a quoted "\n") has no place in them.
+  for (const char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f)
+      fail(key, "contains a control byte (" + escape_control(std::string(1, c)) + "); text fields must be printable");
+  }
+  return s;
 }
 
 std::string Reader::str_or(const std::string& key, const std::string& fallback) const {
