@@ -36,11 +36,11 @@ TEST_CASE("a good spec loads with derived defaults") {
 TEST_CASE("broken specs name file, line, column and field") {
   using Catch::Contains;
   CHECK_THROWS_WITH(parse_model_yaml(with("num_hidden_layers: 2", "num_hidden_layers: -2"), "t.yaml"),
-                    Contains("t.yaml:3:20: field 'num_hidden_layers': must not be negative"));
+                    Contains("t.yaml:3:20: field 'num_hidden_layers': '-2' is negative"));
   CHECK_THROWS_WITH(parse_model_yaml(with("num_hidden_layers: 2", "num_hidden_layers: 0"), "t.yaml"),
                     Contains("field 'num_hidden_layers': must be at least 1"));
   CHECK_THROWS_WITH(parse_model_yaml(with("num_hidden_layers: 2", "num_hidden_layers: two"), "t.yaml"),
-                    Contains("expected a whole number, got 'two'"));
+                    Contains("field 'num_hidden_layers': 'two' is not a whole number"));
   CHECK_THROWS_WITH(parse_model_yaml(with("num_hidden_layers: 2", "num_hidden_layers: 99999999999999999999999"), "t.yaml"),
                     Contains("overflows 64 bits"));
   CHECK_THROWS_WITH(parse_model_yaml(with("num_key_value_heads: 2", "num_kv_heads: 2"), "t.yaml"),

@@ -41,6 +41,59 @@ TEST_CASE("counts take vLLM's suffixes: lowercase decimal, uppercase binary") {
   CHECK_THROWS_WITH(parse_count("99999999999999999999"), Catch::Contains("overflow"));
 }
 
+TEST_CASE("one number grammar: the forms no kvplan number takes are refused, saying how to write them",
+          "[numbers]") {
+  // Issue 14: "040", "3_2", "0x10", "4096.0" and "+5" were read by some loaders and refused by
+  // others. Whole numbers, counts and reals now refuse each of them the same way.
+  for (const auto& parse : {+[](std::string_view t) { (void)parse_whole(t); },
+                            +[](std::string_view t) { (void)parse_count(t); },
+                            +[](std::string_view t) { (void)parse_real(t); }}) {
+    CHECK_THROWS_WITH(parse("040"), Catch::Contains("a leading zero is octal in YAML 1.1") && Catch::EndsWith("write 40"));
+    CHECK_THROWS_WITH(parse("0007"), Catch::EndsWith("write 7"));
+    CHECK_THROWS_WITH(parse("3_2"), Catch::Contains("without '_' separators"));
+    CHECK_THROWS_WITH(parse("0x10"), Catch::Contains("decimal numbers only"));
+    CHECK_THROWS_WITH(parse("0b101"), Catch::Contains("decimal numbers only"));
+    CHECK_THROWS_WITH(parse("+5"), Catch::Contains("without the '+'"));
+    CHECK_THROWS_WITH(parse("-5"), Catch::Contains("negative"));
+    CHECK_THROWS(parse(""));
+    CHECK_THROWS(parse("inf"));
+    CHECK_THROWS(parse("nan"));
+  }
+  CHECK_THROWS_WITH(parse_whole("4096.0"), Catch::Contains("write the integer digits only"));
+  CHECK_THROWS_WITH(parse_whole("1e3"), Catch::Contains("write the integer digits only"));
+  CHECK_THROWS_WITH(parse_count("4096.0"), Catch::Contains("a fraction needs a k/K/m/M suffix") &&
+                                               Catch::EndsWith("write 4096"));
+  CHECK_THROWS_WITH(parse_count("4096."), Catch::Contains("a fraction needs"));
+}
+
+TEST_CASE("whole numbers are decimal digits, up to 2^64 - 1", "[numbers]") {
+  CHECK(parse_whole("0") == 0);
+  CHECK(parse_whole("4096") == 4096);
+  CHECK(parse_whole(" 32 ") == 32);
+  CHECK(parse_whole("18446744073709551615") == 18446744073709551615ULL);
+  CHECK_THROWS_WITH(parse_whole("18446744073709551616"), Catch::Contains("overflow"));
+  CHECK_THROWS_WITH(parse_whole("32k"), Catch::Contains("not a whole number"));
+}
+
+TEST_CASE("real numbers: digits, a fraction and an exponent, finite and told apart from zero", "[numbers]") {
+  CHECK(parse_real("2") == 2.0);
+  CHECK(parse_real("0.5") == 0.5);
+  CHECK(parse_real(".5") == 0.5);
+  CHECK(parse_real("5.") == 5.0);
+  CHECK(parse_real("1e-3") == 1e-3);
+  CHECK(parse_real("2.5E+2") == 250.0);
+  CHECK(parse_real("0") == 0.0);
+  CHECK(parse_real("0e5") == 0.0);
+  CHECK(parse_real("1e-300") == 1e-300);  // issue 14: was "not a number"
+  CHECK_THROWS_WITH(parse_real("1e-400"), Catch::Contains("too small to tell from zero"));
+  CHECK_THROWS_WITH(parse_real("1e400"), Catch::Contains("beyond the range of a double"));
+  CHECK_THROWS_WITH(parse_real("1e"), Catch::Contains("is not a number"));
+  CHECK_THROWS_WITH(parse_real("."), Catch::Contains("is not a number"));
+  CHECK_THROWS_WITH(parse_real("1.5.2"), Catch::Contains("is not a number"));
+  CHECK_THROWS_WITH(parse_real("0x1p3"), Catch::Contains("decimal numbers only"));
+  CHECK_THROWS_WITH(parse_real("infinity"), Catch::Contains("is not a number"));
+}
+
 TEST_CASE("scenarios read as users say them") {
   const Scenario s = parse_scenario("32x500");
   CHECK(s.sequences == 32);

@@ -25,7 +25,7 @@ struct ProbeOptions {
   std::string model;
   std::vector<std::string> scenarios;
   std::string backend = "auto";
-  int device = 0;
+  std::string device = "0";
   std::string policies = "contiguous,paged";
   std::string block_sizes = "16";
   std::string max_model_len;
@@ -40,9 +40,9 @@ struct ProbeOptions {
   std::string churn_min_tokens = "1";
   std::string churn_max_tokens;
   std::string churn_lifetime = "8";
-  std::uint64_t seed = 1;
+  std::string seed = "1";
   bool no_replay = false;
-  std::uint64_t interrupt_after = 0;
+  std::string interrupt_after = "0";
   KvOptions kv;
 };
 
@@ -55,12 +55,22 @@ std::string utc_now() {
   return buf;
 }
 
+int device_index(const ProbeOptions& o) {
+  const std::uint64_t d = parse_whole_option(o.device, "--device");
+  if (d > 1024) throw Error("--device: " + std::to_string(d) + " is not a CUDA device index (0 to 1024)");
+  return static_cast<int>(d);
+}
+
 std::unique_ptr<probe::Probe> open_backend(const ProbeOptions& o) {
-  if (o.backend == "host") return probe::make_host_probe();
-  if (o.backend == "cuda") return probe::make_cuda_probe(o.device);
+  if (o.backend == "host") {
+    (void)device_index(o);  // checked even where the host backend has no use for it
+    return probe::make_host_probe();
+  }
+  if (o.backend == "cuda") return probe::make_cuda_probe(device_index(o));
   if (o.backend != "auto") throw Error("--backend: expected auto, cuda or host, got '" + o.backend + "'");
+  const int device = device_index(o);
   try {
-    return probe::make_cuda_probe(o.device);
+    return probe::make_cuda_probe(device);
   } catch (const probe::Unavailable& e) {
     std::cerr << "kvplan: " << e.what() << "; using the host backend\n";
     return probe::make_host_probe();
@@ -81,15 +91,13 @@ std::vector<std::string> split_list(const std::string& text) {
 
 // "1", "0.5" (percent) -> 0.01, 0.005
 double parse_percent(const std::string& text) {
-  std::size_t used = 0;
   double value = -1;
   try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
+    value = parse_real(text);
+  } catch (const Error& e) {
+    throw Error(std::string("--tolerance: expected auto or a percentage from 0 to 100: ") + e.what());
   }
-  if (used != text.size() || !(value >= 0 && value <= 100))
-    throw Error("--tolerance: expected auto or a percentage from 0 to 100, got '" + text + "'");
+  if (value > 100) throw Error("--tolerance: expected auto or a percentage from 0 to 100, got '" + text + "'");
   return value / 100.0;
 }
 
@@ -176,9 +184,10 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   run.cap_bytes = rep.device.cap_bytes;
   run.relative_tolerance = rep.relative_tolerance;
   std::uint64_t allocations = 0;
-  if (o.interrupt_after != 0)
+  const std::uint64_t interrupt_after = parse_whole_option(o.interrupt_after, "--interrupt-after");
+  if (interrupt_after != 0)
     run.after_allocation = [&](std::uint64_t) {
-      if (++allocations == o.interrupt_after) std::raise(SIGINT);  // through the real handler
+      if (++allocations == interrupt_after) std::raise(SIGINT);  // through the real handler
     };
   try {
     for (const Planned& p : plans) rep.rows.push_back(probe::measure_plan(*backend, p.label, p.plan, run));
@@ -199,7 +208,7 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
       cp.max_tokens = o.churn_max_tokens.empty() ? max_model_len
                                                  : parse_count_option(o.churn_max_tokens, "--churn-max-tokens");
       cp.max_lifetime = parse_count_option(o.churn_lifetime, "--churn-lifetime");
-      cp.seed = o.seed;
+      cp.seed = parse_whole_option(o.seed, "--seed");
       cp.arena_bytes = o.arena.empty()
                            ? checked_mul(checked_mul(cp.max_tokens, cp.bytes_per_token, "arena"), 4, "arena")
                            : parse_size_option(o.arena, "--arena");
@@ -284,7 +293,6 @@ Runner setup_probe(CLI::App& app, CommonOptions& common) {
       ->capture_default_str();
   app.add_option("--seed", o->seed, "Seed of the request stream")
       ->type_name("N")
-      ->check(CLI::NonNegativeNumber)  // CLI11 would wrap -1 into an unsigned seed
       ->capture_default_str();
   app.add_flag("--no-replay", o->no_replay, "Simulate placements without writing them to real memory");
   app.add_option("--interrupt-after", o->interrupt_after, "Testing: raise SIGINT after N allocations")

@@ -40,23 +40,29 @@ struct SimulateOptions {
   std::string trace;
   std::string synthetic;
   std::string requests = "1000";
-  double rate = 10;
-  double step_ms = 20;
+  std::string rate = "10";
+  std::string step_ms = "20";
   std::string arrivals = "poisson";
-  // NaN: not given (the preset's value stays); given values are checked by the workload generator.
-  double prompt_mean = std::numeric_limits<double>::quiet_NaN();
-  double output_mean = std::numeric_limits<double>::quiet_NaN();
-  double sigma = std::numeric_limits<double>::quiet_NaN();
-  std::uint32_t prefix_groups = 0;
-  std::uint32_t prefix_tokens = 0;
-  std::uint64_t seed = 0;
+  // Empty: not given (the preset's value stays); given values are checked by the workload generator.
+  std::string prompt_mean;
+  std::string output_mean;
+  std::string sigma;
+  std::string prefix_groups = "0";
+  std::string prefix_tokens = "0";
+  std::string seed = "0";
   std::string timeline;
   std::string export_trace;
   bool check_invariants = false;
   KvOptions kv;
 };
 
-std::string describe_workload(const SimulateOptions& o, const SyntheticSpec& s) {
+std::uint32_t narrow_u32(std::uint64_t v, const char* option) {
+  if (v > std::numeric_limits<std::uint32_t>::max())
+    throw Error(std::string(option) + ": " + std::to_string(v) + " is more than 4,294,967,295");
+  return static_cast<std::uint32_t>(v);
+}
+
+std::string describe_workload(const SimulateOptions& o, const SyntheticSpec& s, double rate, double step_ms) {
   auto dist = [](const LengthSpec& l) {
     switch (l.dist) {
       case LengthDist::fixed: return fmt::format("fixed {:g}", l.mean);
@@ -66,8 +72,8 @@ std::string describe_workload(const SimulateOptions& o, const SyntheticSpec& s) 
     return std::string();
   };
   std::string text = fmt::format("{}: {} requests, {} arrivals at {:g}/s ({:g} per {:g} ms step), prompt {}, output {}, seed {}",
-                                 o.synthetic, report::grouped(s.requests), o.arrivals, o.rate, s.rate_per_step,
-                                 o.step_ms, dist(s.prompt), dist(s.output), s.seed);
+                                 o.synthetic, report::grouped(s.requests), o.arrivals, rate, s.rate_per_step,
+                                 step_ms, dist(s.prompt), dist(s.output), s.seed);
   if (s.prefix_groups)
     text += fmt::format(", {} shared prefixes of {} tokens", s.prefix_groups, s.prefix_tokens);
   return text;
@@ -89,8 +95,8 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   view.max_model_len = resolve_max_model_len(
       model, o.max_model_len.empty() ? 0 : parse_count_option(o.max_model_len, "--max-model-len"));
   view.block_size = parse_count_option(o.block_size, "--block-size");
-  view.step_ms = o.step_ms;
-  if (!(o.step_ms > 0) || !std::isfinite(o.step_ms)) throw Error("--step-ms must be a positive number");
+  view.step_ms = parse_real_option(o.step_ms, "--step-ms");
+  if (!(view.step_ms > 0)) throw Error("--step-ms must be a positive number");
 
   // The KV budget from the same plan as `fit` (the generic engine): given directly, or what the
   // GPU has left after weights (a GGUF file's exact bytes when it has them) and overhead.
@@ -152,12 +158,13 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   } else {
     SyntheticSpec spec;
     apply_preset(o.synthetic, spec);
-    if (!std::isnan(o.prompt_mean)) spec.prompt.mean = o.prompt_mean;
-    if (!std::isnan(o.output_mean)) spec.output.mean = o.output_mean;
-    if (!std::isnan(o.sigma)) spec.prompt.sigma = spec.output.sigma = o.sigma;
+    if (!o.prompt_mean.empty()) spec.prompt.mean = parse_real_option(o.prompt_mean, "--prompt-mean");
+    if (!o.output_mean.empty()) spec.output.mean = parse_real_option(o.output_mean, "--output-mean");
+    if (!o.sigma.empty()) spec.prompt.sigma = spec.output.sigma = parse_real_option(o.sigma, "--sigma");
     spec.requests = parse_count_option(o.requests, "--requests");
-    if (!(o.rate > 0) || !std::isfinite(o.rate)) throw Error("--rate must be a positive number of requests per second");
-    spec.rate_per_step = o.rate * o.step_ms / 1000.0;
+    const double rate = parse_real_option(o.rate, "--rate");
+    if (!(rate > 0)) throw Error("--rate must be a positive number of requests per second");
+    spec.rate_per_step = rate * view.step_ms / 1000.0;
     // A finite --rate can still overflow per step (1e308 x 20 ms): say so, not "must be positive".
     if (!std::isfinite(spec.rate_per_step))
       throw Error("--rate is too high: requests per step (rate x --step-ms) overflow; every request arriving at "
@@ -165,11 +172,11 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
     if (o.arrivals == "poisson") spec.arrivals = ArrivalProcess::poisson;
     else if (o.arrivals == "fixed") spec.arrivals = ArrivalProcess::fixed;
     else throw Error("--arrivals: expected poisson or fixed, got '" + o.arrivals + "'");
-    spec.seed = o.seed;
-    spec.prefix_groups = o.prefix_groups;
-    spec.prefix_tokens = o.prefix_tokens;
+    spec.seed = parse_whole_option(o.seed, "--seed");
+    spec.prefix_groups = narrow_u32(parse_whole_option(o.prefix_groups, "--prefix-groups"), "--prefix-groups");
+    spec.prefix_tokens = narrow_u32(parse_whole_option(o.prefix_tokens, "--prefix-tokens"), "--prefix-tokens");
     requests = generate_workload(spec);
-    view.workload = describe_workload(o, spec);
+    view.workload = describe_workload(o, spec, rate, view.step_ms);
     if (!o.export_trace.empty()) write_trace_file(o.export_trace, requests);
   }
   view.requests = requests.size();
@@ -257,7 +264,6 @@ Runner setup_simulate(CLI::App& app, CommonOptions& common) {
       ->type_name("N");
   app.add_option("--seed", o->seed, "Synthetic: PRNG seed")
       ->type_name("S")
-      ->check(CLI::NonNegativeNumber)  // CLI11 would wrap -1 into an unsigned seed
       ->capture_default_str();
   app.add_option("--timeline", o->timeline, "Write a per-step CSV timeline of every policy to FILE")
       ->type_name("FILE");

@@ -103,4 +103,20 @@ std::uint64_t parse_count_option(const std::string& text, const char* option) {
   }
 }
 
+std::uint64_t parse_whole_option(const std::string& text, const char* option) {
+  try {
+    return parse_whole(text);
+  } catch (const Error& e) {
+    throw Error(std::string(option) + ": " + e.what());
+  }
+}
+
+double parse_real_option(const std::string& text, const char* option) {
+  try {
+    return parse_real(text);
+  } catch (const Error& e) {
+    throw Error(std::string(option) + ": " + e.what());
+  }
+}
+
 }  // namespace kvplan::cli

@@ -48,6 +48,11 @@ report::Format output_format(const CommonOptions& common);
 KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv, Engine engine = Engine::generic,
                     const std::string& dtype = "auto");
 std::uint64_t parse_count_option(const std::string& text, const char* option);
+// parse_whole and parse_real (docs/numbers.md) with the option's name in the message. kvplan's
+// numeric options are strings read by these, not CLI11's own conversions, which take 0x10 and
+// wrap -1 into an unsigned value.
+std::uint64_t parse_whole_option(const std::string& text, const char* option);
+double parse_real_option(const std::string& text, const char* option);
 // A size option ("80GiB", "24GB"); the error names the option.
 std::uint64_t parse_size_option(const std::string& text, const char* option);
 

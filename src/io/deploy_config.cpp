@@ -65,8 +65,10 @@ class Fields {
     const std::string k = key(canonical);
     r_.fail(k.empty() ? canonical : k, message);
   }
+  // A count is a number: quoted only in a vLLM file, whose values vLLM reads as command-line text.
+  // Sizes and shares carry units or a '%' and read as text in both schemas; neither takes a tag.
   std::uint64_t count(const std::string& canonical, bool allow_zero = false) const {
-    const std::string t = text(canonical);
+    const std::string t = r_.number_text(key(canonical), vllm_ ? Reader::Quoting::allowed : Reader::Quoting::refused);
     try {
       return parse_count(t, allow_zero);
     } catch (const Error& e) {
@@ -74,7 +76,7 @@ class Fields {
     }
   }
   std::uint64_t size(const std::string& canonical, BareNumber bare = BareNumber::refused) const {
-    const std::string t = text(canonical);
+    const std::string t = r_.number_text(key(canonical), Reader::Quoting::allowed);
     try {
       return parse_bytes(t, bare);
     } catch (const Error& e) {
@@ -82,7 +84,7 @@ class Fields {
     }
   }
   std::uint64_t share(const std::string& canonical) const {
-    const std::string t = text(canonical);
+    const std::string t = r_.number_text(key(canonical), Reader::Quoting::allowed);
     try {
       return parse_share_ppm(t);
     } catch (const Error& e) {

@@ -8,6 +8,7 @@
 
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/text.hpp"
 #include "kvplan/core/sizing/sizing.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/json_text.hpp"
@@ -35,13 +36,15 @@ class Fields {
     const json& v = obj_.at(key);
     if (v.is_number_unsigned()) return v.get<std::uint64_t>();
     if (v.is_number_integer()) fail(key, "must not be negative (got " + v.dump() + ")");
+    // One number grammar (docs/numbers.md): a whole number is an integer token. 4096.0 is a float
+    // to Python's json as well, and transformers' nn.Embedding or range() would refuse it.
     if (v.is_number_float()) {
-      const double d = v.get<double>();
-      if (d < 0) fail(key, "must not be negative (got " + v.dump() + ")");
-      if (d == std::floor(d) && d < 1.8e19) return static_cast<std::uint64_t>(d);
-      fail(key, "expected a whole number, got " + v.dump());
+      if (v.get<double>() < 0) fail(key, "must not be negative (got " + v.dump() + ")");
+      fail(key, "expected a whole number, got the float " + v.dump() + " (write the integer digits only)");
     }
-    fail(key, "expected a whole number, got " + v.dump());
+    if (v.is_string())
+      fail(key, "expected a whole number, got the string " + escape_control(v.dump()) + " (write it without quotes)");
+    fail(key, "expected a whole number, got " + escape_control(v.dump()));
   }
   std::uint64_t positive(const std::string& key) const {
     const std::uint64_t v = u64(key);

@@ -1,7 +1,6 @@
 #include "kvplan/io/trace.hpp"
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +11,8 @@
 #include <ostream>
 #include <sstream>
 
+#include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/units.hpp"
 #include "kvplan/io/files.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/json_text.hpp"
@@ -45,9 +46,15 @@ class Builder {
 
   std::uint64_t number(std::string_view text, std::size_t line, std::size_t col, const char* field,
                        std::uint64_t min, std::uint64_t max) const {
-    std::uint64_t v = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     const std::string range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    if (text.empty()) fail(line, col, field, "missing value; expected " + range);
+    std::uint64_t v = 0;
+    try {
+      v = parse_whole(text);  // one number grammar with the other loaders (docs/numbers.md)
+    } catch (const Error& e) {
+      std::string m = e.what();
+      fail(line, col, field, m.append("; expected ").append(range));
+    }
     // Messages are built with append: GCC 12 warns (-Wrestrict, a false positive) on the
     // equivalent chain of operator+.
     auto say = [&](const char* what) {
@@ -55,10 +62,7 @@ class Builder {
       m.append(text).append("' ").append(what).append("; expected ").append(range);
       return m;
     };
-    if (text.empty()) fail(line, col, field, "missing value; expected " + range);
-    if (ec == std::errc::result_out_of_range || (ec == std::errc() && ptr == text.data() + text.size() && v > max))
-      fail(line, col, field, say("is too large"));
-    if (ec != std::errc() || ptr != text.data() + text.size()) fail(line, col, field, say("is not a whole number"));
+    if (v > max) fail(line, col, field, say("is too large"));
     if (v < min) fail(line, col, field, say("is too small"));
     return v;
   }

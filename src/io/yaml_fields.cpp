@@ -8,6 +8,7 @@
 
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/text.hpp"
+#include "kvplan/core/numbers/units.hpp"
 #include "kvplan/io/input_error.hpp"
 
 namespace kvplan::yaml_fields {
@@ -67,24 +68,26 @@ bool Reader::has(const std::string& key) const { return map_[key].IsDefined() &&
 
 YAML::Node Reader::node(const std::string& key) const { return map_[key]; }
 
-std::uint64_t Reader::u64(const std::string& key) const {
+std::string Reader::number_text(const std::string& key, Quoting quoting) const {
   if (!has(key)) fail(key, "required field is missing");
   const YAML::Node n = map_[key];
-  if (!n.IsScalar()) fail(key, "expected a whole number");
-  const std::string s = n.Scalar();
-  if (s.empty()) fail(key, "expected a whole number");
-  if (s.front() == '-') fail(key, "must not be negative (got " + s + ")");
-  std::uint64_t value = 0;
-  for (char c : s) {
-    if (c == '_') continue;  // YAML 1.1 digit separators
-    if (!std::isdigit(static_cast<unsigned char>(c))) fail(key, "expected a whole number, got '" + s + "'");
-    try {
-      value = checked_add(checked_mul(value, 10, key), static_cast<std::uint64_t>(c - '0'), key);
-    } catch (const Error&) {
-      fail(key, "value " + s + " overflows 64 bits");
-    }
+  if (!n.IsScalar()) fail(key, "expected a number");
+  const std::string& tag = n.Tag();
+  const std::string& s = n.Scalar();
+  if (tag == "!" && quoting == Quoting::refused)
+    fail(key, "expected a number, got the quoted text \"" + escape_control(s) + "\" (write it without quotes)");
+  if (tag != "?" && tag != "!" && tag != "tag:yaml.org,2002:int")
+    fail(key, "expected a number, got a value tagged " + escape_control(tag) + " (write it without the tag)");
+  return s;
+}
+
+std::uint64_t Reader::u64(const std::string& key) const {
+  const std::string s = number_text(key, Quoting::refused);
+  try {
+    return parse_whole(s);
+  } catch (const Error& e) {
+    fail(key, e.what());
   }
-  return value;
 }
 
 std::uint64_t Reader::u64_or(const std::string& key, std::uint64_t fallback) const {

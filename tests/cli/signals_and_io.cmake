@@ -92,3 +92,26 @@ ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/hf/llama-3.1-8b.config.json > \"$d/big.conf
 bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'big[.]config[.]json: field .head_dim.: 4611686018427387904 is too large to size this model' '' \
 $<TARGET_FILE:kvplan> import \"$d/big.config.json\"; rc=$?; rm -rf \"$d\"; exit $rc")
 set_tests_properties(cli.import_unsizable_head_dim PROPERTIES LABELS cli)
+
+# One number grammar (docs/numbers.md): options read numbers as the files do. CLI11's own
+# conversions took 0x10 for a seed and called 1e3 "Could not convert"; 1e-300 was "not a number".
+kvplan_cli_test(number_hex_seed EXIT 2 MATCH "^kvplan: error: --seed: '0x10' is not a whole number: kvplan reads decimal numbers only"
+  ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10 --seed 0x10)
+kvplan_cli_test(number_leading_zero_count EXIT 2 MATCH "^kvplan: error: --batch: '040' is not a count: a leading zero is octal in YAML 1.1 and decimal elsewhere. write 40$"
+  ARGS size --model gpt2 --batch 040)
+kvplan_cli_test(number_fraction_count EXIT 2 MATCH "--max-model-len: '4096.0' is not a whole count: a fraction needs a k/K/m/M suffix"
+  ARGS fit --model gpt2 --max-model-len 4096.0 1x100)
+kvplan_cli_test(number_tiny_rate EXIT 2 MATCH "arrival times overflow: --rate is too low for this many requests"
+  ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10 --rate 1e-300)
+kvplan_cli_test(number_rate_beyond_zero EXIT 2 MATCH "^kvplan: error: --rate: '1e-400' is too small to tell from zero in a double$"
+  ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10 --rate 1e-400)
+kvplan_cli_test(number_rate_inf EXIT 2 MATCH "^kvplan: error: --rate: 'inf' is not a number"
+  ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10 --rate inf)
+kvplan_cli_test(number_plus_sign EXIT 2 MATCH "^kvplan: error: --step-ms: '[+]5' is not a number: write it without the '[+]'$"
+  ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10 --step-ms +5)
+kvplan_cli_test(number_prefix_groups_wide EXIT 2 MATCH "--prefix-groups: 5000000000 is more than 4,294,967,295"
+  ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10 --prefix-groups 5000000000 --prefix-tokens 1)
+kvplan_cli_test(number_device EXIT 2 MATCH "--device: '-1' is negative"
+  ARGS probe --backend host --model gpt2 --device -1 1x16)
+kvplan_cli_test(number_exponent_rate EXIT 0 MATCH "arrivals at 2/s"
+  ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10 --rate 2e0)

@@ -71,6 +71,8 @@ kvplan_cli_test(simulate_no_kv_memory EXIT 2 MATCH "leave no KV memory"
 kvplan_cli_test(simulate_prefix_without_tokens EXIT 2 MATCH "--prefix-groups needs --prefix-tokens"
                 ARGS simulate --model gpt2 --synthetic sharegpt --prefix-groups 2)
 kvplan_cli_test(simulate_bad_mean EXIT 2 MATCH "prompt length mean must be a finite number of tokens >= 1"
+                ARGS simulate --model gpt2 --synthetic lognormal --prompt-mean 0.5)
+kvplan_cli_test(simulate_negative_mean EXIT 2 MATCH "^kvplan: error: --prompt-mean: '-5' is negative$"
                 ARGS simulate --model gpt2 --synthetic lognormal --prompt-mean -5)
 kvplan_cli_test(simulate_bad_sigma EXIT 2 MATCH "sigma must be in .0, 10. .--sigma."
                 ARGS simulate --model gpt2 --synthetic lognormal --sigma 0)

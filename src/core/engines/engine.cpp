@@ -206,6 +206,7 @@ std::uint64_t parse_share_ppm(std::string_view text) {
   }
   if (s.empty()) throw fail("empty");
   if (s.front() == '-') throw fail("negative");
+  if (s.find_first_of("eE") != std::string::npos) throw fail("a share takes no exponent; write it as a decimal");
   std::uint64_t integer = 0, fraction = 0, digits = 0;
   std::size_t i = 0;
   bool any = false;

@@ -1,6 +1,8 @@
 #include "kvplan/core/numbers/units.hpp"
 
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include "kvplan/core/numbers/checked.hpp"
@@ -55,6 +57,25 @@ std::uint64_t scale(const Decimal& d, std::uint64_t unit, std::string_view what)
   return checked_add(whole, frac, what);
 }
 
+// The forms no kvplan number takes, each with the reason and the way to write it (docs/numbers.md).
+void refuse_foreign_forms(std::string_view s, std::string_view original, const char* what) {
+  // Built with append: GCC 12 warns (-Wrestrict, a false positive) on chains of operator+.
+  const auto refuse = [&](std::string_view why, std::string_view tail = {}) {
+    std::string m = "'";
+    m.append(original).append("' is not ").append(what).append(": ").append(why).append(tail);
+    throw Error(m);
+  };
+  if (!s.empty() && s.front() == '+') refuse("write it without the '+'");
+  if (s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X' || s[1] == 'o' || s[1] == 'b'))
+    refuse("kvplan reads decimal numbers only (no 0x, 0o or 0b prefix)");
+  if (s.find('_') != std::string_view::npos) refuse("write the digits without '_' separators");
+  if (s.size() >= 2 && s[0] == '0' && std::isdigit(static_cast<unsigned char>(s[1]))) {
+    std::size_t zeros = 0;
+    while (zeros + 1 < s.size() && s[zeros] == '0' && std::isdigit(static_cast<unsigned char>(s[zeros + 1]))) ++zeros;
+    refuse("a leading zero is octal in YAML 1.1 and decimal elsewhere; write ", s.substr(zeros));
+  }
+}
+
 }  // namespace
 
 std::uint64_t parse_bytes(std::string_view text, BareNumber bare) {
@@ -82,13 +103,71 @@ std::uint64_t parse_bytes(std::string_view text, BareNumber bare) {
               "' has an unknown unit (use B, KB/MB/GB/TB for powers of 10 or KiB/MiB/GiB/TiB for powers of 2)");
 }
 
+
+std::uint64_t parse_whole(std::string_view text) {
+  const std::string_view s = trim(text);
+  if (!s.empty() && s.front() == '-') throw Error("'" + std::string(text) + "' is negative");
+  refuse_foreign_forms(s, text, "a whole number");
+  std::uint64_t value = 0;
+  for (const char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) {
+      if (c == '.' || c == 'e' || c == 'E')
+        throw Error("'" + std::string(text) + "' is not a whole number: write the integer digits only");
+      throw Error("'" + std::string(text) + "' is not a whole number");
+    }
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10)
+      throw Error("'" + std::string(text) + "' overflows 64 bits (the largest whole number is 18446744073709551615)");
+    value = value * 10 + digit;
+  }
+  if (s.empty()) throw Error("'" + std::string(text) + "' is not a whole number");
+  return value;
+}
+
+double parse_real(std::string_view text) {
+  const std::string_view s = trim(text);
+  std::string quoted = "'";  // append, not operator+: GCC 12's -Wrestrict false positive
+  quoted.append(text).append("'");
+  if (!s.empty() && s.front() == '-') throw Error(quoted + " is negative");
+  refuse_foreign_forms(s, text, "a number");
+  // digits [. digits] [e [+-] digits], with digits on at least one side of the point.
+  std::size_t i = 0;
+  std::size_t mantissa_digits = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++mantissa_digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++mantissa_digits;
+  }
+  bool ok = mantissa_digits > 0;
+  if (ok && i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    std::size_t exponent_digits = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++exponent_digits;
+    ok = exponent_digits > 0;
+  }
+  if (!ok || i != s.size())
+    throw Error(quoted + " is not a number (digits with an optional fraction and exponent, such as 2, 0.5 or 1e-3)");
+  // std::strtod on a checked string: the grammar above leaves it no hex, inf or nan to accept.
+  const std::string copy(s);
+  const double value = std::strtod(copy.c_str(), nullptr);
+  if (!std::isfinite(value)) throw Error(quoted + " is beyond the range of a double");
+  if (value == 0 && copy.find_first_of("123456789") < copy.find_first_of("eE"))
+    throw Error(quoted + " is too small to tell from zero in a double");
+  return value;
+}
+
 std::uint64_t parse_count(std::string_view text, bool allow_zero) {
   const std::string_view s = trim(text);
   if (!s.empty() && s.front() == '-') throw Error("count '" + std::string(text) + "' is negative");
+  refuse_foreign_forms(s, text, "a count");
   if (s.empty() || !std::isdigit(static_cast<unsigned char>(s.front())))
     throw Error("'" + std::string(text) + "' is not a count");
   const Decimal d = read_decimal(s, text);
   const std::string_view suffix = s.substr(d.consumed);
+  if (suffix.empty() && s.substr(0, d.consumed).find('.') != std::string_view::npos)
+    throw Error("'" + std::string(text) + "' is not a whole count: a fraction needs a k/K/m/M suffix (1.5k); write " +
+                std::to_string(d.integer) + (d.fraction ? " or another whole number" : ""));
   std::uint64_t unit = 1;
   if (suffix == "k") unit = 1000;
   else if (suffix == "K") unit = 1024;

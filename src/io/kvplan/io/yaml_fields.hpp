@@ -1,6 +1,6 @@
 #pragma once
 // Strict reading of YAML mappings: every key must be known, every number a plain non-negative
-// integer, and every error names the file, line, column and field.
+// integer (docs/numbers.md), and every error names the file, line, column and field.
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
@@ -18,7 +18,13 @@ class Reader {
   void reject_unknown(const std::vector<std::string>& known) const;
 
   bool has(const std::string& key) const;
-  std::uint64_t u64(const std::string& key) const;  // required, may be 0
+  // Whether a number may be written in quotes: never in kvplan's own fields (a quoted "32" is
+  // text); in an engine's file whose values the engine reads as command-line text, it may.
+  enum class Quoting { refused, allowed };
+  // The text of a required number field, a scalar without a tag other than !!int (`!!float 32`
+  // is refused, not read as 32). The grammar itself is parse_whole's or parse_count's.
+  std::string number_text(const std::string& key, Quoting quoting) const;
+  std::uint64_t u64(const std::string& key) const;  // required, may be 0; parse_whole's grammar
   std::uint64_t u64_or(const std::string& key, std::uint64_t fallback) const;
   std::uint64_t positive(const std::string& key) const;  // required, >= 1
   std::string str(const std::string& key) const;

@@ -18,4 +18,15 @@ std::uint64_t parse_bytes(std::string_view text, BareNumber bare = BareNumber::r
 // when `allow_zero` is false, on negatives, on junk and on overflow.
 std::uint64_t parse_count(std::string_view text, bool allow_zero = false);
 
+// One number grammar for every loader and option (docs/numbers.md). No number anywhere takes a
+// '+' sign, a 0x/0o/0b prefix, '_' separators or a leading zero ("040": octal in YAML 1.1,
+// decimal in YAML 1.2 and JSON); each is refused saying how to write it.
+// Whole numbers (model dimensions in specs, token counts in traces): decimal digits only, so
+// "4096.0" and "1e3" are refused.
+std::uint64_t parse_whole(std::string_view text);
+// Real numbers (rates, milliseconds, means): digits with an optional fraction and exponent
+// ("2", "0.5", ".5", "1e-3"), finite and not negative; no inf or nan, and nothing that rounds to
+// zero from a non-zero value ("1e-400"). Each option checks its own range.
+double parse_real(std::string_view text);
+
 }  // namespace kvplan
