@@ -32,7 +32,7 @@ TEST_CASE("more layers than any model has are refused before anything is allocat
 TEST_CASE("simulations refuse more requests than bounded memory allows") {
   SyntheticSpec spec;
   spec.requests = 1'000'000'000;
-  CHECK_THROWS_WITH(generate_workload(spec), Catch::Contains("at most 50000000 requests"));
+  CHECK_THROWS_WITH(generate_workload(spec), Catch::Contains("at most 10000000 requests"));
   std::istringstream three("arrival,prompt_tokens,output_tokens\n0,10,10\n1,10,10\n2,10,10\n");
   CHECK_THROWS_WITH(parse_trace(three, "t.csv", TraceFormat::csv, 2),
                     Catch::Contains("t.csv:4:1: the trace holds more than 2 requests"));

@@ -115,3 +115,8 @@ kvplan_cli_test(number_device EXIT 2 MATCH "--device: '-1' is negative"
   ARGS probe --backend host --model gpt2 --device -1 1x16)
 kvplan_cli_test(number_exponent_rate EXIT 0 MATCH "arrivals at 2/s"
   ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10 --rate 2e0)
+
+# The simulator's memory is bounded per request (about 32 B) and by a request limit that keeps a
+# run under about 330 MB (at the old 50,000,000 limit a run peaked at 1.6 GB).
+kvplan_cli_test(simulate_request_limit EXIT 2 MATCH "--requests: at most 10000000 requests per simulation"
+  ARGS simulate --model gpt2 --gpu l4 --synthetic fixed --requests 10000001)

@@ -13,7 +13,11 @@ namespace kvplan {
 // The most requests one simulation takes, from a trace or a generator: 24 B each plus the
 // simulator's per-request state keep this within a few GiB, so a runaway trace or --requests
 // is refused up front instead of exhausting memory.
-inline constexpr std::uint64_t kMaxSimRequests = 50'000'000;
+// The simulator holds about 32 B per request (the 24 B request plus its flags, queue entries and
+// sequence slot): 1,000,000 ShareGPT requests peak at 39 MB RSS in all (docs/simulator.md). The
+// limit keeps a run under about 330 MB and a minute per policy on one core; at 50,000,000 (the
+// limit before Hardening II) a run peaked at 1.6 GB and took most of an hour over five policies.
+inline constexpr std::uint64_t kMaxSimRequests = 10'000'000;
 
 struct SimRequest {
   std::uint64_t arrival = 0;         // step at which the request joins the waiting queue
