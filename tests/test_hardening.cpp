@@ -15,6 +15,7 @@
 #include "kvplan/io/json_text.hpp"
 #include "kvplan/io/model_yaml.hpp"
 #include "kvplan/io/trace.hpp"
+#include "kvplan/io/yaml_fields.hpp"
 
 using namespace kvplan;
 
@@ -42,9 +43,9 @@ TEST_CASE("JSON nested deeper than 64 levels is refused before parsing", "[harde
   CHECK_THROWS_WITH(parse_trace(jsonl, "t.jsonl", TraceFormat::jsonl),
                     Catch::StartsWith("t.jsonl:3:76: arrays and objects nest more than 64 levels deep"));
   // Brackets inside strings do not count; 64 levels are fine for the depth check.
-  CHECK_NOTHROW(check_json_depth("\"" + std::string(1000, '[') + "\"", "s.json"));
-  CHECK_NOTHROW(check_json_depth(std::string(64, '[') + std::string(64, ']'), "s.json"));
-  CHECK_THROWS_AS(check_json_depth(std::string(65, '{'), "s.json"), InputError);
+  CHECK_NOTHROW(check_json_shape("\"" + std::string(1000, '[') + "\"", "s.json"));
+  CHECK_NOTHROW(check_json_shape(std::string(64, '[') + std::string(64, ']'), "s.json"));
+  CHECK_THROWS_AS(check_json_shape(std::string(65, '{'), "s.json"), InputError);
 }
 
 TEST_CASE("YAML nested past yaml-cpp's depth guard says so, with the position", "[hardening][limits]") {
@@ -125,4 +126,45 @@ TEST_CASE("the spec writer keeps text printable, so a name with a control byte r
   CHECK(back.display_name == "two\\x0alines \\x1b[31m red\\x00nul");
   CHECK(back.source == "dir\\x0d/config.json");
   CHECK(back.num_hidden_layers == 2);
+}
+
+TEST_CASE("JSON of more values than the DOM budget is refused before parsing, at the first one past it",
+          "[hardening][limits]") {
+  // [0,0,...] of kMaxJsonValues values is fine (the array itself is one more); one more is not.
+  std::string ok = "[0";
+  for (std::size_t i = 1; i + 1 < kMaxJsonValues; ++i) ok += ",0";
+  ok += "]";
+  CHECK_NOTHROW(check_json_shape(ok, "v.json"));
+  CHECK_THROWS_WITH(check_json_shape(ok.substr(0, ok.size() - 1) + ",0,0]", "v.json"),
+                    Catch::StartsWith("v.json:1:" + std::to_string(2 * kMaxJsonValues) + ": more than 524288 JSON values"));
+  // Keys count, brackets inside strings and closing brackets do not.
+  CHECK_THROWS_WITH(check_json_shape(R"({"a": 1, "b": [2]})", "k.json", 64, 4), Catch::Contains("k.json:1:15:"));
+  CHECK_NOTHROW(check_json_shape(R"({"a": 1, "b": "[[[]]],,,"})", "k.json", 64, 5));
+}
+
+TEST_CASE("An array of many objects parses in linear time (nlohmann's callback parser was quadratic)",
+          "[hardening][limits]") {
+  // With the duplicate-key check in nlohmann's parser callback, each object's end rescanned the
+  // array (a 16 MiB config.json of "{}," ran for minutes); now a SAX pass checks keys and the DOM
+  // parse has no callback. 150,000 objects of one key: 450,000 values, under the budget.
+  std::string text = R"({"model_type": "llama", "x": [)";
+  for (int i = 0; i < 150000; ++i) text += i ? R"(,{"a":1})" : R"({"a":1})";
+  text += "]}";
+  const nlohmann::json j = parse_json_text(text, "many.json", "JSON syntax error");
+  CHECK(j["x"].size() == 150000);
+  CHECK_THROWS_WITH(parse_json_text(R"({"x": [{"a": 1, "a": 2}]})", "d.json", "JSON syntax error"),
+                    Catch::StartsWith("d.json:1:17: field 'a': duplicate key"));
+}
+
+TEST_CASE("YAML of more nodes than the budget is refused by a counting pass, and so is a second document",
+          "[hardening][limits]") {
+  std::string dense = "name: x\nlayers: [";
+  for (std::size_t i = 0; i < yaml_fields::kMaxYamlNodes; ++i) dense += "1,";
+  dense += "1]\n";
+  CHECK_THROWS_WITH(yaml_fields::parse(dense, "dense.yaml"),
+                    Catch::StartsWith("dense.yaml:2:") && Catch::Contains("more than 65536 YAML nodes"));
+  CHECK_NOTHROW(yaml_fields::parse("a: [1, 2, 3]\n", "small.yaml"));
+  CHECK_THROWS_WITH(yaml_fields::parse("a: 1\n---\nb: 2\n", "two.yaml"),
+                    Catch::StartsWith("two.yaml: holds more than one YAML document"));
+  CHECK_NOTHROW(yaml_fields::parse("---\na: 1\n...\n", "one.yaml"));
 }

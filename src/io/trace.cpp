@@ -28,11 +28,11 @@ enum Column { kArrival, kPrompt, kOutput, kPrefixId, kPrefixTokens, kColumnCount
 
 std::string valid_columns() { return "arrival, prompt_tokens, output_tokens, prefix_id, prefix_tokens"; }
 
-std::string trim(std::string_view s) {
+std::string_view trim(std::string_view s) {
   std::size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
   while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
-  return std::string(s.substr(b, e - b));
+  return s.substr(b, e - b);
 }
 
 // Builds requests while checking what depends on earlier lines (order, prefix groups).
@@ -46,20 +46,21 @@ class Builder {
 
   std::uint64_t number(std::string_view text, std::size_t line, std::size_t col, const char* field,
                        std::uint64_t min, std::uint64_t max) const {
-    const std::string range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
-    if (text.empty()) fail(line, col, field, "missing value; expected " + range);
+    // Built only for a message: three per line would be most of the time a trace takes to read.
+    const auto range = [&] { return "a whole number from " + std::to_string(min) + " to " + std::to_string(max); };
+    if (text.empty()) fail(line, col, field, "missing value; expected " + range());
     std::uint64_t v = 0;
     try {
       v = parse_whole(text);  // one number grammar with the other loaders (docs/numbers.md)
     } catch (const Error& e) {
       std::string m = e.what();
-      fail(line, col, field, m.append("; expected ").append(range));
+      fail(line, col, field, m.append("; expected ").append(range()));
     }
     // Messages are built with append: GCC 12 warns (-Wrestrict, a false positive) on the
     // equivalent chain of operator+.
     auto say = [&](const char* what) {
       std::string m = "'";
-      m.append(text).append("' ").append(what).append("; expected ").append(range);
+      m.append(text).append("' ").append(what).append("; expected ").append(range());
       return m;
     };
     if (v > max) fail(line, col, field, say("is too large"));
@@ -123,31 +124,30 @@ class Builder {
 };
 
 struct Cell {
-  std::string text;
+  std::string_view text;  // into the line
   std::size_t col;
 };
 
-std::vector<Cell> split_csv(const std::string& line, const Builder& b, std::size_t line_no) {
-  std::vector<Cell> cells;
-  std::size_t i = 0;
-  for (;;) {
-    const std::size_t start = i;
-    std::string raw;
-    while (i < line.size() && line[i] != ',') {
-      if (line[i] == '"') b.fail(line_no, i + 1, "", "quotes are not part of the trace format; write ids plainly");
-      raw += line[i++];
-    }
-    cells.push_back(Cell{trim(raw), start + 1});
-    if (i >= line.size()) break;
-    ++i;  // the comma
+void split_csv(const std::string& line, const Builder& b, std::size_t line_no, std::vector<Cell>& cells) {
+  cells.clear();
+  const std::string_view view(line);
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = std::min(view.find(',', start), view.size());
+    const std::size_t quote = view.substr(start, comma - start).find('"');
+    if (quote != std::string_view::npos)
+      b.fail(line_no, start + quote + 1, "", "quotes are not part of the trace format; write ids plainly");
+    cells.push_back(Cell{trim(view.substr(start, comma - start)), start + 1});
+    if (comma >= view.size()) break;
+    start = comma + 1;
   }
-  return cells;
 }
 
-// std::getline with a ceiling: a file with no newlines must not become one huge string.
+// std::getline with a ceiling: a file with no newlines must not become one huge string. Reads the
+// stream buffer directly (istream::get builds a sentry per character).
 bool read_line(std::istream& in, std::string& line, const Builder& b, std::size_t line_no) {
   line.clear();
-  for (int c; (c = in.get()) != std::char_traits<char>::eof();) {
+  std::streambuf& buf = *in.rdbuf();
+  for (int c; (c = buf.sbumpc()) != std::char_traits<char>::eof();) {
     if (c == '\n') return true;
     if (line.size() >= kMaxTraceLineBytes)
       b.fail(line_no, kMaxTraceLineBytes, "", "line is longer than " + std::to_string(kMaxTraceLineBytes) + " bytes");
@@ -171,19 +171,20 @@ Trace parse_csv(std::istream& in, const std::string& origin, std::uint64_t max_r
   int index[kColumnCount] = {-1, -1, -1, -1, -1};
   bool header = false;
   std::size_t columns = 0;
+  std::vector<Cell> cells;
   while (read_line(in, line, b, line_no + 1)) {
     ++line_no;
     if (blank_or_comment(line)) continue;
-    const std::vector<Cell> cells = split_csv(line, b, line_no);
+    split_csv(line, b, line_no, cells);
     if (!header) {
       for (std::size_t c = 0; c < cells.size(); ++c) {
         int found = -1;
         for (int k = 0; k < kColumnCount; ++k)
           if (cells[c].text == kColumns[k]) found = k;
         if (found < 0)
-          b.fail(line_no, cells[c].col, cells[c].text,
+          b.fail(line_no, cells[c].col, std::string(cells[c].text),
                  "unknown column in the header (valid: " + valid_columns() + ")");
-        if (index[found] >= 0) b.fail(line_no, cells[c].col, cells[c].text, "column given twice");
+        if (index[found] >= 0) b.fail(line_no, cells[c].col, std::string(cells[c].text), "column given twice");
         index[found] = static_cast<int>(c);
       }
       for (int k = 0; k <= kOutput; ++k)
@@ -203,12 +204,12 @@ Trace parse_csv(std::istream& in, const std::string& origin, std::uint64_t max_r
     Builder::Fields f;
     for (int k = 0; k < kColumnCount; ++k)
       if (index[k] >= 0) f.col[k] = cells[static_cast<std::size_t>(index[k])].col;
-    auto cell = [&](int k) -> const std::string& { return cells[static_cast<std::size_t>(index[k])].text; };
+    auto cell = [&](int k) { return cells[static_cast<std::size_t>(index[k])].text; };
     f.arrival = b.number(cell(kArrival), line_no, f.col[kArrival], "arrival", 0, kMaxArrival);
     f.prompt = b.number(cell(kPrompt), line_no, f.col[kPrompt], "prompt_tokens", 1, kMaxTokens);
     f.output = b.number(cell(kOutput), line_no, f.col[kOutput], "output_tokens", 1, kMaxTokens);
     if (index[kPrefixId] >= 0 && !cell(kPrefixId).empty()) {
-      f.prefix_id = cell(kPrefixId);
+      f.prefix_id = std::string(cell(kPrefixId));
       f.prefix_tokens = b.number(cell(kPrefixTokens), line_no, f.col[kPrefixTokens], "prefix_tokens", 1, kMaxTokens);
     } else if (index[kPrefixTokens] >= 0 && !cell(kPrefixTokens).empty()) {
       f.prefix_tokens = b.number(cell(kPrefixTokens), line_no, f.col[kPrefixTokens], "prefix_tokens", 0, kMaxTokens);
@@ -283,10 +284,17 @@ Trace parse_trace(std::istream& in, const std::string& origin, TraceFormat forma
 }
 
 Trace load_trace(const std::string& path) {
-  require_regular_file(path);
+  const std::uint64_t size = require_regular_file(path);
+  const TraceFormat format = trace_format_for(path);
+  const std::uint64_t cap = format == TraceFormat::csv ? kMaxCsvTraceBytes : kMaxJsonlTraceBytes;
+  if (size > cap)
+    throw InputError(path, "is " + std::to_string(size) + " bytes, more than the " + std::to_string(cap) + " a " +
+                               (format == TraceFormat::csv ? "CSV trace may have (JSON Lines: 16 MiB)"
+                                                           : "JSON Lines trace may have (CSV: 64 MiB)") +
+                               "; longer runs: --synthetic, up to " + std::to_string(kMaxSimRequests) + " requests");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
-  return parse_trace(in, path, trace_format_for(path));
+  return parse_trace(in, path, format);
 }
 
 void write_trace(std::ostream& out, const std::vector<SimRequest>& requests, TraceFormat format) {

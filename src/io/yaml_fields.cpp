@@ -4,7 +4,11 @@
 #include <map>
 #include <string>
 
+#include <sstream>
+
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/text.hpp"
@@ -144,6 +148,41 @@ Reader Reader::sub(const std::string& key) const {
   return Reader(map_[key], origin_, prefix_ + key + ".");
 }
 
+namespace {
+
+// yaml-cpp's event parser, which builds no nodes: counts what YAML::Load would build and stops at
+// the first node past the budget, so a dense file is refused for the price of reading its start.
+class NodeCounter final : public YAML::EventHandler {
+ public:
+  explicit NodeCounter(const std::string& origin) : origin_(origin) {}
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { count(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { count(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { count(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    count(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    count(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void count(const YAML::Mark& m) {
+    if (++nodes_ > kMaxYamlNodes)
+      throw InputError(origin_, m.line + 1, m.column + 1, "",
+                       "more than " + std::to_string(kMaxYamlNodes) +
+                           " YAML nodes (values, lists and mappings); spec and deploy files hold a few hundred, "
+                           "and each node costs yaml-cpp about 500 bytes");
+  }
+  const std::string& origin_;
+  std::size_t nodes_ = 0;
+};
+
+}  // namespace
+
 YAML::Node parse(const std::string& text, const std::string& origin) {
   if (text.size() > kMaxYamlBytes)
     throw InputError(origin, "is " + std::to_string(text.size()) + " bytes of YAML, more than the " +
@@ -151,6 +190,11 @@ YAML::Node parse(const std::string& text, const std::string& origin) {
                                  " kvplan reads (spec and deploy files are a few KiB; parsing this much YAML "
                                  "would take gigabytes)");
   try {
+    std::istringstream in(text);
+    YAML::Parser events(in);
+    NodeCounter counter(origin);
+    if (events.HandleNextDocument(counter) && events.HandleNextDocument(counter))
+      throw InputError(origin, "holds more than one YAML document (after '---'); kvplan reads one per file");
     return YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's parser recurses per level and stops at its own depth guard, with the message

@@ -21,6 +21,12 @@ struct Trace {
   std::vector<std::string> prefix_ids;  // prefix_ids[g - 1] is the name of prefix group g
 };
 
+// A trace file is refused by its size before it is read, so that reading one takes at most about a
+// second and a half (docs/reliability.md, "Loaders at their limits"): CSV up to 64 MiB (some
+// 4,000,000 requests at 16 bytes a line), JSON Lines, which cost nlohmann a DOM per line and read
+// about five times slower, up to 16 MiB (some 270,000 requests).
+inline constexpr std::uint64_t kMaxCsvTraceBytes = std::uint64_t{64} << 20;
+inline constexpr std::uint64_t kMaxJsonlTraceBytes = std::uint64_t{16} << 20;
 Trace load_trace(const std::string& path);
 // Parses trace text; `origin` names it in errors. More than `max_requests` requests, or a line
 // longer than kMaxTraceLineBytes, is refused, so a hostile file cannot exhaust memory.

@@ -44,11 +44,13 @@ class Reader {
   std::string prefix_;
 };
 
-// Parses `text`; a syntax error becomes an InputError with its line and column.
-// yaml-cpp keeps about 240 bytes of nodes per byte of dense YAML ("[1,1,1,...]": a 16 MiB file
-// took 3.9 GB and 49 s), so YAML text is refused above kMaxYamlBytes; spec and deploy files are a
-// few KiB.
+// Parses `text`, one YAML document; a syntax error becomes an InputError with its line and column.
+// yaml-cpp keeps about 500 bytes per node, up to 240 bytes per byte of dense YAML ("[1,1,1,...]": a
+// 16 MiB file took 3.9 GB and 49 s; 1 MiB, 242 MiB), so YAML text is refused above kMaxYamlBytes, and
+// a document of more than kMaxYamlNodes nodes is refused by a counting pass that builds none (about
+// 40 MiB of nodes at most; spec and deploy files are a few KiB and a few hundred nodes).
 inline constexpr std::size_t kMaxYamlBytes = 1 << 20;
+inline constexpr std::size_t kMaxYamlNodes = 1 << 16;
 YAML::Node parse(const std::string& text, const std::string& origin);
 
 }  // namespace kvplan::yaml_fields
