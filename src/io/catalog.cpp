@@ -9,6 +9,7 @@
 #include "kvplan/io/embedded.hpp"
 #include "kvplan/io/files.hpp"
 #include "kvplan/io/gguf_model.hpp"
+#include "kvplan/io/hf_checkpoint.hpp"
 #include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/input_error.hpp"
 #include "kvplan/io/model_yaml.hpp"
@@ -39,6 +40,11 @@ void add_gpus(std::vector<GpuSpec>& into, std::vector<GpuSpec> more) {
 }  // namespace
 
 ModelSpec load_model_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return load_hf_checkpoint(path);
+  if (ends_with(to_lower(path), ".safetensors"))
+    throw InputError(path, "a safetensors shard says nothing of the architecture: give the folder that holds it "
+                           "and its config.json");
   if (ends_with(to_lower(path), ".gguf")) return load_gguf_model(path);
   if (ends_with(path, ".json")) return import_hf_config(read_text_file(path), path);
   return parse_model_yaml(read_text_file(path), path);
@@ -99,7 +105,17 @@ ModelSpec Catalog::load(const std::string& name, const Source& source) const {
 ModelSpec Catalog::model(std::string_view name_or_path) const {
   const std::string key = to_lower(name_or_path);
   if (auto it = model_sources_.find(key); it != model_sources_.end()) return load(it->first, it->second);
-  if (looks_like_path(name_or_path)) return load_model_file(std::string(name_or_path));
+  const std::string path(name_or_path);
+  std::error_code ec;
+  if (fs::exists(path, ec)) return load_model_file(path);
+  // "org/name": a Hugging Face model, offline, from the local cache.
+  if (const auto snapshot = find_in_hf_cache(name_or_path))
+    return load_hf_checkpoint(*snapshot, to_lower(path.substr(path.find('/') + 1)));
+  if (looks_like_hf_id(path))
+    throw Error("'" + escape_control(path) + "' is neither a file or folder here nor a model in the local Hugging Face "
+                "cache (" + hf_cache_dir() + "); kvplan does not download: `huggingface-cli download " +
+                escape_control(path) + " config.json '*.safetensors*'` fetches what it reads");
+  if (looks_like_path(name_or_path)) return load_model_file(path);
   std::string message = "unknown model '" + std::string(name_or_path) + "'";
   const auto near = closest_names(key, model_names());
   if (!near.empty()) {

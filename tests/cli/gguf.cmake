@@ -40,3 +40,15 @@ kvplan_gguf_test(gguf_missing EXIT 2 MATCH "no-such[.]gguf: no such file" ARGS s
 kvplan_gguf_test(gguf_planner_weights EXIT 0 MATCH "weights +2[.]75 MiB +2,885,632 +exact, the model file's tensors"
                  ARGS fit --engine vllm --model ${G}/tiny-llama.gguf --gpu rtx-4090 1x1000)
 kvplan_gguf_test(gguf_max EXIT 0 MATCH "2,048 B per token" ARGS max --model ${G}/tiny-llama.gguf --gpu rtx-4090)
+
+# A Hugging Face folder (config.json + model.safetensors, written by kvplan_make_gguf): weights are
+# the tensors' bytes (106,816 bf16 parameters, 213,632 B), in the default fit and the planner alike.
+kvplan_gguf_test(hf_dir_fit EXIT 0 MATCH "weights +208[.]62 KiB [(]106,816 params × as stored in the file[)]"
+                 ARGS fit --model ${G}/hf-tiny-llama --gpu l4 4x1000)
+kvplan_gguf_test(hf_dir_planner EXIT 0 MATCH "exact, the model file's tensors"
+                 ARGS fit --engine vllm --model ${G}/hf-tiny-llama --gpu l4 4x1000)
+kvplan_gguf_test(hf_shard_alone EXIT 2 MATCH "a safetensors shard says nothing of the architecture: give the folder"
+                 ARGS size --model ${G}/hf-tiny-llama/model.safetensors)
+kvplan_cli_test(hf_id_not_cached EXIT 2
+                MATCH "'nobody/absent-model' is neither a file or folder here nor a model in the local Hugging Face cache"
+                ARGS size --model nobody/absent-model)

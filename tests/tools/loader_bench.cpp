@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "../gguf_writer.hpp"
+#include "../safetensors_writer.hpp"
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/catalog.hpp"
@@ -33,6 +34,7 @@
 #include "kvplan/io/files.hpp"
 #include "kvplan/io/json_text.hpp"
 #include "kvplan/io/model_yaml.hpp"
+#include "kvplan/io/safetensors.hpp"
 #include "kvplan/io/trace.hpp"
 #include "kvplan/io/yaml_fields.hpp"
 
@@ -68,6 +70,8 @@ int load(const std::string& kind, const std::string& path) {
       (void)load_deploy_config(path, catalog, d);
     } else if (kind == "gpus") {
       (void)parse_gpu_catalog(read_text_file(path), path);
+    } else if (kind == "safetensors") {
+      (void)safetensors::read_file(path);
     } else if (kind == "trace") {
       (void)load_trace(path);
     } else if (kind == "workload") {
@@ -240,6 +244,20 @@ std::vector<Case> cases() {
                      w.tensor("bench." + std::to_string(10000000 + i), {1}, test::kF32);
                  });
                }});
+  // Safetensors: the header only, 16 MiB at most, through the same JSON budget.
+  const auto st = [](std::uint64_t tensors, const std::string& pad) {
+    return [=](const std::string& p) {
+      test::SafetensorsWriter w;
+      for (std::uint64_t i = 0; i < tensors; ++i) w.tensor("model.layers.0.t" + std::to_string(i), "F32", {1});
+      std::string h = w.header();
+      h.insert(h.size() - 1, pad);
+      write_text(p, w.bytes(&h));
+    };
+  };
+  c.push_back({"st-tensors-budget.safetensors", "safetensors", "524,288 JSON values", st(kMaxJsonValues / 11 - 8, "")});
+  c.push_back({"st-tensors-over.safetensors", "safetensors", "524,288 JSON values", st(100000, "")});
+  c.push_back({"st-padding.safetensors", "safetensors", "16 MiB header",
+               st(1, std::string(safetensors::kMaxHeaderBytes - 128, ' '))});
   // Traces: streamed line by line, 10^7 requests at most, 1 MiB per line.
   // Traces: streamed line by line, refused by size first (64 MiB of CSV, 16 MiB of JSON Lines).
   c.push_back({"trace-csv.csv", "trace", "64 MiB of CSV", [](const std::string& p) {

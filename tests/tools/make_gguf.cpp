@@ -2,9 +2,12 @@
 // llama.cpp fixtures (tests/fixtures/llamacpp/README.md) use. Random weights are not needed
 // for sizing, so tensor data is zero.
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "../gguf_writer.hpp"
+#include "../safetensors_writer.hpp"
 
 using namespace kvplan::test;
 
@@ -55,8 +58,27 @@ int write_seeds(const std::string& dir) {
 
 }  // namespace
 
+// make_gguf --safetensors-seeds DIR: small safetensors files for tests/fuzz-corpus/safetensors/.
+int write_safetensors_seeds(const std::string& dir) {
+  SafetensorsWriter plain;
+  plain.metadata["format"] = "pt";
+  plain.tensor("model.embed_tokens.weight", "BF16", {8, 4}).tensor("model.layers.0.self_attn.q_proj.weight", "BF16", {4, 4});
+  plain.tensor("model.layers.0.input_layernorm.weight", "F32", {4}).tensor("lm_head.weight", "F16", {8, 4});
+  plain.write(dir + "/bf16.safetensors");
+  SafetensorsWriter gptq;
+  gptq.tensor("model.layers.0.mlp.down_proj.qweight", "I32", {2, 4}).tensor("model.layers.0.mlp.down_proj.qzeros", "I32", {1, 1});
+  gptq.tensor("model.layers.0.mlp.down_proj.scales", "F16", {1, 4}).tensor("model.layers.0.mlp.down_proj.g_idx", "I32", {16});
+  gptq.write(dir + "/gptq.safetensors");
+  SafetensorsWriter odd;
+  odd.tensor("model.layers.99.mlp.experts.gate_up_proj_blocks", "U8", {2, 4, 1, 16}).tensor("scalar", "F8_E4M3", {});
+  odd.tensor("f4", "F4", {2, 8}).tensor("empty", "I64", {0, 3}).tensor("model.visual.blocks.40.attn.qkv.weight", "BF16", {2});
+  odd.write(dir + "/odd.safetensors");
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--seeds") return write_seeds(argv[2]);
+  if (argc == 3 && std::string(argv[1]) == "--safetensors-seeds") return write_safetensors_seeds(argv[2]);
   if (argc != 2) {
     std::fprintf(stderr, "usage: make_gguf OUTDIR | make_gguf --seeds DIR\n");
     return 2;
@@ -65,6 +87,30 @@ int main(int argc, char** argv) {
   auto out = [&](const std::string& name, const GgufWriter& w) { w.write(dir + "/" + name); };
 
   for (const auto& [name, writer] : fixture_models()) out(name, writer);
+
+  // A Hugging Face folder (config.json + model.safetensors) of a small Llama in bf16, for
+  // --model DIR (tests/cli/gguf.cmake): 2 layers of 36,992 parameters, embedding and head of
+  // 16,384 each, final norm 64: 106,816 parameters, 213,632 bytes.
+  {
+    const std::string hf = dir + "/hf-tiny-llama";
+    std::filesystem::create_directories(hf);
+    std::ofstream(hf + "/config.json")
+        << R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,)"
+        << R"( "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 256, "max_position_embeddings": 4096,)"
+        << R"( "tie_word_embeddings": false, "torch_dtype": "bfloat16"})";
+    SafetensorsWriter st;
+    st.tensor("model.embed_tokens.weight", "BF16", {256, 64});
+    for (int i = 0; i < 2; ++i) {
+      const std::string p = "model.layers." + std::to_string(i) + ".";
+      st.tensor(p + "input_layernorm.weight", "BF16", {64}).tensor(p + "post_attention_layernorm.weight", "BF16", {64});
+      st.tensor(p + "self_attn.q_proj.weight", "BF16", {64, 64}).tensor(p + "self_attn.k_proj.weight", "BF16", {32, 64});
+      st.tensor(p + "self_attn.v_proj.weight", "BF16", {32, 64}).tensor(p + "self_attn.o_proj.weight", "BF16", {64, 64});
+      st.tensor(p + "mlp.gate_proj.weight", "BF16", {128, 64}).tensor(p + "mlp.up_proj.weight", "BF16", {128, 64});
+      st.tensor(p + "mlp.down_proj.weight", "BF16", {64, 128});
+    }
+    st.tensor("model.norm.weight", "BF16", {64}).tensor("lm_head.weight", "BF16", {256, 64});
+    st.write(hf + "/model.safetensors");
+  }
   TinyModel llama;
   llama.vocab_none = true;
 

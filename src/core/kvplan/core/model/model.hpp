@@ -84,6 +84,25 @@ struct FileWeights {
   std::string summary;          // e.g. "291 tensors: q4_K 193, f32 65, q6_K 33"
 };
 
+// A quantized checkpoint's weight layout, from config.json's quantization_config (docs/formulas.md,
+// "Quantized checkpoints"): how its linear layers' weights are packed and what they store beside
+// them (scales, zero points, indices); every other tensor keeps the checkpoint's torch_dtype.
+struct QuantSpec {
+  std::string method;              // quant_method: compressed-tensors, fp8, awq, gptq, bitsandbytes, mxfp4
+  std::string format;              // compressed-tensors' format (pack-quantized, int-quantized, ...); bnb: nf4, fp4, int8
+  std::uint32_t bits = 16;         // weight bits per element
+  bool float_weights = false;      // fp8, fp4, nf4 rather than integers
+  // Scales: one per group of `group_size` input channels (> 0), per output channel (0), per
+  // tensor (-1), or per block_rows x block_cols block (fp8's weight_block_size).
+  std::int64_t group_size = 0;
+  std::uint64_t block_rows = 0, block_cols = 0;
+  std::uint32_t scale_bytes = 2;   // bytes per scale
+  bool zero_points = false;        // asymmetric: zero points per scale, packed like the weights
+  bool act_order_index = false;    // GPTQ's g_idx: one int32 per input channel
+  bool input_scale = false;        // static activation quantization: one scale per layer
+  std::vector<std::string> ignore; // modules kept unquantized: names, or "re:" regular expressions
+};
+
 struct ModelSpec {
   std::string name;          // id used with --model
   std::string display_name;
@@ -129,6 +148,7 @@ struct ModelSpec {
   std::string published_params_extra_note;
 
   std::optional<FileWeights> file_weights;  // set by loaders that read the weights' own file
+  std::optional<QuantSpec> quant;           // a quantized checkpoint (config.json's quantization_config)
 
   // One entry per layer; built by build_layers() from the fields above unless given explicitly.
   std::vector<LayerSpec> layers;
