@@ -53,6 +53,22 @@ void check_same(const ModelSpec& a, const ModelSpec& b) {
     CHECK(a.moe->layer_offset == b.moe->layer_offset);
     CHECK(a.moe->router_bias == b.moe->router_bias);
   }
+  REQUIRE(a.quant.has_value() == b.quant.has_value());
+  if (a.quant) {
+    CHECK(a.quant->method == b.quant->method);
+    CHECK(a.quant->format == b.quant->format);
+    CHECK(a.quant->bits == b.quant->bits);
+    CHECK(a.quant->float_weights == b.quant->float_weights);
+    CHECK(a.quant->group_size == b.quant->group_size);
+    CHECK(a.quant->block_rows == b.quant->block_rows);
+    CHECK(a.quant->block_cols == b.quant->block_cols);
+    CHECK(a.quant->scale_bytes == b.quant->scale_bytes);
+    CHECK(a.quant->zero_points == b.quant->zero_points);
+    CHECK(a.quant->act_order_index == b.quant->act_order_index);
+    CHECK(a.quant->input_scale == b.quant->input_scale);
+    CHECK(a.quant->double_quant == b.quant->double_quant);
+    CHECK(a.quant->ignore == b.quant->ignore);
+  }
   REQUIRE(a.mla.has_value() == b.mla.has_value());
   if (a.mla) {
     CHECK(a.mla->kv_lora_rank == b.mla->kv_lora_rank);

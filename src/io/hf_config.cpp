@@ -1,5 +1,7 @@
 #include "kvplan/io/hf_config.hpp"
 
+#include "kvplan/core/model/quantization.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -355,6 +357,147 @@ const std::vector<std::string>& hf_supported_model_types() {
   return t;
 }
 
+namespace {
+
+std::vector<std::string> module_list(const Fields& q, const std::string& key) {
+  std::vector<std::string> out;
+  if (!q.has(key)) return out;
+  const json& v = q.raw().at(key);
+  if (!v.is_array()) q.fail(key, "expected a list of module names");
+  for (const auto& item : v) {
+    if (!item.is_string()) q.fail(key, "expected a list of module names, got " + escape_control(item.dump()));
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+// config.json's quantization_config as the checkpoint stores its weights (docs/formulas.md,
+// "Quantized checkpoints"); a method kvplan cannot count is refused, never counted as 16-bit.
+QuantSpec import_quantization(const Fields& q, const ModelSpec& m) {
+  QuantSpec s;
+  s.method = q.str_or("quant_method", "");
+  // 16-bit scales are stored in the checkpoint's dtype (the dumps show BF16 for bf16 models).
+  s.scale_bytes = m.torch_dtype == "fp32" ? 4 : 2;
+  const auto group = [&](const Fields& f, const std::string& key) {
+    if (!f.has(key)) return std::int64_t{0};
+    const json& v = f.raw().at(key);
+    if (v.is_number_integer() && v.get<std::int64_t>() == -1) return std::int64_t{0};  // one group per row
+    return static_cast<std::int64_t>(f.positive(key));
+  };
+  if (s.method == "fp8") {
+    // transformers FineGrainedFP8Config / vLLM Fp8Config: e4m3 weights; fp32 weight_scale_inv
+    // per weight_block_size block, else one fp32 weight_scale per tensor.
+    s.bits = 8;
+    s.float_weights = true;
+    s.scale_bytes = 4;
+    s.group_size = -1;
+    if (q.has("weight_block_size")) {
+      const json& b = q.raw().at("weight_block_size");
+      if (!b.is_array() || b.size() != 2 || !b[0].is_number_unsigned() || !b[1].is_number_unsigned() ||
+          b[0].get<std::uint64_t>() == 0 || b[1].get<std::uint64_t>() == 0)
+        q.fail("weight_block_size", "expected [rows, columns], two whole numbers");
+      s.block_rows = b[0].get<std::uint64_t>();
+      s.block_cols = b[1].get<std::uint64_t>();
+      s.group_size = 0;  // blocks, not groups
+    }
+    s.input_scale = q.str_or("activation_scheme", "dynamic") == "static";
+    s.ignore = module_list(q, "ignored_layers");
+    for (auto& x : module_list(q, "modules_to_not_convert")) s.ignore.push_back(x);
+  } else if (s.method == "compressed-tensors") {
+    s.format = q.str_or("format", "");
+    static const char* const kFormats[] = {"pack-quantized", "int-quantized", "float-quantized", "naive-quantized"};
+    if (std::none_of(std::begin(kFormats), std::end(kFormats), [&](const char* f) { return s.format == f; }))
+      q.fail("format", "compressed-tensors format '" + escape_control(s.format) +
+                           "' is not counted by kvplan (it counts pack-quantized, int-quantized, float-quantized, "
+                           "naive-quantized)");
+    if (!q.has("config_groups") || !q.raw().at("config_groups").is_object() || q.raw().at("config_groups").size() != 1)
+      q.fail("config_groups", "kvplan counts exactly one config group");
+    // The group's name and value, not a structured binding: items() hands out a temporary proxy.
+    const json& groups = q.raw().at("config_groups");
+    const std::string name = groups.begin().key();
+    const json& g = groups.begin().value();
+    const std::string where = "config_groups." + name;
+    if (!g.is_object() || !g.contains("weights") || !g.at("weights").is_object())
+      q.fail("config_groups", where + ".weights: expected an object");
+    bool linear = false;
+    if (g.contains("targets") && g.at("targets").is_array())
+      for (const auto& t : g.at("targets")) linear = linear || (t.is_string() && t.get<std::string>() == "Linear");
+    if (!linear) q.fail("config_groups", where + ".targets: kvplan counts groups that target every Linear");
+    const json& w = g.at("weights");
+    const auto num = [&](const json& o, const char* k) -> std::uint64_t {
+      if (!o.contains(k) || !o.at(k).is_number_unsigned()) q.fail("config_groups", where + ".weights." + k + ": expected a whole number");
+      return o.at(k).get<std::uint64_t>();
+    };
+    const auto text = [&](const json& o, const char* k) -> std::string {
+      return o.contains(k) && o.at(k).is_string() ? o.at(k).get<std::string>() : "";
+    };
+    s.bits = static_cast<std::uint32_t>(num(w, "num_bits"));
+    s.float_weights = text(w, "type") == "float";
+    const std::string strategy = text(w, "strategy");
+    if (strategy == "tensor") {
+      s.group_size = -1;
+    } else if (strategy == "channel") {
+      s.group_size = 0;
+    } else if (strategy == "group") {
+      s.group_size = static_cast<std::int64_t>(num(w, "group_size"));
+    } else if (strategy == "block") {
+      const json& b = w.contains("block_structure") ? w.at("block_structure") : json();
+      if (!b.is_array() || b.size() != 2 || !b[0].is_number_unsigned() || !b[1].is_number_unsigned())
+        q.fail("config_groups", where + ".weights.block_structure: expected [rows, columns]");
+      s.block_rows = b[0].get<std::uint64_t>();
+      s.block_cols = b[1].get<std::uint64_t>();
+    } else {
+      q.fail("config_groups", where + ".weights.strategy: '" + escape_control(strategy) +
+                                  "' is not counted by kvplan (tensor, channel, group, block)");
+    }
+    s.zero_points = w.contains("symmetric") && w.at("symmetric").is_boolean() && !w.at("symmetric").get<bool>();
+    s.act_order_index = text(w, "actorder") == "group";
+    if (g.contains("input_activations") && g.at("input_activations").is_object()) {
+      const json& a = g.at("input_activations");
+      s.input_scale = a.contains("dynamic") && a.at("dynamic").is_boolean() && !a.at("dynamic").get<bool>();
+    }
+    s.ignore = module_list(q, "ignore");
+  } else if (s.method == "awq" || s.method == "gptq") {
+    // AutoAWQ GEMM: qweight, qzeros (in/g x out, packed), scales (in/g x out). AutoGPTQ: the same
+    // and an int32 g_idx per input channel, stored whatever desc_act says (vllm gptq.py
+    // create_weights). group_size -1: one group per output channel.
+    s.bits = static_cast<std::uint32_t>(q.positive("bits"));
+    s.group_size = group(q, "group_size");
+    s.zero_points = true;
+    s.act_order_index = s.method == "gptq";
+    if (s.method == "gptq" && q.has("modules_in_block_to_quantize"))
+      q.fail("modules_in_block_to_quantize", "a GPTQ checkpoint that quantizes only some modules is not counted");
+    s.ignore = module_list(q, "modules_to_not_convert");
+  } else if (s.method == "bitsandbytes") {
+    if (q.boolean_or("load_in_4bit", false) || q.boolean_or("_load_in_4bit", false)) {
+      s.bits = 4;
+      s.float_weights = true;
+      s.format = q.str_or("bnb_4bit_quant_type", "fp4");
+      s.double_quant = q.boolean_or("bnb_4bit_use_double_quant", false);
+    } else if (q.boolean_or("load_in_8bit", false) || q.boolean_or("_load_in_8bit", false)) {
+      s.bits = 8;
+      s.format = "int8";
+    } else {
+      q.fail("load_in_4bit", "a bitsandbytes config loads in 4 or 8 bits; this one says neither");
+    }
+    s.ignore = module_list(q, "llm_int8_skip_modules");
+  } else if (s.method == "mxfp4") {
+    q.fail("quant_method", "MXFP4 checkpoints (gpt-oss experts) are not counted by kvplan yet");
+  } else {
+    q.fail("quant_method", "'" + escape_control(s.method) +
+                               "' is not counted by kvplan (it counts compressed-tensors, fp8, awq, gptq, "
+                               "bitsandbytes); its weights would be a guess");
+  }
+  try {
+    validate_quant(s);
+  } catch (const Error& e) {
+    q.fail("quant_method", e.what());
+  }
+  return s;
+}
+
+}  // namespace
+
 std::string spec_name_from_path(const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path p(path);
@@ -419,6 +562,13 @@ ModelSpec import_hf_config(const std::string& text, const std::string& origin, c
       // llama.cpp disables Phi SWA (PR 13676) and the 4k model's window spans half its context;
       // docs/model-spec.md says why.
       import_llama_like(top, m, arch);
+    }
+    if (top.has("quantization_config")) {
+      if (!root.at("quantization_config").is_object()) top.fail("quantization_config", "expected an object");
+      const std::size_t at = find_json_key(text, "quantization_config", 0);
+      const Fields q(root.at("quantization_config"), text, origin, "quantization_config.",
+                     at == std::string::npos ? 0 : at);
+      m.quant = import_quantization(q, m);
     }
     finalize(m);
     check_sizable(m);

@@ -1,5 +1,7 @@
 #include "kvplan/io/model_yaml.hpp"
 
+#include "kvplan/core/model/quantization.hpp"
+
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/core/sizing/sizing.hpp"
@@ -17,6 +19,7 @@ const std::vector<std::string> kModelKeys = {
     "tie_word_embeddings", "torch_dtype", "mlp", "norm", "norms_per_layer", "attention_bias", "attention_out_bias",
     "mlp_bias", "learned_position_embeddings", "sliding_window", "layer_types", "moe", "mla", "mamba", "qk_norm",
     "mtp_layers", "published_params", "params_source", "published_params_extra", "published_params_extra_note",
+    "quantization",
 };
 
 void check_name(const Reader& r, const std::string& name) {
@@ -152,6 +155,44 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
     mamba.proj_bias = a.boolean_or("proj_bias", false);
     mamba.inner_norms = a.boolean_or("inner_norms", false);
     m.mamba = mamba;
+  }
+  if (r.has("quantization")) {
+    const Reader q = r.sub("quantization");
+    q.reject_unknown({"method", "format", "bits", "float", "scales", "group_size", "block_rows", "block_cols",
+                      "scale_bytes", "zero_points", "act_order_index", "input_scale", "double_quant", "ignore"});
+    QuantSpec s;
+    s.method = q.str("method");
+    s.format = q.str_or("format", "");
+    s.bits = static_cast<std::uint32_t>(q.positive("bits"));
+    s.float_weights = q.boolean_or("float", false);
+    const std::string scales = q.str_or("scales", "channel");
+    if (scales == "tensor") {
+      s.group_size = -1;
+    } else if (scales == "channel") {
+      s.group_size = 0;
+    } else if (scales == "group") {
+      s.group_size = static_cast<std::int64_t>(q.positive("group_size"));
+    } else if (scales == "block") {
+      s.block_rows = q.positive("block_rows");
+      s.block_cols = q.positive("block_cols");
+    } else {
+      q.fail("scales", "expected tensor, channel, group or block, got '" + scales + "'");
+    }
+    if (scales != "group" && q.has("group_size")) q.fail("group_size", "only with scales: group");
+    if (scales != "block" && (q.has("block_rows") || q.has("block_cols")))
+      q.fail(q.has("block_rows") ? "block_rows" : "block_cols", "only with scales: block");
+    s.scale_bytes = static_cast<std::uint32_t>(q.has("scale_bytes") ? q.positive("scale_bytes") : 2);
+    s.zero_points = q.boolean_or("zero_points", false);
+    s.act_order_index = q.boolean_or("act_order_index", false);
+    s.input_scale = q.boolean_or("input_scale", false);
+    s.double_quant = q.boolean_or("double_quant", false);
+    s.ignore = q.str_list_or("ignore");
+    try {
+      validate_quant(s);
+    } catch (const Error& e) {
+      q.fail("method", e.what());
+    }
+    m.quant = s;
   }
   m.qk_norm = r.boolean_or("qk_norm", false);
   m.mtp_layers = r.u64_or("mtp_layers", 0);

@@ -120,6 +120,30 @@ std::string model_to_yaml(const ModelSpec& m) {
       << "\n  dt_rank: " << s.dt_rank << "\n  conv_bias: " << yes(s.conv_bias) << "\n  proj_bias: " << yes(s.proj_bias)
       << "\n  inner_norms: " << yes(s.inner_norms) << "\n";
   }
+  if (m.quant) {
+    const QuantSpec& q = *m.quant;
+    o << "quantization:\n  method: " << word(q.method) << "\n";
+    if (!q.format.empty()) o << "  format: " << word(q.format) << "\n";
+    o << "  bits: " << q.bits << "\n";
+    if (q.float_weights) o << "  float: true\n";
+    if (q.block_rows > 0) {
+      o << "  scales: block\n  block_rows: " << q.block_rows << "\n  block_cols: " << q.block_cols << "\n";
+    } else if (q.group_size > 0) {
+      o << "  scales: group\n  group_size: " << q.group_size << "\n";
+    } else {
+      o << "  scales: " << (q.group_size == 0 ? "channel" : "tensor") << "\n";
+    }
+    o << "  scale_bytes: " << q.scale_bytes << "\n";
+    if (q.zero_points) o << "  zero_points: true\n";
+    if (q.act_order_index) o << "  act_order_index: true\n";
+    if (q.input_scale) o << "  input_scale: true\n";
+    if (q.double_quant) o << "  double_quant: true\n";
+    if (!q.ignore.empty()) {
+      o << "  ignore: [";
+      for (std::size_t i = 0; i < q.ignore.size(); ++i) o << (i ? ", " : "") << quoted(q.ignore[i]);
+      o << "]\n";
+    }
+  }
   if (m.mtp_layers) o << "mtp_layers: " << m.mtp_layers << "\n";
   if (m.published_params) o << "published_params: " << m.published_params << "\n";
   if (!m.params_source.empty()) o << "params_source: " << quoted(m.params_source) << "\n";

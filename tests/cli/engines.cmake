@@ -106,3 +106,18 @@ kvplan_cli_test(engine_trtllm_windows_whole EXIT 0 MATCH "TensorRT-LLM sizes eve
 # --policy decides the contiguous/paged table only; with the planner it is refused, not ignored.
 kvplan_cli_test(engine_policy_with_planner EXIT 2 MATCH "--policy picks the verdict of the contiguous/paged table"
   ARGS fit --engine vllm --model llama-3-8b --policy contiguous 1x100)
+
+# Issue 12's acceptance: DeepSeek-V3 is an FP8 checkpoint, planned as one (it was 158 GiB of bf16
+# weights per GPU on 8 GPUs before; now 79.29 GiB, the checkpoint's bytes).
+kvplan_cli_test(quant_deepseek_v3_fp8 EXIT 0
+                MATCH "weights +79[.]29 GiB .*params as fp8, 8-bit float, 128x128 block scales"
+                ARGS fit --engine vllm --model deepseek-v3 --gpu h200 --tp 8 16x32768)
+# A W8A8 checkpoint of a 70B Llama (compressed-tensors int8, per channel; tests/fixtures/hf/quant):
+# 33.84 GiB of weights per GPU at tp 2, not the 65.71 GiB of bf16 it was counted as.
+kvplan_cli_test(quant_w8a8_llama_70b EXIT 0
+                MATCH "weights +33[.]84 GiB .*params as compressed-tensors int-quantized, 8-bit int, scales per output channel"
+                ARGS fit --engine vllm --model ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/hf/quant/llama-3-70b-w8a8.config.json
+                     --gpu h100 --tp 2 4x8192)
+# kvplan import keeps the quantization, so the written spec plans the same weights.
+kvplan_cli_test(quant_import_keeps_scheme EXIT 0 MATCH "  ignore: [[]\"lm_head\"[]]"
+                ARGS import ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/hf/quant/llama-3-70b-w8a8.config.json)

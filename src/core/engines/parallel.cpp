@@ -1,5 +1,7 @@
 #include "kvplan/core/engines/parallel.hpp"
+#include "kvplan/core/model/quantization.hpp"
 
+#include <optional>
 #include <string>
 
 #include "kvplan/core/numbers/checked.hpp"
@@ -83,6 +85,7 @@ std::vector<StageShard> shard_model(const ModelSpec& m, const KvDtypes& kv, cons
   const std::uint64_t vocab_rows = padded_vocab(m.vocab_size) / tp;
   std::vector<StageShard> out;
   std::uint64_t first = 0;
+  const std::optional<QuantIgnore> ignore = m.quant ? std::optional<QuantIgnore>(std::in_place, *m.quant) : std::nullopt;
   for (std::uint64_t s = 0; s < par.pp; ++s) {
     StageShard st;
     st.stage = s;
@@ -97,6 +100,10 @@ std::vector<StageShard> shard_model(const ModelSpec& m, const KvDtypes& kv, cons
     for (std::uint64_t i = first; i < first + st.layers; ++i) {
       // Weights of this rank: the same formula as the whole-model count (weights.cpp), split by tp.
       const ParamCount lp = layer_params_on_rank(m, i, tp);
+      const QuantizedPart q = ignore ? quantized_layer(m, i, tp, *ignore) : QuantizedPart{};
+      st.quantized_bytes = add(st.quantized_bytes, q.packed_bytes);
+      st.quantized_params = add(st.quantized_params, q.quantized_params);
+      if (m.moe && m.moe->router_bias && layer_has_experts(m, i)) st.fp32_params = add(st.fp32_params, m.moe->num_experts);
       c.attention = add(c.attention, lp.attention);
       c.mamba = add(c.mamba, lp.mamba);
       c.mlp = add(c.mlp, lp.mlp);
@@ -119,7 +126,12 @@ std::vector<StageShard> shard_model(const ModelSpec& m, const KvDtypes& kv, cons
     if (is_last) c.norms = add(c.norms, final_norm_params(m));
     // The LM head (split by vocabulary) sits on the last stage. Tied to the embedding it costs
     // nothing extra on a single stage; with pipeline stages the last one holds its own copy.
-    if (is_last && (!m.tie_word_embeddings || par.pp > 1)) c.head = mul(vocab_rows, m.hidden_size);
+    if (is_last && (!m.tie_word_embeddings || par.pp > 1)) {
+      c.head = mul(vocab_rows, m.hidden_size);
+      const QuantizedPart q = quantized_head(m, vocab_rows);
+      st.quantized_bytes = add(st.quantized_bytes, q.packed_bytes);
+      st.quantized_params = add(st.quantized_params, q.quantized_params);
+    }
     c.total = add(add(add(c.embedding, c.attention), add(c.mlp, c.norms)), add(c.head, c.mamba));
     out.push_back(st);
     first += st.layers;

@@ -1,5 +1,7 @@
 #include "kvplan/core/plan/fit.hpp"
 
+#include "kvplan/core/model/quantization.hpp"
+
 #include <algorithm>
 #include <limits>
 
@@ -66,7 +68,9 @@ FitResult plan_fit(const ModelSpec& model, const DeployRequest& req, const std::
   r.gpu_label = plan.gpu_label;
   r.capacity_bytes = plan.capacity_bytes;
   r.params = count_params(model);
-  r.weight_dtype = stage.weights_from_file ? "as stored in the file" : plan.weight_dtype;
+  r.weight_dtype = stage.weights_from_file ? "as stored in the file"
+                   : model.quant      ? describe(*model.quant) + ", the rest " + plan.weight_dtype
+                                      : plan.weight_dtype;
   r.weight_bytes = stage.weight_bytes;
   std::uint64_t fixed = 0;  // everything the plan takes off before the KV cache
   for (const auto& line : stage.lines) fixed = checked_add(fixed, line.bytes, "weights + overhead");

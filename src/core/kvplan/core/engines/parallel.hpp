@@ -36,6 +36,13 @@ struct StageShard {
   std::uint64_t first_layer = 0;
   std::uint64_t layers = 0;
   ParamCount params;                     // one GPU's share
+  // A quantized checkpoint (ModelSpec::quant): the bytes of this GPU's quantized linears as
+  // stored, and the parameters they hold; the rest of params.total keeps the served dtype.
+  std::uint64_t quantized_bytes = 0;
+  std::uint64_t quantized_params = 0;
+  // Parameters the engine keeps in fp32 whatever the served dtype: DeepSeek's routing bias
+  // (vLLM deepseek_v2.py: e_score_correction_bias, torch.float32; the checkpoint stores F32).
+  std::uint64_t fp32_params = 0;
   std::uint64_t kv_bytes_per_token = 0;  // one GPU: its layers, its KV heads
   std::uint64_t kv_layers = 0;           // layers of this stage that keep a cache
   std::uint64_t layer_bytes_per_token = 0;  // of the first cache layer (a vLLM page / block_size)

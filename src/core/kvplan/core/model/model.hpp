@@ -100,6 +100,7 @@ struct QuantSpec {
   bool zero_points = false;        // asymmetric: zero points per scale, packed like the weights
   bool act_order_index = false;    // GPTQ's g_idx: one int32 per input channel
   bool input_scale = false;        // static activation quantization: one scale per layer
+  bool double_quant = false;       // bitsandbytes 4-bit: the absmax scales quantized again
   std::vector<std::string> ignore; // modules kept unquantized: names, or "re:" regular expressions
 };
 
