@@ -269,3 +269,22 @@ TEST_CASE("Generated checkpoints: config.json alone counts the safetensors bytes
     fs::remove_all(g.dir);
   }
 }
+
+TEST_CASE("vLLM's --quantization: fp8 quantizes a 16-bit checkpoint online, other methods need their checkpoint",
+          "[quant][deploy]") {
+  const Catalog catalog;
+  const ModelSpec llama = catalog.model("llama-3-8b");
+  const ModelSpec online = serving_quantization(llama, "fp8");
+  REQUIRE(online.quant);
+  // vLLM fp8.py (is_checkpoint_fp8_serialized false): e4m3 linears, one fp32 scale per tensor;
+  // embedding, head and norms stay bf16. By hand for Llama-3-8B: linears 6,979,321,856 params
+  // (218,103,808 a layer x 32) + 7 x 32 scales x 4 B; the rest (embedding and head 2 x 525,336,576,
+  // norms 266,240: 1,050,939,392 params) x 2 B.
+  CHECK(weight_bytes_tp1(online) == 6979321856ULL + 7 * 32 * 4 + 2 * 1050939392ULL);
+  CHECK(serving_quantization(llama, "").quant.has_value() == false);
+  CHECK_THROWS_WITH(serving_quantization(llama, "awq"), Catch::Contains("the checkpoint is not quantized"));
+  const ModelSpec v3 = catalog.model("deepseek-v3");
+  CHECK(serving_quantization(v3, "fp8").quant->block_rows == 128);  // the checkpoint's own scheme
+  CHECK_THROWS_WITH(serving_quantization(v3, "gptq"),
+                    Catch::Contains("Quantization method specified in the model config (fp8) does not match"));
+}

@@ -57,6 +57,9 @@ void add_deploy_options(CLI::App& app, DeployOptions& d) {
                  "Peak activation per GPU (llama.cpp: compute buffer) instead of kvplan's estimate")
       ->type_name("SIZE");
   app.add_option("--cuda-graph-memory", d.cuda_graph_memory, "CUDA graph memory to subtract per GPU")->type_name("SIZE");
+  app.add_option("--quantization,-q", d.quantization,
+                 "vLLM's/SGLang's --quantization: the checkpoint's method, or fp8 to quantize a 16-bit one online")
+      ->type_name("METHOD");
   app.add_option("--weights-memory", d.weights_memory, "Weights per GPU instead of the computed figure")
       ->type_name("SIZE");
   app.add_option("--max-num-batched-tokens", d.max_num_batched_tokens, "Tokens per forward pass (activation estimate)")
@@ -112,6 +115,7 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
   r.block_size = t.block_size.empty() ? 0 : parse_count_option(t.block_size, "--block-size");
   r.parallel.tp = tp ? tp : parse_count_option(d.tp, "--tensor-parallel-size");
   r.parallel.pp = parse_count_option(d.pp, "--pipeline-parallel-size");
+  r.quantization = d.quantization;
 
   const EngineProfile& prof = engine_profile(r.engine);
   struct Share {

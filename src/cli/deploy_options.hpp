@@ -23,6 +23,7 @@ struct TargetOptions {
 
 struct DeployOptions {
   std::string engine = "generic";
+  std::string quantization;  // vLLM's and SGLang's --quantization
   std::string tp = "1";
   std::string pp = "1";
   std::string gpu_memory_utilization;

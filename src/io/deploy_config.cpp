@@ -1,5 +1,7 @@
 #include "kvplan/io/deploy_config.hpp"
 
+#include "kvplan/core/model/quantization.hpp"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -188,10 +190,12 @@ DeployConfig parse_vllm(const Reader& r, const Catalog& catalog, const DeployCon
   KvRequest kv;
   read_common(f, c.model, req, kv);
   if (f.has("quantization")) {
-    const std::string q = f.text("quantization");
-    if (q == "fp8") req.weight_dtype = dtype_by_name("fp8");
-    else f.fail("quantization", "kvplan models fp8 weights only; '" + q + "' would give wrong weight sizes "
-                                "(use kvplan's schema with weights_memory)");
+    req.quantization = f.text("quantization");
+    try {
+      (void)serving_quantization(c.model, req.quantization);  // refused here, at the field, when vLLM would
+    } catch (const Error& e) {
+      f.fail("quantization", e.what());
+    }
   }
   if (f.has("gpu_memory_utilization")) req.budget.share_ppm = f.share("gpu_memory_utilization");
   for (const char* k : {"kv_cache_memory", "kv_cache_memory_bytes"})  // vLLM's integer bytes

@@ -121,3 +121,12 @@ kvplan_cli_test(quant_w8a8_llama_70b EXIT 0
 # kvplan import keeps the quantization, so the written spec plans the same weights.
 kvplan_cli_test(quant_import_keeps_scheme EXIT 0 MATCH "  ignore: [[]\"lm_head\"[]]"
                 ARGS import ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/hf/quant/llama-3-70b-w8a8.config.json)
+# vLLM's --quantization fp8 on a bf16 checkpoint: linears in e4m3 with one fp32 scale each, the
+# embedding and head still bf16 (it was every weight in fp8); a method the checkpoint lacks, or a
+# flag another engine does not have, is refused.
+kvplan_cli_test(quant_online_fp8 EXIT 0 MATCH "params as fp8, 8-bit float, one scale per tensor [(]4 B[)], 1,051,992,064 in bf16"
+                ARGS fit --engine vllm --model llama-3-70b --gpu h100 --tp 2 --quantization fp8 4x8192)
+kvplan_cli_test(quant_flag_mismatch EXIT 2 MATCH "vLLM refuses: Quantization method specified in the model config [(]fp8[)] does not match"
+                ARGS fit --engine vllm --model deepseek-v3 --gpu h200 --tp 8 -q awq 16x32768)
+kvplan_cli_test(quant_flag_engine EXIT 2 MATCH "--quantization is vLLM's and SGLang's option; TensorRT-LLM is not given it"
+                ARGS fit --engine trtllm --model llama-3-8b --gpu h100 --quantization fp8 1x100)

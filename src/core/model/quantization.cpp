@@ -149,6 +149,30 @@ QuantizedPart quantized_head(const ModelSpec& m, std::uint64_t vocab_rows) {
   return part;
 }
 
+ModelSpec serving_quantization(const ModelSpec& model, const std::string& method) {
+  if (method.empty()) return model;
+  if (model.quant) {
+    // vLLM config.py _verify_quantization: the flag must name the checkpoint's own method.
+    if (model.quant->method != method)
+      throw Error("--quantization: vLLM refuses: Quantization method specified in the model config (" +
+                  model.quant->method + ") does not match the quantization method specified in the "
+                  "`quantization` argument (" + method + ")");
+    return model;
+  }
+  if (method != "fp8")
+    throw Error("--quantization " + method + ": the checkpoint is not quantized (its config.json has no "
+                "quantization_config), and only fp8 quantizes a 16-bit checkpoint online");
+  ModelSpec m = model;
+  QuantSpec q;
+  q.method = "fp8";
+  q.bits = 8;
+  q.float_weights = true;
+  q.group_size = -1;
+  q.scale_bytes = 4;
+  m.quant = q;
+  return m;
+}
+
 std::string describe(const QuantSpec& q) {
   std::string s = q.method;
   if (!q.format.empty()) s += " " + q.format;

@@ -463,8 +463,11 @@ std::uint64_t estimate_activation_bytes(const ModelSpec& m, std::uint64_t tp, st
   return checked_add(hidden, logits, "activation estimate");
 }
 
-DeployPlan plan_deployment(const ModelSpec& m, const DeployRequest& req) {
+DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req) {
   const EngineProfile& p = engine_profile(req.engine);
+  if (!req.quantization.empty() && req.engine != Engine::vllm && req.engine != Engine::sglang)
+    throw Error(std::string("--quantization is vLLM's and SGLang's option; ") + p.name + " is not given it");
+  const ModelSpec m = serving_quantization(checkpoint, req.quantization);
   if (req.capacity_bytes == 0) throw Error("GPU memory must be greater than zero");
   if (!p.supports_parallel && (req.parallel.tp != 1 || req.parallel.pp != 1))
     throw Error(std::string("--engine ") + to_string(req.engine) +

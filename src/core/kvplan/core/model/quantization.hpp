@@ -47,6 +47,12 @@ QuantizedPart quantized_layer(const ModelSpec& model, std::uint64_t index, std::
 // The LM head (`vocab_rows` x hidden): quantized only where the config's targets include it.
 QuantizedPart quantized_head(const ModelSpec& model, std::uint64_t vocab_rows);
 
+// The model as an engine serves it under --quantization `method` (vLLM's and SGLang's flag): a
+// checkpoint quantized with another method is refused in vLLM's words; fp8 on a 16-bit checkpoint
+// quantizes its linears online (vLLM fp8.py, is_checkpoint_fp8_serialized false: e4m3 weights,
+// one fp32 scale per tensor); any other method needs a checkpoint of that method.
+ModelSpec serving_quantization(const ModelSpec& model, const std::string& method);
+
 // "fp8 e4m3, 128x128 block scales (fp32)" — for notes and the weights line.
 std::string describe(const QuantSpec& q);
 

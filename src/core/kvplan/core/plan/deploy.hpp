@@ -46,6 +46,9 @@ struct DeployRequest {
   Parallelism parallel;
   BudgetOptions budget;
   std::uint64_t shared_prefix = 0;  // tokens every sequence shares (prefix caching)
+  // vLLM's and SGLang's --quantization: empty, or a method the checkpoint must be quantized with
+  // (fp8 also quantizes a 16-bit checkpoint online); see serving_quantization.
+  std::string quantization;
   // llama.cpp's own flags (-ctk/-ctv, -fa, -b, -ub, --swa-full, -kvu); -c and -np come from each
   // question (a scenario NxT is -np N -c N*T). Used with Engine::llamacpp only.
   llamacpp::Options llamacpp;
