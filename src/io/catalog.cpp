@@ -54,7 +54,7 @@ Catalog::Catalog(std::vector<std::string> user_dirs) {
   for (const auto& file : embedded_files()) {
     const fs::path p(file.path);
     if (p.filename() == kGpuCatalog) {
-      add_gpus(gpus_, parse_gpu_catalog(std::string(file.text), "builtin:" + std::string(file.path)));
+      add_gpus(gpus_, parse_gpu_catalog(std::string(file.text), "builtin:" + std::string(file.path), true));
     } else if (p.extension() == ".yaml") {
       model_sources_[p.stem().string()] = Source{"builtin:" + std::string(file.path), std::string(file.text), true};
     }
@@ -80,7 +80,7 @@ Catalog::Catalog(std::vector<std::string> user_dirs) {
 
 ModelSpec Catalog::load(const std::string& name, const Source& source) const {
   const std::string text = source.builtin ? source.text : read_text_file(source.origin);
-  ModelSpec spec = parse_model_yaml(text, source.origin);
+  ModelSpec spec = parse_model_yaml(text, source.origin, source.builtin);
   if (spec.name != name) {
     // The spec keeps no positions: the top-level `name:` line is found in the text.
     std::size_t line = 1, column = 1;

@@ -70,8 +70,9 @@ void read_layer_types(const Reader& r, ModelSpec& m) {
 
 }  // namespace
 
-ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
-  const YAML::Node root = yaml_fields::parse(text, origin);
+ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, bool builtin) {
+  const YAML::Node root =
+      yaml_fields::parse(text, origin, builtin ? yaml_fields::Source::builtin : yaml_fields::Source::user);
   if (!root.IsDefined() || root.IsNull()) throw InputError(origin, "the file is empty");
   const Reader r(root, origin);
   r.reject_unknown(kModelKeys);
@@ -230,8 +231,9 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
   return m;
 }
 
-std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::string& origin) {
-  const YAML::Node root = yaml_fields::parse(text, origin);
+std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::string& origin, bool builtin) {
+  const YAML::Node root =
+      yaml_fields::parse(text, origin, builtin ? yaml_fields::Source::builtin : yaml_fields::Source::user);
   if (!root.IsDefined() || root.IsNull()) throw InputError(origin, "the file is empty");
   const Reader r(root, origin);
   r.reject_unknown({"gpus"});

@@ -183,16 +183,14 @@ class NodeCounter final : public YAML::EventHandler {
 
 }  // namespace
 
-YAML::Node parse(const std::string& text, const std::string& origin) {
+YAML::Node parse(const std::string& text, const std::string& origin, Source source) {
   if (text.size() > kMaxYamlBytes)
     throw InputError(origin, "is " + std::to_string(text.size()) + " bytes of YAML, more than the " +
                                  std::to_string(kMaxYamlBytes) +
                                  " kvplan reads (spec and deploy files are a few KiB; parsing this much YAML "
                                  "would take gigabytes)");
   try {
-    // The specs and catalog compiled into the binary are kvplan's own: not counted again at every
-    // start (the counting pass costs about as much as the parse).
-    if (origin.rfind("builtin:", 0) != 0) {
+    if (source == Source::user) {
       std::istringstream in(text);
       YAML::Parser events(in);
       NodeCounter counter(origin);

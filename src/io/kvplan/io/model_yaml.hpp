@@ -9,7 +9,8 @@
 namespace kvplan {
 
 // `origin` names the text in error messages (a path, or "builtin:models/x.yaml").
-ModelSpec parse_model_yaml(const std::string& text, const std::string& origin);
-std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::string& origin);
+// `builtin`: text compiled into the binary (yaml_fields::Source::builtin).
+ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, bool builtin = false);
+std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::string& origin, bool builtin = false);
 
 }  // namespace kvplan

@@ -51,6 +51,9 @@ class Reader {
 // 40 MiB of nodes at most; spec and deploy files are a few KiB and a few hundred nodes).
 inline constexpr std::size_t kMaxYamlBytes = 1 << 20;
 inline constexpr std::size_t kMaxYamlNodes = 1 << 16;
-YAML::Node parse(const std::string& text, const std::string& origin);
+// Text compiled into the binary (the shipped specs and GPU catalog) is kvplan's own: it skips the
+// node-counting pass, which costs about as much as the parse at every start.
+enum class Source { user, builtin };
+YAML::Node parse(const std::string& text, const std::string& origin, Source source = Source::user);
 
 }  // namespace kvplan::yaml_fields
