@@ -14,6 +14,7 @@
 #include "kvplan/io/hf_checkpoint.hpp"
 #include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/input_error.hpp"
+#include "kvplan/io/model_yaml.hpp"
 #include "safetensors_writer.hpp"
 
 using namespace kvplan;
@@ -287,4 +288,20 @@ TEST_CASE("vLLM's --quantization: fp8 quantizes a 16-bit checkpoint online, othe
   CHECK(serving_quantization(v3, "fp8").quant->block_rows == 128);  // the checkpoint's own scheme
   CHECK_THROWS_WITH(serving_quantization(v3, "gptq"),
                     Catch::Contains("Quantization method specified in the model config (fp8) does not match"));
+}
+
+TEST_CASE("Quantization numbers past their range are refused, not narrowed", "[quant][hardening]") {
+  const std::string base = std::string(kQwen3_8b) + R"(, "quantization_config": )";
+  CHECK_THROWS_WITH(from_config(base + R"({"quant_method": "gptq", "bits": 4294967300}})"),
+                    Catch::Contains("field 'quantization_config.bits': expected 1 to 16 bits, got 4294967300"));
+  CHECK_THROWS_WITH(from_config(base + R"({"quant_method": "awq", "bits": 4, "group_size": 18446744073709551615}})"),
+                    Catch::Contains("field 'quantization_config.group_size': is 18446744073709551615, more than"));
+  const std::string spec =
+      "name: q\nmodel_type: llama\nhidden_size: 64\nnum_hidden_layers: 2\nnum_attention_heads: 4\n"
+      "intermediate_size: 128\nvocab_size: 256\nmax_position_embeddings: 4096\nquantization:\n  method: gptq\n";
+  CHECK_THROWS_WITH(parse_model_yaml(spec + "  bits: 4294967300\n", "q.yaml"),
+                    Catch::Contains("field 'quantization.bits': is 4294967300, more than the 16"));
+  CHECK_THROWS_WITH(parse_model_yaml(spec + "  bits: 4\n  scales: group\n", "q.yaml"),
+                    Catch::Contains("field 'quantization.group_size': required with scales: group"));
+  CHECK_NOTHROW(parse_model_yaml(spec + "  bits: 4\n  scales: group\n  group_size: 32\n  zero_points: true\n", "q.yaml"));
 }

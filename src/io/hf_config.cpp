@@ -381,8 +381,15 @@ QuantSpec import_quantization(const Fields& q, const ModelSpec& m) {
   const auto group = [&](const Fields& f, const std::string& key) {
     if (!f.has(key)) return std::int64_t{0};
     const json& v = f.raw().at(key);
-    if (v.is_number_integer() && v.get<std::int64_t>() == -1) return std::int64_t{0};  // one group per row
-    return static_cast<std::int64_t>(f.positive(key));
+    if (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() == -1)
+      return std::int64_t{0};  // -1: one group per row
+    const std::uint64_t n = f.positive(key);
+    if (n > kMaxQuantGroup) f.fail(key, "is " + std::to_string(n) + ", more than the " + std::to_string(kMaxQuantGroup) + " kvplan accepts");
+    return static_cast<std::int64_t>(n);
+  };
+  const auto bits = [&](std::uint64_t n, const std::string& key) {
+    if (n == 0 || n > 16) q.fail(key, "expected 1 to 16 bits, got " + std::to_string(n));
+    return static_cast<std::uint32_t>(n);
   };
   if (s.method == "fp8") {
     // transformers FineGrainedFP8Config / vLLM Fp8Config: e4m3 weights; fp32 weight_scale_inv
@@ -431,7 +438,7 @@ QuantSpec import_quantization(const Fields& q, const ModelSpec& m) {
     const auto text = [&](const json& o, const char* k) -> std::string {
       return o.contains(k) && o.at(k).is_string() ? o.at(k).get<std::string>() : "";
     };
-    s.bits = static_cast<std::uint32_t>(num(w, "num_bits"));
+    s.bits = bits(num(w, "num_bits"), "config_groups");
     s.float_weights = text(w, "type") == "float";
     const std::string strategy = text(w, "strategy");
     if (strategy == "tensor") {
@@ -439,7 +446,9 @@ QuantSpec import_quantization(const Fields& q, const ModelSpec& m) {
     } else if (strategy == "channel") {
       s.group_size = 0;
     } else if (strategy == "group") {
-      s.group_size = static_cast<std::int64_t>(num(w, "group_size"));
+      const std::uint64_t g = num(w, "group_size");
+      if (g == 0 || g > kMaxQuantGroup) q.fail("config_groups", where + ".weights.group_size: expected 1 to " + std::to_string(kMaxQuantGroup));
+      s.group_size = static_cast<std::int64_t>(g);
     } else if (strategy == "block") {
       const json& b = w.contains("block_structure") ? w.at("block_structure") : json();
       if (!b.is_array() || b.size() != 2 || !b[0].is_number_unsigned() || !b[1].is_number_unsigned())
@@ -461,7 +470,7 @@ QuantSpec import_quantization(const Fields& q, const ModelSpec& m) {
     // AutoAWQ GEMM: qweight, qzeros (in/g x out, packed), scales (in/g x out). AutoGPTQ: the same
     // and an int32 g_idx per input channel, stored whatever desc_act says (vllm gptq.py
     // create_weights). group_size -1: one group per output channel.
-    s.bits = static_cast<std::uint32_t>(q.positive("bits"));
+    s.bits = bits(q.positive("bits"), "bits");
     s.group_size = group(q, "group_size");
     s.zero_points = true;
     s.act_order_index = s.method == "gptq";

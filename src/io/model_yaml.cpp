@@ -164,7 +164,13 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
     QuantSpec s;
     s.method = q.str("method");
     s.format = q.str_or("format", "");
-    s.bits = static_cast<std::uint32_t>(q.positive("bits"));
+    const auto small = [&](const std::string& key, std::uint64_t fallback, std::uint64_t most) {
+      const std::uint64_t n = q.has(key) ? q.positive(key) : fallback;
+      if (n > most) q.fail(key, "is " + std::to_string(n) + ", more than the " + std::to_string(most) + " kvplan accepts");
+      return n;
+    };
+    s.bits = static_cast<std::uint32_t>(small("bits", 0, 16));
+    if (s.bits == 0) q.fail("bits", "required field is missing");
     s.float_weights = q.boolean_or("float", false);
     const std::string scales = q.str_or("scales", "channel");
     if (scales == "tensor") {
@@ -172,7 +178,8 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
     } else if (scales == "channel") {
       s.group_size = 0;
     } else if (scales == "group") {
-      s.group_size = static_cast<std::int64_t>(q.positive("group_size"));
+      s.group_size = static_cast<std::int64_t>(small("group_size", 0, kMaxQuantGroup));
+      if (s.group_size == 0) q.fail("group_size", "required with scales: group");
     } else if (scales == "block") {
       s.block_rows = q.positive("block_rows");
       s.block_cols = q.positive("block_cols");
@@ -182,7 +189,7 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
     if (scales != "group" && q.has("group_size")) q.fail("group_size", "only with scales: group");
     if (scales != "block" && (q.has("block_rows") || q.has("block_cols")))
       q.fail(q.has("block_rows") ? "block_rows" : "block_cols", "only with scales: block");
-    s.scale_bytes = static_cast<std::uint32_t>(q.has("scale_bytes") ? q.positive("scale_bytes") : 2);
+    s.scale_bytes = static_cast<std::uint32_t>(small("scale_bytes", 2, 8));
     s.zero_points = q.boolean_or("zero_points", false);
     s.act_order_index = q.boolean_or("act_order_index", false);
     s.input_scale = q.boolean_or("input_scale", false);

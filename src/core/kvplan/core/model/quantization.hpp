@@ -12,6 +12,10 @@
 
 namespace kvplan {
 
+// The largest group of input channels per scale kvplan accepts (real ones are 32 to 128; -1 or
+// per channel covers whole rows).
+inline constexpr std::uint64_t kMaxQuantGroup = std::uint64_t{1} << 20;
+
 // One weight matrix of a decoder layer on one tensor-parallel rank, under transformers' module
 // name ("self_attn.q_proj"; "mlp.experts.0.gate_proj" stands for all `count` experts).
 struct Linear {
