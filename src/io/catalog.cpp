@@ -18,13 +18,9 @@ namespace kvplan {
 namespace fs = std::filesystem;
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 bool looks_like_path(std::string_view s) {
-  return s.find('/') != std::string_view::npos || ends_with(s, ".yaml") || ends_with(s, ".yml") ||
-         ends_with(s, ".json") || ends_with(s, ".gguf");
+  return s.find('/') != std::string_view::npos || s.ends_with(".yaml") || s.ends_with(".yml") ||
+         s.ends_with(".json") || s.ends_with(".gguf");
 }
 
 constexpr std::string_view kGpuCatalog = "gpus.yaml";
@@ -42,11 +38,11 @@ void add_gpus(std::vector<GpuSpec>& into, std::vector<GpuSpec> more) {
 ModelSpec load_model_file(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return load_hf_checkpoint(path);
-  if (ends_with(to_lower(path), ".safetensors"))
+  if (to_lower(path).ends_with(".safetensors"))
     throw InputError(path, "a safetensors shard says nothing of the architecture: give the folder that holds it "
                            "and its config.json");
-  if (ends_with(to_lower(path), ".gguf")) return load_gguf_model(path);
-  if (ends_with(path, ".json")) return import_hf_config(read_text_file(path), path);
+  if (to_lower(path).ends_with(".gguf")) return load_gguf_model(path);
+  if (path.ends_with(".json")) return import_hf_config(read_text_file(path), path);
   return parse_model_yaml(read_text_file(path), path);
 }
 

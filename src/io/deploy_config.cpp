@@ -100,10 +100,6 @@ class Fields {
   bool vllm_;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // A vLLM model name to a kvplan spec: the catalog name itself, the --model-map entry, or the
 // spec whose `source` is that Hugging Face repository.
 ModelSpec resolve_vllm_model(const Fields& f, const Catalog& catalog, const DeployConfigDefaults& d) {
@@ -352,7 +348,7 @@ DeployConfig parse_deploy_config(const std::string& text, const std::string& ori
 }
 
 DeployConfig load_deploy_config(const std::string& path, const Catalog& catalog, const DeployConfigDefaults& d) {
-  if (!ends_with(path, ".yaml") && !ends_with(path, ".yml"))
+  if (!path.ends_with(".yaml") && !path.ends_with(".yml"))
     throw InputError(path, "expected a YAML config (.yaml or .yml)");
   return parse_deploy_config(read_text_file(path), path, catalog, d);
 }

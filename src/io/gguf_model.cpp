@@ -108,20 +108,19 @@ class Mapper {
   std::string arch_;
 };
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // Role of a tensor from its llama.cpp name (src/llama-arch.cpp LLM_TENSOR_NAMES).
 using Role = std::uint64_t FileWeights::*;
 Role role(const std::string& name) {
   const bool norm = name.find("norm") != std::string::npos;
-  if (starts_with(name, "token_embd.") || starts_with(name, "position_embd.")) return &FileWeights::embedding;
+  if (name.starts_with("token_embd.") || name.starts_with("position_embd.")) return &FileWeights::embedding;
   if (norm) return &FileWeights::norms;
-  if (starts_with(name, "output.")) return &FileWeights::head;
-  if (starts_with(name, "blk.")) {
+  if (name.starts_with("output.")) return &FileWeights::head;
+  if (name.starts_with("blk.")) {
     const auto dot = name.find('.', 4);
     const std::string_view rest = dot == std::string::npos ? std::string_view{} : std::string_view(name).substr(dot + 1);
-    if (starts_with(rest, "attn_")) return &FileWeights::attention;
-    if (starts_with(rest, "ffn_")) return &FileWeights::mlp;
+    if (rest.starts_with("attn_")) return &FileWeights::attention;
+    if (rest.starts_with("ffn_")) return &FileWeights::mlp;
   }
   return &FileWeights::other;
 }

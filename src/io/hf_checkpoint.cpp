@@ -19,10 +19,6 @@ namespace fs = std::filesystem;
 namespace kvplan {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
-}
 bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
 
 // The decoder layer a tensor belongs to ("model.layers.61.mlp..." -> 61), if any.
@@ -55,7 +51,7 @@ Role role(std::string_view name) {
   if (contains(name, "embed_tokens") || contains(name, "wte.") || contains(name, "wpe.") ||
       contains(name, "word_embeddings") || contains(name, "embed_in."))
     return &FileWeights::embedding;
-  if (starts_with(name, "lm_head.") || contains(name, ".lm_head.") || starts_with(name, "embed_out."))
+  if (name.starts_with("lm_head.") || contains(name, ".lm_head.") || name.starts_with("embed_out."))
     return &FileWeights::head;
   if (contains(name, "norm") || contains(name, ".ln_")) return &FileWeights::norms;
   if (contains(name, "attn") || contains(name, "attention")) return &FileWeights::attention;
@@ -72,7 +68,7 @@ bool quantization_metadata(std::string_view name) {
         ".weight_shape", ".weight_g_idx", ".absmax", ".quant_map", ".nested_absmax", ".nested_quant_map", ".SCB",
         ".weight_format", "_scales", ".k_scale", ".v_scale", ".output_scale", ".weight_global_scale",
         ".input_global_scale"})
-    if (ends_with(name, suffix)) return true;
+    if (name.ends_with(suffix)) return true;
   return contains(name, ".quant_state.");
 }
 
@@ -80,14 +76,12 @@ bool quantization_metadata(std::string_view name) {
 std::uint64_t elements_per_stored(const std::optional<QuantSpec>& q, std::string_view name,
                                   const safetensors::DType& dtype) {
   const std::string_view d = dtype.name;
-  if ((d == "I32" || d == "U32") && (ends_with(name, ".qweight") || ends_with(name, ".weight_packed")))
+  if ((d == "I32" || d == "U32") && (name.ends_with(".qweight") || name.ends_with(".weight_packed")))
     return q && q->bits > 0 && q->bits <= 32 ? 32 / q->bits : 8;  // int4 unless the config says otherwise
-  if (d == "U8" && ends_with(name, "_blocks")) return 2;          // MXFP4: two e2m1 values per byte
-  if (d == "U8" && q && q->method == "bitsandbytes" && q->bits == 4 && ends_with(name, ".weight")) return 2;
+  if (d == "U8" && name.ends_with("_blocks")) return 2;          // MXFP4: two e2m1 values per byte
+  if (d == "U8" && q && q->method == "bitsandbytes" && q->bits == 4 && name.ends_with(".weight")) return 2;
   return 1;
 }
-
-std::string grouped_bytes(std::uint64_t b) { return std::to_string(b); }
 
 }  // namespace
 
@@ -124,7 +118,7 @@ FileWeights weights_from_safetensors(const ModelSpec& m, const std::vector<safet
   for (std::size_t i = 0; i < types.size(); ++i)
     w.summary += (i ? ", " : ": ") + types[i].first + " " + std::to_string(types[i].second);
   if (skipped)
-    w.summary += "; " + std::to_string(skipped) + " tensors (" + grouped_bytes(skipped_bytes) +
+    w.summary += "; " + std::to_string(skipped) + " tensors (" + std::to_string(skipped_bytes) +
                  " B) of layers past num_hidden_layers left out, as vLLM loads them only for speculative decoding";
   return w;
 }
@@ -177,14 +171,11 @@ ModelSpec load_hf_checkpoint(const std::string& dir, const std::string& name) {
   }
   // Every tensor the index names must be in the shard it names.
   if (!weight_map.empty()) {
-    std::map<std::string, const safetensors::File*> by_name;
-    for (std::size_t i = 0; i < files.size(); ++i) by_name[files[i]] = &shards[i];
-    std::map<const safetensors::File*, std::set<std::string>> held;
-    for (const auto& s : shards)
-      for (const auto& t : s.tensors) held[&s].insert(t.name);
+    std::map<std::string, std::set<std::string>> held;  // shard file -> its tensors
+    for (std::size_t i = 0; i < files.size(); ++i)
+      for (const auto& t : shards[i].tensors) held[files[i]].insert(t.name);
     for (const auto& [tensor, file] : weight_map) {
-      const safetensors::File* s = by_name[file];
-      if (!held[s].count(tensor))
+      if (!held[file].count(tensor))
         throw InputError(index.string(), "field 'weight_map." + escape_control(tensor) + "': shard '" +
                                              escape_control(file) + "' holds no such tensor");
     }
@@ -201,7 +192,7 @@ bool looks_like_hf_id(std::string_view id) {
       id.find('/', slash + 1) != std::string_view::npos || id[0] == '.')
     return false;
   for (std::string_view ext : {".json", ".yaml", ".yml", ".gguf", ".safetensors"})
-    if (ends_with(id, ext)) return false;
+    if (id.ends_with(ext)) return false;
   for (char c : id)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/')) return false;
   return true;

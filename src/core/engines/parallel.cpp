@@ -128,7 +128,7 @@ std::vector<StageShard> shard_model(const ModelSpec& m, const KvDtypes& kv, cons
     // nothing extra on a single stage; with pipeline stages the last one holds its own copy.
     if (is_last && (!m.tie_word_embeddings || par.pp > 1)) {
       c.head = mul(vocab_rows, m.hidden_size);
-      const QuantizedPart q = quantized_head(m, vocab_rows);
+      const QuantizedPart q = ignore ? quantized_head(m, vocab_rows, *ignore) : QuantizedPart{};
       st.quantized_bytes = add(st.quantized_bytes, q.packed_bytes);
       st.quantized_params = add(st.quantized_params, q.quantized_params);
     }

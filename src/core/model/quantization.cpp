@@ -139,11 +139,11 @@ QuantizedPart quantized_layer(const ModelSpec& m, std::uint64_t index, std::uint
   return quantized_layer(m, index, tp, QuantIgnore(*m.quant));
 }
 
-QuantizedPart quantized_head(const ModelSpec& m, std::uint64_t vocab_rows) {
+QuantizedPart quantized_head(const ModelSpec& m, std::uint64_t vocab_rows, const QuantIgnore& ignore) {
   QuantizedPart part;
   // Only compressed-tensors targets every Linear, the head included, unless ignored; the other
   // formats keep the head in 16 bits (vLLM's ParallelLMHead takes no quantization for them).
-  if (!m.quant || m.quant->method != "compressed-tensors" || quant_ignores(*m.quant, "lm_head")) return part;
+  if (!m.quant || m.quant->method != "compressed-tensors" || ignore("lm_head")) return part;
   part.packed_bytes = quantized_linear_bytes(*m.quant, m.hidden_size, vocab_rows);
   part.quantized_params = mul(m.hidden_size, vocab_rows);
   return part;

@@ -92,22 +92,18 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   StagePlan st;
   st.shard = shard;
   const BudgetOptions& b = req.budget;
-  // Served in the weight dtype, but for the parameters the engine keeps in fp32.
+  // A quantized checkpoint's linears as stored (none otherwise), the parameters the engine keeps
+  // in fp32, and the rest in the served dtype.
+  const std::uint64_t kept = shard.params.total - shard.quantized_params - shard.fp32_params;
   st.weight_bytes = b.weight_bytes_per_gpu
                         ? *b.weight_bytes_per_gpu
-                        : checked_add(req.weight_dtype.tensor_bytes(shard.params.total - shard.fp32_params),
+                        : checked_add(checked_add(shard.quantized_bytes, req.weight_dtype.tensor_bytes(kept), "weight bytes"),
                                       checked_mul(4, shard.fp32_params, "weight bytes"), "weight bytes");
   std::string weight_basis = b.weight_bytes_per_gpu ? "given (--weights-memory)"
-                                                    : grouped(shard.params.total) + " params on this GPU x " +
-                                                          req.weight_dtype.name;
-  if (!b.weight_bytes_per_gpu && m.quant && shard.quantized_params > 0) {
-    // A quantized checkpoint: its linears as stored, the rest in the served dtype.
-    const std::uint64_t kept = shard.params.total - shard.quantized_params - shard.fp32_params;
-    st.weight_bytes = checked_add(checked_add(shard.quantized_bytes, req.weight_dtype.tensor_bytes(kept), "weight bytes"),
-                                  checked_mul(4, shard.fp32_params, "weight bytes"), "weight bytes");
-    weight_basis = grouped(shard.quantized_params) + " params as " + describe(*m.quant) + ", " + grouped(kept) +
-                   " in " + req.weight_dtype.name;
-  }
+                             : shard.quantized_params > 0
+                                 ? grouped(shard.quantized_params) + " params as " + describe(*m.quant) + ", " +
+                                       grouped(kept) + " in " + req.weight_dtype.name
+                                 : grouped(shard.params.total) + " params on this GPU x " + req.weight_dtype.name;
   if (!b.weight_bytes_per_gpu && req.weights_as_stored && m.file_weights && m.file_weights->params != 0) {
     // The file's own tensor bytes (GGUF): exact for the whole model, pro rata for a shard.
     const FileWeights& f = *m.file_weights;

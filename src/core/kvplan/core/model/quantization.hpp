@@ -49,7 +49,7 @@ struct QuantizedPart {
 QuantizedPart quantized_layer(const ModelSpec& model, std::uint64_t index, std::uint64_t tp, const QuantIgnore& ignore);
 QuantizedPart quantized_layer(const ModelSpec& model, std::uint64_t index, std::uint64_t tp);
 // The LM head (`vocab_rows` x hidden): quantized only where the config's targets include it.
-QuantizedPart quantized_head(const ModelSpec& model, std::uint64_t vocab_rows);
+QuantizedPart quantized_head(const ModelSpec& model, std::uint64_t vocab_rows, const QuantIgnore& ignore);
 
 // The model as an engine serves it under --quantization `method` (vLLM's and SGLang's flag): a
 // checkpoint quantized with another method is refused in vLLM's words; fp8 on a 16-bit checkpoint
