@@ -91,4 +91,35 @@ class SafetensorsWriter {
   std::uint64_t offset_ = 0;
 };
 
+// A small Llama in bf16 under transformers' tensor names (2 layers, hidden 64, 4 heads, 2 KV heads
+// of 16, MLP 128, vocab 256): a layer is 36,992 parameters, embedding and head 16,384 each, the
+// final norm 64; 106,816 parameters, 213,632 bytes. Used by the tests and kvplan_make_gguf.
+inline constexpr const char* kTinyLlamaConfig =
+    R"({"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 64,
+  "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+  "vocab_size": 256, "max_position_embeddings": 4096, "tie_word_embeddings": false, "torch_dtype": "bfloat16",
+  "rms_norm_eps": 1e-5})";
+
+// Decoder layer `i` (an index of 2 or more is a layer past num_hidden_layers: an MTP module).
+inline void tiny_llama_layer(SafetensorsWriter& w, int i) {
+  const std::string p = "model.layers." + std::to_string(i) + ".";
+  w.tensor(p + "input_layernorm.weight", "BF16", {64});
+  w.tensor(p + "self_attn.q_proj.weight", "BF16", {64, 64});
+  w.tensor(p + "self_attn.k_proj.weight", "BF16", {32, 64});
+  w.tensor(p + "self_attn.v_proj.weight", "BF16", {32, 64});
+  w.tensor(p + "self_attn.o_proj.weight", "BF16", {64, 64});
+  w.tensor(p + "post_attention_layernorm.weight", "BF16", {64});
+  w.tensor(p + "mlp.gate_proj.weight", "BF16", {128, 64});
+  w.tensor(p + "mlp.up_proj.weight", "BF16", {128, 64});
+  w.tensor(p + "mlp.down_proj.weight", "BF16", {64, 128});
+}
+
+// The whole model in one file.
+inline void tiny_llama(SafetensorsWriter& w) {
+  w.tensor("model.embed_tokens.weight", "BF16", {256, 64});
+  tiny_llama_layer(w, 0);
+  tiny_llama_layer(w, 1);
+  w.tensor("model.norm.weight", "BF16", {64}).tensor("lm_head.weight", "BF16", {256, 64});
+}
+
 }  // namespace kvplan::test

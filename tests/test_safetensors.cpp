@@ -40,25 +40,9 @@ void write_text(const fs::path& p, const std::string& text) {
   f << text;
 }
 
-// A small Llama (2 layers, hidden 64, 4 heads, 2 KV heads of 16, MLP 128, vocab 256) with its
-// Hugging Face tensor names; `layers` > 2 adds layers past num_hidden_layers (an MTP module).
-const char* kConfig = R"({"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 64,
-  "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
-  "vocab_size": 256, "max_position_embeddings": 4096, "tie_word_embeddings": false, "torch_dtype": "bfloat16",
-  "rms_norm_eps": 1e-5})";
-
-void add_layer(SafetensorsWriter& w, int i) {
-  const std::string p = "model.layers." + std::to_string(i) + ".";
-  w.tensor(p + "input_layernorm.weight", "BF16", {64});
-  w.tensor(p + "self_attn.q_proj.weight", "BF16", {64, 64});
-  w.tensor(p + "self_attn.k_proj.weight", "BF16", {32, 64});
-  w.tensor(p + "self_attn.v_proj.weight", "BF16", {32, 64});
-  w.tensor(p + "self_attn.o_proj.weight", "BF16", {64, 64});
-  w.tensor(p + "post_attention_layernorm.weight", "BF16", {64});
-  w.tensor(p + "mlp.gate_proj.weight", "BF16", {128, 64});
-  w.tensor(p + "mlp.up_proj.weight", "BF16", {128, 64});
-  w.tensor(p + "mlp.down_proj.weight", "BF16", {64, 128});
-}
+using kvplan::test::kTinyLlamaConfig;
+using kvplan::test::tiny_llama;
+using kvplan::test::tiny_llama_layer;
 
 }  // namespace
 
@@ -122,11 +106,11 @@ TEST_CASE("Safetensors: hostile headers are refused with the file, byte and tens
 TEST_CASE("A Hugging Face folder: the weights are its tensors' bytes, the parameters the architecture's",
           "[safetensors][weights]") {
   const fs::path dir = temp_dir("llama");
-  write_text(dir / "config.json", kConfig);
+  write_text(dir / "config.json", kTinyLlamaConfig);
   SafetensorsWriter a, b;
   a.tensor("model.embed_tokens.weight", "BF16", {256, 64});
-  add_layer(a, 0);
-  add_layer(b, 1);
+  tiny_llama_layer(a, 0);
+  tiny_llama_layer(b, 1);
   b.tensor("model.norm.weight", "BF16", {64}).tensor("lm_head.weight", "BF16", {256, 64});
   a.write((dir / "model-00001-of-00002.safetensors").string());
   b.write((dir / "model-00002-of-00002.safetensors").string());
@@ -168,14 +152,11 @@ TEST_CASE("A Hugging Face folder: the weights are its tensors' bytes, the parame
 TEST_CASE("A Hugging Face folder: layers past num_hidden_layers (an MTP module) are left out, as vLLM leaves them",
           "[safetensors][weights]") {
   const fs::path dir = temp_dir("mtp");
-  write_text(dir / "config.json", kConfig);
+  write_text(dir / "config.json", kTinyLlamaConfig);
   SafetensorsWriter w;
-  w.tensor("model.embed_tokens.weight", "BF16", {256, 64});
-  add_layer(w, 0);
-  add_layer(w, 1);
-  w.tensor("model.norm.weight", "BF16", {64}).tensor("lm_head.weight", "BF16", {256, 64});
+  tiny_llama(w);
   const std::uint64_t served = w.data_bytes();
-  add_layer(w, 2);
+  tiny_llama_layer(w, 2);
   w.write((dir / "model.safetensors").string());
   const ModelSpec m = load_hf_checkpoint(dir.string());
   CHECK(m.file_weights->bytes == served);
@@ -185,7 +166,7 @@ TEST_CASE("A Hugging Face folder: layers past num_hidden_layers (an MTP module) 
 
 TEST_CASE("A Hugging Face folder: packed GPTQ weights count as the parameters they hold", "[safetensors][weights]") {
   const fs::path dir = temp_dir("gptq");
-  std::string config = kConfig;
+  std::string config = kTinyLlamaConfig;
   config.replace(config.rfind('}'), 1,
                  R"(, "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 32, "desc_act": false, "sym": true}})");
   write_text(dir / "config.json", config);
@@ -223,12 +204,9 @@ TEST_CASE("A Hugging Face id is found offline in the local cache, through refs/m
   fs::create_directories(snapshot);
   fs::create_directories(repo / "refs");
   write_text(repo / "refs" / "main", "0123456789abcdef0123456789abcdef01234567\n");
-  write_text(snapshot / "config.json", kConfig);
+  write_text(snapshot / "config.json", kTinyLlamaConfig);
   SafetensorsWriter w;
-  w.tensor("model.embed_tokens.weight", "BF16", {256, 64});
-  add_layer(w, 0);
-  add_layer(w, 1);
-  w.tensor("model.norm.weight", "BF16", {64}).tensor("lm_head.weight", "BF16", {256, 64});
+  tiny_llama(w);
   w.write((snapshot / "model.safetensors").string());
   ::setenv("HF_HUB_CACHE", cache.string().c_str(), 1);
   const Catalog catalog;

@@ -89,26 +89,13 @@ int main(int argc, char** argv) {
   for (const auto& [name, writer] : fixture_models()) out(name, writer);
 
   // A Hugging Face folder (config.json + model.safetensors) of a small Llama in bf16, for
-  // --model DIR (tests/cli/gguf.cmake): 2 layers of 36,992 parameters, embedding and head of
-  // 16,384 each, final norm 64: 106,816 parameters, 213,632 bytes.
+  // --model DIR (tests/cli/gguf.cmake): 106,816 parameters, 213,632 bytes (tiny_llama).
   {
     const std::string hf = dir + "/hf-tiny-llama";
     std::filesystem::create_directories(hf);
-    std::ofstream(hf + "/config.json")
-        << R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,)"
-        << R"( "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 256, "max_position_embeddings": 4096,)"
-        << R"( "tie_word_embeddings": false, "torch_dtype": "bfloat16"})";
+    std::ofstream(hf + "/config.json") << kTinyLlamaConfig;
     SafetensorsWriter st;
-    st.tensor("model.embed_tokens.weight", "BF16", {256, 64});
-    for (int i = 0; i < 2; ++i) {
-      const std::string p = "model.layers." + std::to_string(i) + ".";
-      st.tensor(p + "input_layernorm.weight", "BF16", {64}).tensor(p + "post_attention_layernorm.weight", "BF16", {64});
-      st.tensor(p + "self_attn.q_proj.weight", "BF16", {64, 64}).tensor(p + "self_attn.k_proj.weight", "BF16", {32, 64});
-      st.tensor(p + "self_attn.v_proj.weight", "BF16", {32, 64}).tensor(p + "self_attn.o_proj.weight", "BF16", {64, 64});
-      st.tensor(p + "mlp.gate_proj.weight", "BF16", {128, 64}).tensor(p + "mlp.up_proj.weight", "BF16", {128, 64});
-      st.tensor(p + "mlp.down_proj.weight", "BF16", {64, 128});
-    }
-    st.tensor("model.norm.weight", "BF16", {64}).tensor("lm_head.weight", "BF16", {256, 64});
+    tiny_llama(st);
     st.write(hf + "/model.safetensors");
   }
   TinyModel llama;
