@@ -17,6 +17,14 @@ using namespace detail;
 
 namespace {
 
+// "weights   X (N params × DTYPE)"; a long DTYPE (a quantized checkpoint's scheme) goes on a line
+// of its own, so that the line stays inside 80 columns.
+std::string weights_line(const FitResult& fit) {
+  const std::string head = fmt::format("weights   {} ({} params ×", human_bytes(fit.weight_bytes), grouped(fit.params.total));
+  if (head.size() + fit.weight_dtype.size() + 2 <= 80) return head + " " + fit.weight_dtype + ")\n";
+  return head + "\n          " + fit.weight_dtype + ")\n";
+}
+
 json policy_fit_json(const PolicyFit& f) {
   return json{{"policy", policy_json(f.policy)},  {"token_slots", f.token_slots},
               {"kv_bytes", f.kv_bytes},           {"kv_bytes_needed", f.kv_bytes_needed},
@@ -110,8 +118,7 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
   if (format == Format::table) {
     out << fmt::format("{} on {}: capacity {} ({} B)\n", fit.model_name, fit.gpu_label, human_bytes(fit.capacity_bytes),
                        grouped(fit.capacity_bytes))
-        << fmt::format("weights   {} ({} params × {})\n", human_bytes(fit.weight_bytes), grouped(fit.params.total),
-                       fit.weight_dtype)
+        << weights_line(fit)
         << fmt::format("overhead  {} (runtime: CUDA context, activations, allocator; --overhead)\n",
                        human_bytes(fit.overhead_bytes))
         << fmt::format("KV cache  {} B per token ({}), max-model-len {}, block size {}\n\n",

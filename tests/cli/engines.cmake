@@ -130,3 +130,8 @@ kvplan_cli_test(quant_flag_mismatch EXIT 2 MATCH "vLLM refuses: Quantization met
                 ARGS fit --engine vllm --model deepseek-v3 --gpu h200 --tp 8 -q awq 16x32768)
 kvplan_cli_test(quant_flag_engine EXIT 2 MATCH "--quantization is vLLM's and SGLang's option; TensorRT-LLM is not given it"
                 ARGS fit --engine trtllm --model llama-3-8b --gpu h100 --quantization fp8 1x100)
+# The default fit names a quantized checkpoint's scheme on a line of its own, inside 80 columns.
+kvplan_cli_test(quant_fit_weights_line EXIT 1
+                MATCH "^          fp8, 8-bit float, 128x128 block scales [(]4 B[)], the rest bf16[)]$"
+                NOMATCH "^weights .{71}"
+                ARGS fit --model deepseek-v3 --gpu h200 1x4096)
