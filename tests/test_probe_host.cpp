@@ -1,10 +1,13 @@
 // The probe on the host backend: real page-backed memory, so these run everywhere (CI).
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <cstring>
+#include <memory>
 #include <fstream>
 #include <sstream>
 
@@ -243,13 +246,27 @@ TEST_CASE("CUDA backend: unavailable here is a clear Unavailable, never a crash"
 
 TEST_CASE("Host probe: memory the rest of the process takes meanwhile does not move the measurement") {
   // What a sanitizer runtime or a logging heap does during a run, made large and certain: 64 KiB
-  // of heap touched after every allocation, kept until the row is done.
+  // of fresh anonymous pages touched after every allocation, kept until the row is done. Fresh
+  // mappings, not the heap: freed heap pages that an earlier test case left resident would be
+  // reused without moving RssAnon (the whole binary in one process did that).
+  struct Mapping {
+    void* at = MAP_FAILED;
+    explicit Mapping(std::size_t n) : at(::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) {
+      if (at != MAP_FAILED) std::memset(at, 'x', n);
+    }
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+    ~Mapping() {
+      if (at != MAP_FAILED) ::munmap(at, 64 << 10);
+    }
+  };
   auto host = probe::make_host_probe();
   const AllocationPlan plan = plan_allocation(shipped("gpt2"), kv_dtypes(dtype_by_name("fp16")), 1, 100, paged(16));
-  std::vector<std::vector<char>> bystander;
+  std::vector<std::unique_ptr<Mapping>> bystander;
   probe::RunOptions o = options(page());
-  o.after_allocation = [&](std::uint64_t) { bystander.emplace_back(64 << 10, 'x'); };
+  o.after_allocation = [&](std::uint64_t) { bystander.push_back(std::make_unique<Mapping>(64 << 10)); };
   const ProbeRow row = probe::measure_plan(*host, "1x100", plan, o);
+  for (const auto& m : bystander) REQUIRE(m->at != MAP_FAILED);
   CHECK(row.status == ProbeStatus::ok);
   REQUIRE(row.resident_bytes.has_value());
   CHECK(row.measured_bytes == row.predicted_bytes);

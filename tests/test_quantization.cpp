@@ -11,6 +11,7 @@
 #include "kvplan/core/model/weights.hpp"
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/io/catalog.hpp"
+#include "kvplan/io/files.hpp"
 #include "kvplan/io/hf_checkpoint.hpp"
 #include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/input_error.hpp"
@@ -134,6 +135,20 @@ TEST_CASE("A layer's linears and what stays 16-bit add up to the layer's paramet
       }
     }
   }
+  // The imported types with their own tensors (sinks, expert biases, per-head q/k norms, OPT's
+  // plain MLP), from their fixtures.
+  for (const char* name : {"gpt-oss-120b", "llama-4-scout-17b-16e", "opt-13b", "granite-3.3-8b-instruct"}) {
+    const std::string path = std::string(KVPLAN_SOURCE_DIR) + "/tests/fixtures/hf/" + name + ".config.json";
+    const ModelSpec m = import_hf_config(read_text_file(path), path);
+    for (std::uint64_t tp : {1, 2, 4}) {
+      std::uint64_t linear = 0;
+      for (const auto& l : layer_linears_on_rank(m, 1, tp)) linear += l.in * l.out * l.count;
+      const ParamCount p = layer_params_on_rank(m, 1, tp);
+      INFO(name << " tp " << tp);
+      REQUIRE(linear <= p.total);
+      CHECK(static_cast<double>(p.total - linear) / static_cast<double>(p.total) < 0.01);
+    }
+  }
   // Exactly, for a dense Llama layer without biases: attention + MLP are all linears.
   const ModelSpec llama = catalog.model("llama-3.1-8b");
   std::uint64_t linear = 0;
@@ -167,7 +182,8 @@ TEST_CASE("quantization_config that kvplan cannot count is refused at its field,
   CHECK_THROWS_WITH(from_config(base + R"({"quant_method": "hqq"}})"),
                     Catch::Contains("field 'quantization_config.quant_method': 'hqq' is not counted by kvplan"));
   CHECK_THROWS_WITH(from_config(base + R"({"quant_method": "mxfp4"}})"),
-                    Catch::Contains("MXFP4 checkpoints (gpt-oss experts) are not counted by kvplan yet"));
+                    Catch::Contains("field 'quantization_config.quant_method': an MXFP4 checkpoint quantizes MoE "
+                                    "experts, and this model has none"));
   CHECK_THROWS_WITH(from_config(base + R"({"quant_method": "compressed-tensors", "format": "nvfp4-pack-quantized"}})"),
                     Catch::Contains("'nvfp4-pack-quantized' is not counted"));
   CHECK_THROWS_WITH(from_config(base + R"({"quant_method": "fp8", "weight_block_size": [128]}})"),
@@ -304,4 +320,73 @@ TEST_CASE("Quantization numbers past their range are refused, not narrowed", "[q
   CHECK_THROWS_WITH(parse_model_yaml(spec + "  bits: 4\n  scales: group\n", "q.yaml"),
                     Catch::Contains("field 'quantization.group_size': required with scales: group"));
   CHECK_NOTHROW(parse_model_yaml(spec + "  bits: 4\n  scales: group\n  group_size: 32\n  zero_points: true\n", "q.yaml"));
+}
+
+TEST_CASE("MXFP4 gpt-oss-120b: config.json alone gives 116.83B parameters and the checkpoint's bytes",
+          "[quant][weights][import]") {
+  // openai/gpt-oss-120b config.json (tests/fixtures/hf/gpt-oss-120b.config.json). By hand, a layer:
+  // q 2,880 x 4,096 + k, v 2,880 x 512 + o 4,096 x 2,880 = 26,542,080, their biases 8,000, sinks 64;
+  // 128 experts x (3 x 2,880 x 2,880 + gate/up bias 5,760 + down bias 2,880) = 3,186,155,520;
+  // router 2,880 x 128 + 128; two norms 5,760: 3,213,080,192. x 36 + embedding and head
+  // 2 x 201,088 x 2,880 + final norm 2,880 = 116,829,156,672 (the model card: 116.83B).
+  const std::string path = std::string(KVPLAN_SOURCE_DIR) + "/tests/fixtures/hf/gpt-oss-120b.config.json";
+  const ModelSpec m = import_hf_config(read_text_file(path), path);
+  CHECK(count_params(m).total == 116829156672ULL);
+  REQUIRE(m.quant);
+  CHECK(m.quant->experts_only);
+  // Bytes: each expert matrix packs two e2m1 values a byte plus one E8M0 scale per 32 inputs,
+  // 2,880 x 2,880 / 2 + 2,880 x 90 = 4,406,400 B, x 3 x 128 x 36 = 60,914,073,600; the other
+  // 2,167,371,072 parameters in bf16: 4,334,742,144. Sum 65,248,815,744 B.
+  CHECK(weight_bytes_tp1(m) == 60914073600ULL + 4334742144ULL);
+  // Layers alternate a 128-token window and full attention, starting with a window.
+  REQUIRE(m.layers.size() == 36);
+  CHECK(m.layers[0].kind == CacheKind::sliding_window);
+  CHECK(m.layers[0].window == 128);
+  CHECK(m.layers[1].kind == CacheKind::full);
+  CHECK(m.layers[0].kv_heads == 8);
+  CHECK(m.layers[0].head_dim_k == 64);
+}
+
+TEST_CASE("Generated MXFP4 gpt-oss checkpoint: config.json alone counts its safetensors bytes exactly",
+          "[quant][weights][safetensors]") {
+  // The tensor names and layouts of gpt-oss-120b's model.safetensors.index.json: experts as U8
+  // [E, out, in/32, 16] blocks and [E, out, in/32] scales, biases, sinks and the router in bf16.
+  const fs::path dir = fs::temp_directory_path() / ("kvplan-mxfp4-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::uint64_t h = 128, inter = 64, experts = 4, heads = 4, kv = 2, hd = 32, vocab = 256;
+  std::ofstream(dir / "config.json")
+      << R"({"model_type": "gpt_oss", "hidden_size": 128, "intermediate_size": 64, "num_hidden_layers": 2,)"
+      << R"( "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32, "vocab_size": 256,)"
+      << R"( "max_position_embeddings": 4096, "num_local_experts": 4, "num_experts_per_tok": 2, "sliding_window": 16,)"
+      << R"( "tie_word_embeddings": false, "torch_dtype": "bfloat16", "quantization_config": {"quant_method": "mxfp4",)"
+      << R"( "modules_to_not_convert": ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens",)"
+      << R"( "lm_head"]}})";
+  test::SafetensorsWriter w;
+  w.tensor("model.embed_tokens.weight", "BF16", {vocab, h});
+  for (int i = 0; i < 2; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    w.tensor(p + "input_layernorm.weight", "BF16", {h}).tensor(p + "post_attention_layernorm.weight", "BF16", {h});
+    w.tensor(p + "self_attn.q_proj.weight", "BF16", {heads * hd, h}).tensor(p + "self_attn.q_proj.bias", "BF16", {heads * hd});
+    w.tensor(p + "self_attn.k_proj.weight", "BF16", {kv * hd, h}).tensor(p + "self_attn.k_proj.bias", "BF16", {kv * hd});
+    w.tensor(p + "self_attn.v_proj.weight", "BF16", {kv * hd, h}).tensor(p + "self_attn.v_proj.bias", "BF16", {kv * hd});
+    w.tensor(p + "self_attn.o_proj.weight", "BF16", {h, heads * hd}).tensor(p + "self_attn.o_proj.bias", "BF16", {h});
+    w.tensor(p + "self_attn.sinks", "BF16", {heads});
+    w.tensor(p + "mlp.router.weight", "BF16", {experts, h}).tensor(p + "mlp.router.bias", "BF16", {experts});
+    w.tensor(p + "mlp.experts.gate_up_proj_blocks", "U8", {experts, 2 * inter, h / 32, 16});
+    w.tensor(p + "mlp.experts.gate_up_proj_scales", "U8", {experts, 2 * inter, h / 32});
+    w.tensor(p + "mlp.experts.gate_up_proj_bias", "BF16", {experts, 2 * inter});
+    w.tensor(p + "mlp.experts.down_proj_blocks", "U8", {experts, h, inter / 32, 16});
+    w.tensor(p + "mlp.experts.down_proj_scales", "U8", {experts, h, inter / 32});
+    w.tensor(p + "mlp.experts.down_proj_bias", "BF16", {experts, h});
+  }
+  w.tensor("model.norm.weight", "BF16", {h}).tensor("lm_head.weight", "BF16", {vocab, h});
+  w.write((dir / "model.safetensors").string());
+  const ModelSpec folder = load_hf_checkpoint(dir.string());
+  REQUIRE(folder.file_weights);
+  CHECK(folder.file_weights->bytes == w.data_bytes());
+  const ModelSpec config_only = import_hf_config(read_text_file((dir / "config.json").string()), "config.json", "t");
+  CHECK(weight_bytes_tp1(config_only) == w.data_bytes());
+  CHECK(folder.file_weights->params == count_params(config_only).total);
+  fs::remove_all(dir);
 }

@@ -348,12 +348,253 @@ void import_gpt_neox(const Fields& f, ModelSpec& m) {
   set_dtype(f, m, "float16");
 }
 
+
+void import_gemma_v1(const Fields& f, ModelSpec& m) {
+  // GemmaForCausalLM (transformers modeling_gemma.py): Llama's layout with head_dim given apart
+  // from hidden / heads (Gemma-7B: 16 × 256 over a hidden size of 3,072), GeGLU MLP, tied head.
+  f.require("gemma", {"hidden_size", "num_hidden_layers", "num_attention_heads", "head_dim", "intermediate_size",
+                      "vocab_size", "max_position_embeddings"});
+  read_common(f, m, true);
+  set_dtype(f, m, "float32");
+}
+
+void import_granite(const Fields& f, ModelSpec& m) {
+  // GraniteForCausalLM: Llama's tensors; its multipliers (embedding, residual, attention, logits)
+  // scale activations and add no parameters.
+  f.require("granite", kLlamaLike);
+  read_common(f, m, false);
+  set_dtype(f, m, "float32");
+}
+
+void import_cohere(const Fields& f, ModelSpec& m) {
+  // CohereForCausalLM (Command R / R+): one input_layernorm per layer feeds attention and MLP in
+  // parallel; CohereLayerNorm has a weight and no bias; use_qk_norm adds q/k norms of shape
+  // [heads, head_dim]; the head is tied by default (CohereConfig tie_word_embeddings=True).
+  f.require("cohere", {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size"});
+  m.hidden_size = f.positive("hidden_size");
+  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_attention_heads = f.positive("num_attention_heads");
+  m.num_key_value_heads = f.positive_or("num_key_value_heads", m.num_attention_heads);
+  m.intermediate_size = f.positive("intermediate_size");
+  m.vocab_size = f.positive("vocab_size");
+  m.max_position_embeddings = f.positive_or("max_position_embeddings", 8192);  // CohereConfig default
+  m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", true);
+  m.attention_bias = f.boolean_or("attention_bias", false);
+  m.norm = NormKind::layernorm_no_bias;
+  m.norms_per_layer = 1;
+  m.qk_norm_per_head = f.boolean_or("use_qk_norm", false);
+  set_dtype(f, m, "float32");
+}
+
+void import_opt(const Fields& f, ModelSpec& m) {
+  // OPTForCausalLM: MHA with biases, fc1/fc2 ReLU MLP with biases, LayerNorms with bias, learned
+  // positions with an offset of 2 rows (OPTLearnedPositionalEmbedding), head tied to the embedding.
+  f.require("opt", {"hidden_size", "num_hidden_layers", "num_attention_heads", "ffn_dim", "vocab_size",
+                    "max_position_embeddings"});
+  m.hidden_size = f.positive("hidden_size");
+  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_attention_heads = f.positive("num_attention_heads");
+  m.num_key_value_heads = m.num_attention_heads;
+  m.intermediate_size = f.positive("ffn_dim");
+  m.vocab_size = f.positive("vocab_size");
+  m.max_position_embeddings = f.positive("max_position_embeddings");
+  m.learned_position_embeddings = m.max_position_embeddings + 2;
+  m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", true);
+  const bool bias = f.boolean_or("enable_bias", true);
+  m.attention_bias = m.attention_out_bias = m.mlp_bias = bias;
+  if (!f.boolean_or("layer_norm_elementwise_affine", true))
+    f.fail("layer_norm_elementwise_affine", "OPT without LayerNorm weights is not supported by kvplan's importer");
+  m.mlp = MlpKind::plain;
+  m.norm = NormKind::layernorm;
+  // OPT-350m projects a 512-wide embedding in and out and has no final LayerNorm; the other
+  // sizes embed at the hidden size.
+  if (f.u64_or("word_embed_proj_dim", m.hidden_size) != m.hidden_size)
+    f.fail("word_embed_proj_dim", "an embedding narrower than hidden_size (OPT-350m's project_in/out) is not "
+                                  "supported by kvplan's importer");
+  if (!f.boolean_or("do_layer_norm_before", true))
+    f.fail("do_layer_norm_before", "post-LayerNorm OPT (OPT-350m) is not supported by kvplan's importer");
+  set_dtype(f, m, "float16");
+}
+
+void import_gpt_oss(const Fields& f, ModelSpec& m) {
+  // GptOssForCausalLM: GQA with biases on q/k/v/o and a learned sink per head, alternating
+  // sliding (128) and full layers, every MLP a MoE whose experts have gate_up and down biases and
+  // whose router has a bias; RMSNorm; untied head.
+  f.require("gpt_oss", {"hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
+                        "intermediate_size", "vocab_size", "max_position_embeddings", "num_local_experts",
+                        "num_experts_per_tok", "sliding_window"});
+  read_common(f, m, false);
+  m.attention_bias = m.attention_out_bias = f.boolean_or("attention_bias", true);
+  m.mlp_bias = true;
+  m.attention_sinks = true;
+  MoeSpec moe;
+  moe.num_experts = f.positive("num_local_experts");
+  moe.num_experts_per_tok = f.positive("num_experts_per_tok");
+  moe.moe_intermediate_size = m.intermediate_size;
+  moe.router_linear_bias = true;
+  m.moe = moe;
+  m.sliding_window = f.positive("sliding_window");
+  set_dtype(f, m, "bfloat16");
+  // GptOssConfig default: layer i slides when i is even.
+  set_layers(f, m, [](std::uint64_t i) { return i % 2 == 0 ? CacheKind::sliding_window : CacheKind::full; });
+}
+
+void import_llama4_text(const Fields& f, ModelSpec& m) {
+  // Llama4TextConfig / vLLM llama4.py: MoE layers where (i + 1) % interleave_moe_layer_step == 0
+  // (routed experts of intermediate_size, one shared expert of the same width, a router without
+  // bias), dense layers of intermediate_size_mlp; RoPE layers attend within attention_chunk_size
+  // chunks, NoPE layers (no_rope_layers[i] == 0, by default every 4th) attend to everything;
+  // use_qk_norm is a weightless L2 norm.
+  f.require("llama4_text", {"hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+                            "head_dim", "intermediate_size", "intermediate_size_mlp", "vocab_size",
+                            "max_position_embeddings", "num_local_experts", "num_experts_per_tok"});
+  m.hidden_size = f.positive("hidden_size");
+  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_attention_heads = f.positive("num_attention_heads");
+  m.num_key_value_heads = f.positive("num_key_value_heads");
+  m.head_dim = f.positive("head_dim");
+  m.intermediate_size = f.positive("intermediate_size_mlp");
+  m.vocab_size = f.positive("vocab_size");
+  m.max_position_embeddings = f.positive("max_position_embeddings");
+  m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
+  m.attention_bias = f.boolean_or("attention_bias", false);
+  MoeSpec moe;
+  moe.num_experts = f.positive("num_local_experts");
+  moe.num_experts_per_tok = f.positive("num_experts_per_tok");
+  moe.moe_intermediate_size = f.positive("intermediate_size");
+  moe.num_shared_experts = 1;
+  moe.layer_period = f.positive_or("interleave_moe_layer_step", 1);
+  moe.layer_offset = moe.layer_period - 1;
+  if (f.has("moe_layers")) {
+    const json& v = f.raw().at("moe_layers");
+    if (!v.is_array()) f.fail("moe_layers", "expected a list of layer indices");
+    bool matches = true;
+    std::uint64_t count = 0;
+    for (const auto& i : v) {
+      if (!i.is_number_unsigned()) f.fail("moe_layers", "expected a list of layer indices");
+      const std::uint64_t at = i.get<std::uint64_t>();
+      matches = matches && at < m.num_hidden_layers && (at + 1) % moe.layer_period == 0;
+      ++count;
+    }
+    if (!matches || count != m.num_hidden_layers / moe.layer_period)
+      f.fail("moe_layers", "kvplan reads MoE layers every interleave_moe_layer_step layers; this list differs");
+  }
+  m.moe = moe;
+  const std::uint64_t chunk = f.u64_or("attention_chunk_size", 0);
+  std::vector<bool> rope(m.num_hidden_layers);
+  if (f.has("no_rope_layers") && !f.raw().at("no_rope_layers").empty()) {
+    const json& v = f.raw().at("no_rope_layers");
+    if (!v.is_array() || v.size() != m.num_hidden_layers)
+      f.fail("no_rope_layers", "expected one 0 or 1 per layer (" + std::to_string(m.num_hidden_layers) + ")");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_number_unsigned() || v[i].get<std::uint64_t>() > 1) f.fail("no_rope_layers", "expected 0 or 1 per layer");
+      rope[i] = v[i].get<std::uint64_t>() == 1;
+    }
+  } else {
+    const std::uint64_t interval = f.positive_or("no_rope_layer_interval", 4);
+    for (std::uint64_t i = 0; i < m.num_hidden_layers; ++i) rope[i] = (i + 1) % interval != 0;
+  }
+  if (chunk > 0) {
+    m.sliding_window = chunk;
+    set_layers(f, m, [&](std::uint64_t i) { return rope[i] ? CacheKind::chunked_local : CacheKind::full; });
+  }
+}
+
+// One text decoder's config, by its model_type.
+void import_decoder(const Fields& f, ModelSpec& m, const std::string& arch) {
+  if (arch == "gemma2" || arch == "gemma3_text") {
+    import_gemma(f, m, arch, nullptr);
+  } else if (arch == "gemma") {
+    import_gemma_v1(f, m);
+  } else if (arch == "deepseek_v2" || arch == "deepseek_v3") {
+    import_deepseek(f, m, arch);
+  } else if (arch == "jamba") {
+    import_jamba(f, m);
+  } else if (arch == "falcon") {
+    import_falcon(f, m);
+  } else if (arch == "gpt2") {
+    import_gpt2(f, m);
+  } else if (arch == "gpt_neox") {
+    import_gpt_neox(f, m);
+  } else if (arch == "opt") {
+    import_opt(f, m);
+  } else if (arch == "granite") {
+    import_granite(f, m);
+  } else if (arch == "cohere") {
+    import_cohere(f, m);
+  } else if (arch == "gpt_oss") {
+    import_gpt_oss(f, m);
+  } else if (arch == "llama4_text") {
+    import_llama4_text(f, m);
+  } else {
+    // llama, mistral, mixtral, qwen2, qwen3, qwen3_moe, phi3. Phi-3's sliding_window is ignored:
+    // llama.cpp disables Phi SWA (PR 13676) and the 4k model's window spans half its context;
+    // docs/model-spec.md says why.
+    import_llama_like(f, m, arch);
+  }
+}
+
+// transformers' defaults for the text fields a LLaVA-NeXT config may leave out: LlavaNextConfig
+// builds its text_config as CONFIG_MAPPING[model_type](**text_config), so an absent field takes
+// the text class's default (configuration_llama.py LlamaConfig, configuration_mistral.py
+// MistralConfig). A field present as null stays null.
+json with_text_defaults(const json& text_config, const std::string& arch) {
+  json out = text_config;
+  // Unsigned, as the JSON parser stores a whole number that is not negative.
+  const auto fill = [&](const char* key, std::uint64_t value) {
+    if (!out.contains(key)) out[key] = value;
+  };
+  fill("vocab_size", 32000);
+  fill("hidden_size", 4096);
+  fill("num_hidden_layers", 32);
+  fill("num_attention_heads", 32);
+  if (arch == "mistral") {
+    fill("intermediate_size", 14336);
+    fill("num_key_value_heads", 8);
+    fill("max_position_embeddings", 4096 * 32);
+    fill("sliding_window", 4096);
+  } else {
+    fill("intermediate_size", 11008);
+    fill("max_position_embeddings", 2048);
+  }
+  return out;
+}
+
+// Multimodal wrappers: the language model is text_config, of the model types each wrapper takes
+// (transformers' Llama4Config, LlavaNextConfig, Mistral3Config, KimiVLConfig). The towers are
+// counted apart (vision_config).
+void import_wrapped_text(const json& root, const std::string& text, const std::string& origin, const Fields& top,
+                         ModelSpec& m, const std::string& arch) {
+  if (!root.contains("text_config") || !root.at("text_config").is_object())
+    top.fail("text_config", "a " + arch + " config needs its text_config object");
+  const std::size_t at = find_json_key(text, "text_config", 0);
+  const std::size_t offset = at == std::string::npos ? 0 : at;
+  const Fields raw(root.at("text_config"), text, origin, "text_config.", offset);
+  // The text model types each wrapper takes; the first is the wrapper's default.
+  std::vector<std::string> allowed = {"llama4_text"};
+  if (arch == "llava_next") allowed = {"llama", "mistral"};
+  if (arch == "mistral3") allowed = {"mistral"};
+  if (arch == "kimi_vl") allowed = {"deepseek_v3"};
+  const std::string inner = raw.str_or("model_type", allowed.front());
+  if (std::find(allowed.begin(), allowed.end(), inner) == allowed.end()) {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    raw.fail("model_type", "a " + arch + " text model of type '" + escape_control(inner) + "' is not imported (kvplan reads " + list + ")");
+  }
+  const json merged = arch == "llava_next" ? with_text_defaults(root.at("text_config"), inner) : root.at("text_config");
+  const Fields f(merged, text, origin, "text_config.", offset);
+  import_decoder(f, m, inner);
+  // The wrapper's torch_dtype speaks for the whole checkpoint when the text model states none.
+  if (!f.has("torch_dtype") && !f.has("dtype") && (top.has("torch_dtype") || top.has("dtype"))) set_dtype(top, m, "float32");
+}
 }  // namespace
 
 const std::vector<std::string>& hf_supported_model_types() {
-  static const std::vector<std::string> t = {"llama",  "mistral", "mixtral",  "qwen2",       "qwen3",       "qwen3_moe",
-                                             "gemma2", "gemma3",  "gemma3_text", "phi3",     "falcon",      "gpt2",
-                                             "gpt_neox", "deepseek_v2", "deepseek_v3", "jamba"};
+  static const std::vector<std::string> t = {
+      "llama",    "mistral",     "mixtral",     "qwen2",   "qwen3",   "qwen3_moe", "gemma",  "gemma2",
+      "gemma3",   "gemma3_text", "phi3",        "granite", "cohere",  "falcon",    "gpt2",   "gpt_neox",
+      "opt",      "deepseek_v2", "deepseek_v3", "jamba",   "gpt_oss", "llama4",    "llava_next", "mistral3",
+      "kimi_vl"};
   return t;
 }
 
@@ -491,7 +732,16 @@ QuantSpec import_quantization(const Fields& q, const ModelSpec& m) {
     }
     s.ignore = module_list(q, "llm_int8_skip_modules");
   } else if (s.method == "mxfp4") {
-    q.fail("quant_method", "MXFP4 checkpoints (gpt-oss experts) are not counted by kvplan yet");
+    // OCP MXFP4 (gpt-oss): each expert matrix as U8 `_blocks` of two e2m1 values and U8 `_scales`,
+    // one E8M0 exponent per 32 inputs. Only the experts: vLLM's Mxfp4Config gives every Linear the
+    // unquantized method, and modules_to_not_convert lists attention, router, embeddings and head.
+    s.bits = 4;
+    s.float_weights = true;
+    s.group_size = 32;
+    s.scale_bytes = 1;
+    s.experts_only = true;
+    s.ignore = module_list(q, "modules_to_not_convert");
+    if (!m.moe) q.fail("quant_method", "an MXFP4 checkpoint quantizes MoE experts, and this model has none");
   } else {
     q.fail("quant_method", "'" + escape_control(s.method) +
                                "' is not counted by kvplan (it counts compressed-tensors, fp8, awq, gptq, "
@@ -538,8 +788,11 @@ ModelSpec import_hf_config(const std::string& text, const std::string& origin, c
     std::string list;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
     if (arch.empty()) top.fail("model_type", "missing; kvplan imports model_type " + list);
-    top.fail("model_type", "unsupported architecture '" + arch + "' (kvplan imports " + list +
-                               "; or write a spec by hand, see docs/model-spec.md)");
+    top.fail("model_type", "unsupported architecture '" + escape_control(arch) + "' (kvplan imports " + list +
+                               "). A spec written by hand (docs/model-spec.md) needs hidden_size, num_hidden_layers, "
+                               "num_attention_heads, num_key_value_heads, head_dim, intermediate_size, vocab_size, "
+                               "max_position_embeddings, the MLP and norm kinds, and per layer its cache kind "
+                               "(layer_types) with any window; MoE, MLA or Mamba blocks where the model has them");
   }
 
   ModelSpec m;
@@ -554,23 +807,10 @@ ModelSpec import_hf_config(const std::string& text, const std::string& origin, c
       const std::size_t at = find_json_key(text, "text_config", 0);
       const Fields inner(root.at("text_config"), text, origin, "text_config.", at == std::string::npos ? 0 : at);
       import_gemma(inner, m, arch, &top);
-    } else if (arch == "gemma2" || arch == "gemma3_text") {
-      import_gemma(top, m, arch, nullptr);
-    } else if (arch == "deepseek_v2" || arch == "deepseek_v3") {
-      import_deepseek(top, m, arch);
-    } else if (arch == "jamba") {
-      import_jamba(top, m);
-    } else if (arch == "falcon") {
-      import_falcon(top, m);
-    } else if (arch == "gpt2") {
-      import_gpt2(top, m);
-    } else if (arch == "gpt_neox") {
-      import_gpt_neox(top, m);
+    } else if (arch == "llama4" || arch == "llava_next" || arch == "mistral3" || arch == "kimi_vl") {
+      import_wrapped_text(root, text, origin, top, m, arch);
     } else {
-      // llama, mistral, mixtral, qwen2, qwen3, qwen3_moe, phi3. Phi-3's sliding_window is ignored:
-      // llama.cpp disables Phi SWA (PR 13676) and the 4k model's window spans half its context;
-      // docs/model-spec.md says why.
-      import_llama_like(top, m, arch);
+      import_decoder(top, m, arch);
     }
     if (top.has("quantization_config")) {
       if (!root.at("quantization_config").is_object()) top.fail("quantization_config", "expected an object");

@@ -18,6 +18,7 @@ const std::vector<std::string> kModelKeys = {
     "num_key_value_heads", "head_dim", "head_dim_v", "intermediate_size", "vocab_size", "max_position_embeddings",
     "tie_word_embeddings", "torch_dtype", "mlp", "norm", "norms_per_layer", "attention_bias", "attention_out_bias",
     "mlp_bias", "learned_position_embeddings", "sliding_window", "layer_types", "moe", "mla", "mamba", "qk_norm",
+    "qk_norm_per_head", "attention_sinks",
     "mtp_layers", "published_params", "params_source", "published_params_extra", "published_params_extra_note",
     "quantization",
 };
@@ -108,7 +109,8 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
   const std::string norm = r.str_or("norm", "rmsnorm");
   if (norm == "rmsnorm") m.norm = NormKind::rmsnorm;
   else if (norm == "layernorm") m.norm = NormKind::layernorm;
-  else r.fail("norm", "expected 'rmsnorm' or 'layernorm', got '" + norm + "'");
+  else if (norm == "layernorm_no_bias") m.norm = NormKind::layernorm_no_bias;
+  else r.fail("norm", "expected 'rmsnorm', 'layernorm' or 'layernorm_no_bias', got '" + norm + "'");
   m.norms_per_layer = r.has("norms_per_layer") ? r.positive("norms_per_layer") : 2;
   m.attention_bias = r.boolean_or("attention_bias", false);
   m.attention_out_bias = r.boolean_or("attention_out_bias", false);
@@ -119,7 +121,7 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
     const Reader e = r.sub("moe");
     e.reject_unknown({"num_experts", "num_experts_per_tok", "moe_intermediate_size", "num_shared_experts",
                       "shared_expert_intermediate_size", "first_k_dense_replace", "layer_period", "layer_offset",
-                      "router_bias"});
+                      "router_bias", "router_linear_bias"});
     MoeSpec moe;
     moe.num_experts = e.positive("num_experts");
     moe.num_experts_per_tok = e.positive("num_experts_per_tok");
@@ -131,6 +133,7 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
     moe.layer_offset = e.u64_or("layer_offset", 0);
     if (moe.layer_offset >= moe.layer_period) e.fail("layer_offset", "must be less than layer_period");
     moe.router_bias = e.boolean_or("router_bias", false);
+    moe.router_linear_bias = e.boolean_or("router_linear_bias", false);
     m.moe = moe;
   }
   if (r.has("mla")) {
@@ -160,7 +163,8 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
   if (r.has("quantization")) {
     const Reader q = r.sub("quantization");
     q.reject_unknown({"method", "format", "bits", "float", "scales", "group_size", "block_rows", "block_cols",
-                      "scale_bytes", "zero_points", "act_order_index", "input_scale", "double_quant", "ignore"});
+                      "scale_bytes", "zero_points", "act_order_index", "input_scale", "double_quant", "ignore",
+                      "experts_only"});
     QuantSpec s;
     s.method = q.str("method");
     s.format = q.str_or("format", "");
@@ -194,6 +198,7 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
     s.act_order_index = q.boolean_or("act_order_index", false);
     s.input_scale = q.boolean_or("input_scale", false);
     s.double_quant = q.boolean_or("double_quant", false);
+    s.experts_only = q.boolean_or("experts_only", false);
     s.ignore = q.str_list_or("ignore");
     try {
       validate_quant(s);
@@ -203,6 +208,9 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
     m.quant = s;
   }
   m.qk_norm = r.boolean_or("qk_norm", false);
+  m.qk_norm_per_head = r.boolean_or("qk_norm_per_head", false);
+  if (m.qk_norm && m.qk_norm_per_head) r.fail("qk_norm_per_head", "a model has one kind of q/k norm: qk_norm or qk_norm_per_head");
+  m.attention_sinks = r.boolean_or("attention_sinks", false);
   m.mtp_layers = r.u64_or("mtp_layers", 0);
   m.published_params = r.u64_or("published_params", 0);
   m.params_source = r.str_or("params_source", "");

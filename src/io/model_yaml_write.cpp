@@ -70,13 +70,17 @@ std::string model_to_yaml(const ModelSpec& m) {
   o << "tie_word_embeddings: " << yes(m.tie_word_embeddings) << "\n";
   o << "torch_dtype: " << m.torch_dtype << "\n";
   o << "mlp: " << (m.mlp == MlpKind::gated ? "gated" : "plain") << "\n";
-  o << "norm: " << (m.norm == NormKind::rmsnorm ? "rmsnorm" : "layernorm") << "\n";
+  o << "norm: "
+    << (m.norm == NormKind::rmsnorm ? "rmsnorm" : m.norm == NormKind::layernorm ? "layernorm" : "layernorm_no_bias")
+    << "\n";
   o << "norms_per_layer: " << m.norms_per_layer << "\n";
   o << "attention_bias: " << yes(m.attention_bias) << "\n";
   o << "attention_out_bias: " << yes(m.attention_out_bias) << "\n";
   o << "mlp_bias: " << yes(m.mlp_bias) << "\n";
   o << "learned_position_embeddings: " << m.learned_position_embeddings << "\n";
   if (m.qk_norm) o << "qk_norm: true\n";
+  if (m.qk_norm_per_head) o << "qk_norm_per_head: true\n";
+  if (m.attention_sinks) o << "attention_sinks: true\n";
   if (m.sliding_window) o << "sliding_window: " << m.sliding_window << "\n";
   ModelSpec uniform = m;
   uniform.layers.clear();
@@ -106,6 +110,7 @@ std::string model_to_yaml(const ModelSpec& m) {
     if (e.layer_period != 1) o << "  layer_period: " << e.layer_period << "\n";
     if (e.layer_offset) o << "  layer_offset: " << e.layer_offset << "\n";
     if (e.router_bias) o << "  router_bias: true\n";
+    if (e.router_linear_bias) o << "  router_linear_bias: true\n";
   }
   if (m.mla) {
     const MlaSpec& a = *m.mla;
@@ -138,6 +143,7 @@ std::string model_to_yaml(const ModelSpec& m) {
     if (q.act_order_index) o << "  act_order_index: true\n";
     if (q.input_scale) o << "  input_scale: true\n";
     if (q.double_quant) o << "  double_quant: true\n";
+    if (q.experts_only) o << "  experts_only: true\n";
     if (!q.ignore.empty()) {
       o << "  ignore: [";
       for (std::size_t i = 0; i < q.ignore.size(); ++i) o << (i ? ", " : "") << quoted(q.ignore[i]);

@@ -127,6 +127,7 @@ QuantizedPart quantized_layer(const ModelSpec& m, std::uint64_t index, std::uint
   if (!m.quant) return part;
   const std::string prefix = "model.layers." + std::to_string(index) + ".";
   for (const Linear& l : layer_linears_on_rank(m, index, tp)) {
+    if (m.quant->experts_only && l.name.rfind("mlp.experts.", 0) != 0) continue;
     if (ignore(prefix + l.name)) continue;
     part.packed_bytes = add(part.packed_bytes, mul(l.count, quantized_linear_bytes(*m.quant, l.in, l.out)));
     part.quantized_params = add(part.quantized_params, mul(l.count, mul(l.in, l.out)));
@@ -143,7 +144,7 @@ QuantizedPart quantized_head(const ModelSpec& m, std::uint64_t vocab_rows, const
   QuantizedPart part;
   // Only compressed-tensors targets every Linear, the head included, unless ignored; the other
   // formats keep the head in 16 bits (vLLM's ParallelLMHead takes no quantization for them).
-  if (!m.quant || m.quant->method != "compressed-tensors" || ignore("lm_head")) return part;
+  if (!m.quant || m.quant->method != "compressed-tensors" || m.quant->experts_only || ignore("lm_head")) return part;
   part.packed_bytes = quantized_linear_bytes(*m.quant, m.hidden_size, vocab_rows);
   part.quantized_params = mul(m.hidden_size, vocab_rows);
   return part;
@@ -189,16 +190,17 @@ std::string describe(const QuantSpec& q) {
   if (q.zero_points) s += ", zero points";
   if (q.act_order_index) s += ", g_idx";
   if (q.input_scale) s += ", static input scales";
+  if (q.experts_only) s += ", MoE experts only";
   return s;
 }
 
 void validate_quant(const QuantSpec& q) {
-  static const char* const kMethods[] = {"compressed-tensors", "fp8", "awq", "gptq", "bitsandbytes"};
+  static const char* const kMethods[] = {"compressed-tensors", "fp8", "awq", "gptq", "bitsandbytes", "mxfp4"};
   bool known = false;
   for (const char* k : kMethods) known = known || q.method == k;
   if (!known)
     throw Error("quantization method '" + q.method +
-                "' is not counted by kvplan (it counts compressed-tensors, fp8, awq, gptq, bitsandbytes)");
+                "' is not counted by kvplan (it counts compressed-tensors, fp8, awq, gptq, bitsandbytes, mxfp4)");
   if (q.bits == 0 || q.bits > 16) throw Error("quantization bits must be 1 to 16, got " + std::to_string(q.bits));
   if (q.scale_bytes == 0 || q.scale_bytes > 8)
     throw Error("quantization scale_bytes must be 1 to 8, got " + std::to_string(q.scale_bytes));

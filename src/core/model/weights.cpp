@@ -48,6 +48,8 @@ std::uint64_t attention_params(const ModelSpec& m, std::uint64_t tp) {
   if (m.attention_bias) p = add(p, add(add(q, k), v));
   if (m.attention_out_bias) p = add(p, h);
   if (m.qk_norm) p = add(p, mul(2, m.head_dim));  // q_norm and k_norm, one weight per head dim
+  if (m.qk_norm_per_head) p = add(p, mul(add(heads, kv), m.head_dim));  // Cohere: [heads, head_dim] each
+  if (m.attention_sinks) p = add(p, heads);  // GPT-OSS sinks: one logit per head, split with the heads
   return p;
 }
 
@@ -92,6 +94,7 @@ std::uint64_t mlp_params(const ModelSpec& m, std::uint64_t layer, std::uint64_t 
   std::uint64_t p = mul(e.num_experts, dense_mlp_params(m, e.moe_intermediate_size / tp));
   p = add(p, mul(m.hidden_size, e.num_experts));  // router
   if (e.router_bias) p = add(p, e.num_experts);
+  if (e.router_linear_bias) p = add(p, e.num_experts);
   if (e.num_shared_experts > 0) p = add(p, dense_mlp_params(m, shared_expert_intermediate_size(e) / tp));
   return p;
 }

@@ -34,7 +34,8 @@ struct LayerSpec {
 };
 
 enum class MlpKind { gated, plain };
-enum class NormKind { rmsnorm, layernorm };
+// layernorm_no_bias: a LayerNorm with a weight and no bias (Cohere's CohereLayerNorm).
+enum class NormKind { rmsnorm, layernorm, layernorm_no_bias };
 
 struct MoeSpec {
   std::uint64_t num_experts = 0;
@@ -47,7 +48,8 @@ struct MoeSpec {
   // the other layers have a dense MLP of intermediate_size. Period 1: every layer (after the dense ones).
   std::uint64_t layer_period = 1;
   std::uint64_t layer_offset = 0;
-  bool router_bias = false;  // a per-expert routing bias (DeepSeek-V3 e_score_correction_bias)
+  bool router_bias = false;  // a per-expert routing bias (DeepSeek-V3 e_score_correction_bias), kept in fp32
+  bool router_linear_bias = false;  // the router Linear's own bias, in the served dtype (GPT-OSS)
 };
 
 // Mamba (selective SSM, Mamba-1 as in Jamba) mixer layers: what their weights and state need.
@@ -102,6 +104,9 @@ struct QuantSpec {
   bool input_scale = false;        // static activation quantization: one scale per layer
   bool double_quant = false;       // bitsandbytes 4-bit: the absmax scales quantized again
   std::vector<std::string> ignore; // modules kept unquantized: names, or "re:" regular expressions
+  // Only the MoE experts are quantized, every Linear stays in the checkpoint's dtype (MXFP4: vLLM's
+  // Mxfp4Config gives LinearBase the unquantized method).
+  bool experts_only = false;
 };
 
 struct ModelSpec {
@@ -135,6 +140,9 @@ struct ModelSpec {
   std::optional<MlaSpec> mla;
   std::optional<MambaSpec> mamba;  // needed when any layer is recurrent
   bool qk_norm = false;            // per-head RMSNorm of q and k (Qwen3, Gemma 3): 2 × head_dim per layer
+  // q/k norms with a weight per head (Cohere use_qk_norm): (heads + kv_heads) × head_dim per layer.
+  bool qk_norm_per_head = false;
+  bool attention_sinks = false;    // one learned sink logit per attention head and layer (GPT-OSS)
   // Multi-token-prediction modules (DeepSeek-V3 num_nextn_predict_layers). Counted apart from the
   // model's parameters (ParamCount::mtp): engines load them only for speculative decoding, and they
   // keep no KV cache in plain decoding.
