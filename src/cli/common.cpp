@@ -85,10 +85,10 @@ GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std:
   if (!gpu_memory.empty()) {
     const std::uint64_t bytes = parse_size_option(gpu_memory, "--gpu-memory");
     if (bytes == 0) throw Error("--gpu-memory must be greater than zero");
-    return GpuTarget{bytes, "a GPU with " + gpu_memory};
+    return GpuTarget{bytes, 0, "", "a GPU with " + gpu_memory};
   }
   const GpuSpec& spec = catalog.gpu(gpu);
-  return GpuTarget{spec.memory_bytes, spec.display_name};
+  return GpuTarget{spec.memory_bytes, spec.cuda_memory_bytes, spec.cuda_memory_source, spec.display_name};
 }
 
 DType resolve_weight_dtype(const ModelSpec& model, const std::string& dtype) {

@@ -60,6 +60,8 @@ std::uint64_t parse_size_option(const std::string& text, const char* option);
 // catalog's --gpu.
 struct GpuTarget {
   std::uint64_t capacity_bytes = 0;
+  std::uint64_t cuda_total_bytes = 0;  // the catalog's CUDA-visible total (0: not known, or --gpu-memory)
+  std::string cuda_total_source;
   std::string label;
 };
 GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory);

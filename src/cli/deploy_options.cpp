@@ -107,6 +107,8 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
   r.engine = engine_option(d.engine);
   const GpuTarget gpu = resolve_gpu(catalog, t.gpu, t.gpu_memory);
   r.capacity_bytes = gpu.capacity_bytes;
+  r.cuda_total_bytes = gpu.cuda_total_bytes;
+  r.cuda_total_source = gpu.cuda_total_source;
   r.gpu_label = gpu.label;
   r.weight_dtype = resolve_weight_dtype(model, t.dtype);
   r.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();

@@ -277,6 +277,8 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
     try {
       const GpuSpec& g = catalog.gpu(gpu);
       req.capacity_bytes = g.memory_bytes;
+      req.cuda_total_bytes = g.cuda_memory_bytes;
+      req.cuda_total_source = g.cuda_memory_source;
       req.gpu_label = g.display_name;
     } catch (const Error& e) {
       r.fail("gpu", e.what());
@@ -336,6 +338,8 @@ DeployConfig parse_deploy_config(const std::string& text, const std::string& ori
     } else if (!d.gpu.empty()) {
       const GpuSpec& g = catalog.gpu(d.gpu);
       req.capacity_bytes = g.memory_bytes;
+      req.cuda_total_bytes = g.cuda_memory_bytes;
+      req.cuda_total_source = g.cuda_memory_source;
       req.gpu_label = g.display_name;
     } else {
       throw InputError(origin, c.schema == "vllm" ? "a vLLM config names no GPU: give --gpu (e.g. --gpu a100-80gb)"

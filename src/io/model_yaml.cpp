@@ -257,12 +257,19 @@ std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::strin
   std::vector<GpuSpec> out;
   for (const auto& item : list) {
     const Reader g(item, origin, "gpus[" + std::to_string(out.size()) + "].");
-    g.reject_unknown({"name", "display_name", "aliases", "memory_bytes", "marketed", "bandwidth_bytes_per_s", "source"});
+    g.reject_unknown({"name", "display_name", "aliases", "memory_bytes", "cuda_memory_bytes", "cuda_memory_source",
+                      "marketed", "bandwidth_bytes_per_s", "source"});
     GpuSpec gpu;
     gpu.name = g.str("name");
     gpu.display_name = g.str_or("display_name", gpu.name);
     gpu.aliases = g.str_list_or("aliases");
     gpu.memory_bytes = g.positive("memory_bytes");
+    gpu.cuda_memory_bytes = g.has("cuda_memory_bytes") ? g.positive("cuda_memory_bytes") : 0;
+    if (gpu.cuda_memory_bytes > gpu.memory_bytes)
+      g.fail("cuda_memory_bytes", "is more than memory_bytes (CUDA reports less than nvidia-smi, never more)");
+    gpu.cuda_memory_source = g.str_or("cuda_memory_source", "");
+    if (gpu.cuda_memory_bytes && gpu.cuda_memory_source.empty())
+      g.fail("cuda_memory_bytes", "needs 'cuda_memory_source' saying where the figure was read");
     gpu.marketed = g.str_or("marketed", "");
     gpu.bandwidth_bytes_per_s = g.u64_or("bandwidth_bytes_per_s", 0);
     gpu.source = g.str_or("source", "");

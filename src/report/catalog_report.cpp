@@ -55,6 +55,8 @@ void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format for
                           {"display_name", g.display_name},
                           {"aliases", g.aliases},
                           {"memory_bytes", g.memory_bytes},
+                          {"cuda_memory_bytes", g.cuda_memory_bytes ? json(g.cuda_memory_bytes) : json(nullptr)},
+                          {"cuda_memory_source", g.cuda_memory_source},
                           {"marketed", g.marketed},
                           {"bandwidth_bytes_per_s", g.bandwidth_bytes_per_s},
                           {"source", g.source}});

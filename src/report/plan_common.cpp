@@ -62,6 +62,8 @@ json plan_json(const DeployPlan& p) {
   return json{{"model", p.model_name},
               {"gpu", p.gpu_label},
               {"gpu_memory_bytes", p.capacity_bytes},
+              {"nvidia_smi_bytes", p.nvidia_smi_bytes ? json(p.nvidia_smi_bytes) : json(nullptr)},
+              {"gpu_memory_source", p.capacity_source},
               {"engine", to_string(p.engine)},
               {"engine_version", prof.version},
               {"usable_share", p.kv_memory_given ? json(nullptr) : json(share_text(p.share_ppm))},
@@ -126,7 +128,13 @@ void plan_text(std::ostream& out, const std::string& display, const DeployPlan& 
                                                              unit_name(p.capacity))
                                                : std::string());
   Table t({"", "memory", "bytes", "basis"}, {false, true, true, false});
-  t.add_row({"GPU memory", human_bytes(p.capacity_bytes), grouped(p.capacity_bytes), p.gpu_label});
+  if (p.nvidia_smi_bytes) {
+    t.add_row({"GPU memory", human_bytes(p.nvidia_smi_bytes), grouped(p.nvidia_smi_bytes), p.gpu_label + " (nvidia-smi)"});
+    t.add_row({"CUDA-visible", human_bytes(p.capacity_bytes), grouped(p.capacity_bytes),
+               "what vLLM sizes from (torch.cuda.mem_get_info)"});
+  } else {
+    t.add_row({"GPU memory", human_bytes(p.capacity_bytes), grouped(p.capacity_bytes), p.gpu_label});
+  }
   const bool of_free = prof.shape == BudgetShape::share_of_free;
   if (p.kv_memory_given) {
     t.add_row({"KV cache (given)", human_bytes(lim.kv_budget_bytes), grouped(lim.kv_budget_bytes), "--kv-cache-memory"});

@@ -117,9 +117,19 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
     }
   }
   st.lines.push_back({"weights", st.weight_bytes, weight_basis});
-  if (b.cuda_context_bytes || p.cuda_context_bytes)
-    st.lines.push_back({"CUDA context, non-torch", b.cuda_context_bytes.value_or(p.cuda_context_bytes),
-                        b.cuda_context_bytes ? "given (--cuda-context-memory)" : "stated default (see notes)"});
+  // vLLM's "Model loading took" also holds the rotary embedding's cos/sin cache (one per model,
+  // get_rope's cache): counted unless the weights were given as that figure.
+  if (p.engine == Engine::vllm && !b.weight_bytes_per_gpu) {
+    const std::uint64_t rope = vllm_rope_cache_bytes(m);
+    if (rope) st.lines.push_back({"RoPE cos/sin cache", rope, "max_position_embeddings x rotary dim x " + m.torch_dtype});
+  }
+  const std::uint64_t non_torch = default_non_torch_bytes(p, req.parallel.tp);
+  if (b.cuda_context_bytes || non_torch)
+    st.lines.push_back({p.engine == Engine::vllm ? "non-torch memory" : "CUDA context, non-torch",
+                        b.cuda_context_bytes.value_or(non_torch),
+                        b.cuda_context_bytes ? "given (--cuda-context-memory)"
+                        : p.engine == Engine::vllm ? "measured in vLLM start-ups at this tp (see notes)"
+                                                   : "stated default (see notes)"});
   std::uint64_t activation = 0;
   std::string basis;
   if (b.activation_bytes) {
@@ -128,7 +138,8 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   } else if (p.estimates_activation) {
     const std::uint64_t t = batch.max_num_batched_tokens;
     const std::uint64_t s = batch.max_num_seqs;
-    activation = estimate_activation_bytes(m, req.parallel.tp, t, s);
+    activation = p.engine == Engine::vllm ? vllm_profile_peak_bytes(m, req.parallel.tp, t, s)
+                                          : estimate_activation_bytes(m, req.parallel.tp, t, s);
     basis = "estimated: " + grouped(t) + " batched tokens, " + grouped(s) + " sequences (see notes)";
   } else if (llamacpp_compute) {
     activation = *llamacpp_compute;
@@ -447,6 +458,43 @@ std::uint64_t Capacity::shared_units(std::uint64_t prefix, std::uint64_t tokens)
   return std::min(prefix, tokens - 1) / unit_tokens;
 }
 
+std::uint64_t vllm_rope_cache_bytes(const ModelSpec& m) {
+  // vllm/model_executor/layers/rotary_embedding: cos_sin_cache [max_position, rotary_dim] in the
+  // model's dtype, one instance shared by every layer. Learned positions (GPT-2, OPT) and Jamba
+  // (no positional encoding) have none; partial rotary dims are not in the spec, so the whole head
+  // dim is taken (an upper bound for GPT-NeoX's 25%).
+  if (m.learned_position_embeddings > 0 || m.model_type == "jamba") return 0;
+  const std::uint64_t dim = m.mla ? m.mla->qk_rope_head_dim : m.head_dim;
+  return checked_mul(checked_mul(m.max_position_embeddings, dim, "RoPE cache"),
+                     dtype_by_name(m.torch_dtype).tensor_bytes(1), "RoPE cache");
+}
+
+std::uint64_t default_non_torch_bytes(const EngineProfile& p, std::uint64_t tp) {
+  // vLLM >= 0.9.2 subtracts only what non-torch memory grew by from its start-up snapshot to the
+  // end of profiling (gpu_worker.py determine_available_memory, non_torch_increase): the CUDA
+  // context is in the snapshot. Measured on H100s (llm-d-benchmark empirical-vllm-memory-results.md,
+  // 9 runs): 0.13-0.14 GiB at tp 1, 0.54-0.55 GiB at tp 2 (NCCL and custom all-reduce buffers).
+  if (p.engine == Engine::vllm) return tp == 1 ? 139586437ULL /* 0.13 GiB */ : 590558003ULL /* 0.55 GiB */;
+  return p.cuda_context_bytes;
+}
+
+std::uint64_t vllm_profile_peak_bytes(const ModelSpec& m, std::uint64_t tp, std::uint64_t t, std::uint64_t s) {
+  // The profile run's peak is the larger of the forward pass over T tokens and the dummy sampler
+  // run that follows it on min(S, T) requests: logits of the whole vocabulary per request, copied
+  // to fp32, sorted for top-k/top-p (values and int64 indices), softmax, scatter, random sampling;
+  // 38 B per logit on the llm-d H100 runs (Qwen3-0.6B, Llama-3.1-8B, Qwen3-32B, gpt-oss-20b:
+  // 38.4-38.9 B), while the step's hidden states and residual (2 x T x hidden) stay alive.
+  const std::uint64_t forward = estimate_activation_bytes(m, tp, t, 0);
+  const std::uint64_t reqs = std::min(s, t);
+  const DType& act = dtype_by_name(m.torch_dtype);
+  const std::uint64_t sampler =
+      checked_add(checked_mul(reqs, m.vocab_size, kVllmSamplerBytesPerLogit, "activation estimate"),
+                  checked_mul(checked_mul(2, t, m.hidden_size, "activation estimate"), act.tensor_bytes(1),
+                              "activation estimate"),
+                  "activation estimate");
+  return std::max(forward, sampler);
+}
+
 std::uint64_t estimate_activation_bytes(const ModelSpec& m, std::uint64_t tp, std::uint64_t t, std::uint64_t s) {
   if (tp == 0) throw Error("tensor-parallel size must be at least 1");
   const DType& act = dtype_by_name(m.torch_dtype);
@@ -513,9 +561,18 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     o.n_seq_max = 1;
     llamacpp_compute = llamacpp::compute_buffer_estimate(m, llamacpp::plan(m, o));
   }
+  // vLLM sizes from CUDA's total (MemorySnapshot.total_memory = torch.cuda.mem_get_info()[1]),
+  // not nvidia-smi's, which it reads only for the batch defaults above.
+  DeployRequest sized = req;
+  if (req.engine == Engine::vllm && req.cuda_total_bytes > 0) {
+    sized.capacity_bytes = req.cuda_total_bytes;
+    plan.capacity_bytes = req.cuda_total_bytes;
+    plan.nvidia_smi_bytes = req.capacity_bytes;
+    plan.capacity_source = req.cuda_total_source;
+  }
   const std::vector<StageShard> shards = shard_model(m, req.kv, req.parallel);
   for (const auto& shard : shards)
-    plan.stages.push_back(plan_stage(m, req, p, shard, plan.share_ppm, unit_tokens, batch, llamacpp_compute));
+    plan.stages.push_back(plan_stage(m, sized, p, shard, plan.share_ppm, unit_tokens, batch, llamacpp_compute));
   // Every worker sizes its own pool; the engine then takes the minimum over all of them.
   for (std::size_t i = 1; i < plan.stages.size(); ++i)
     if (plan.stages[i].units < plan.stages[plan.limiting_stage].units) plan.limiting_stage = i;
@@ -581,11 +638,25 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   // Stated figures and assumptions, so that nobody mistakes an estimate for a measurement.
   const BudgetOptions& b = req.budget;
   const bool rule_used = !b.kv_cache_memory;
-  if (rule_used && !b.cuda_context_bytes && p.cuda_context_bytes)
+  if (rule_used && plan.nvidia_smi_bytes)
+    plan.notes.push_back("GPU memory: vLLM multiplies CUDA's total (torch.cuda.mem_get_info), " +
+                         grouped(plan.capacity_bytes) + " B here, not nvidia-smi's " + grouped(plan.nvidia_smi_bytes) +
+                         " B; it moves a little with the driver (" + plan.capacity_source + ")");
+  if (rule_used && !b.cuda_context_bytes && req.engine == Engine::vllm)
+    plan.notes.push_back("non-torch memory: what vLLM measured it grow by during start-up on H100s (0.13 GiB at "
+                         "tp 1, 0.55 GiB at tp 2; llm-d-benchmark's published runs), not a measurement of this "
+                         "deployment; the CUDA context is not subtracted (it predates vLLM's snapshot); set "
+                         "--cuda-context-memory");
+  else if (rule_used && !b.cuda_context_bytes && p.cuda_context_bytes)
     plan.notes.push_back("CUDA context and non-torch memory: a stated " + str(p.cuda_context_bytes >> 20) +
                          " MiB, not a measurement (for scale: vLLM logged non_torch_memory=0.35GiB on one RTX 3090 "
                          "in https://github.com/vllm-project/vllm/issues/10517); set --cuda-context-memory");
-  if (rule_used && !b.activation_bytes && p.estimates_activation)
+  if (rule_used && !b.activation_bytes && req.engine == Engine::vllm)
+    plan.notes.push_back("peak activation: kvplan's estimate of vLLM's profile run, the larger of the forward pass "
+                         "T x (3 x intermediate/tp + 2 x hidden) x " + m.torch_dtype + " bytes and the sampler "
+                         "min(max_num_seqs, T) x vocab x 38 B + 2 x T x hidden x " + m.torch_dtype +
+                         " bytes (calibrated on published H100 runs), not a measurement; set --activation-memory");
+  else if (rule_used && !b.activation_bytes && p.estimates_activation)
     plan.notes.push_back("peak activation: kvplan's estimate T x (3 x intermediate/tp + 2 x hidden) x " +
                          m.torch_dtype + " bytes + max_num_seqs x vocab x 4 (fp32 logits), not a measurement; "
                          "set --activation-memory to the engine's figure");

@@ -9,7 +9,11 @@ struct GpuSpec {
   std::string name;  // id used with --gpu
   std::string display_name;
   std::vector<std::string> aliases;
-  std::uint64_t memory_bytes = 0;           // total device memory as software sees it
+  std::uint64_t memory_bytes = 0;           // total device memory as nvidia-smi (NVML) reports it
+  // What CUDA reports as the total (cudaMemGetInfo, torch.cuda.mem_get_info()[1]): the figure
+  // vLLM multiplies by gpu_memory_utilization. It moves a little with the driver; 0: not known.
+  std::uint64_t cuda_memory_bytes = 0;
+  std::string cuda_memory_source;
   std::uint64_t bandwidth_bytes_per_s = 0;  // datasheet memory bandwidth
   std::string marketed;                     // e.g. "80 GB HBM3"
   std::string source;

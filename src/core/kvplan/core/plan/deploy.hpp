@@ -36,7 +36,10 @@ struct BudgetOptions {
 
 struct DeployRequest {
   Engine engine = Engine::generic;
-  std::uint64_t capacity_bytes = 0;  // memory of one GPU
+  std::uint64_t capacity_bytes = 0;  // memory of one GPU (nvidia-smi's total)
+  // The total CUDA reports (cudaMemGetInfo), which vLLM sizes from; 0: not known, capacity_bytes.
+  std::uint64_t cuda_total_bytes = 0;
+  std::string cuda_total_source;
   std::string gpu_label;
   DType weight_dtype;
   bool weights_as_stored = false;   // price weights from the model file's tensors (GGUF), not weight_dtype
@@ -140,7 +143,9 @@ struct DeployPlan {
   std::string model_name;
   std::string gpu_label;
   Engine engine = Engine::generic;
-  std::uint64_t capacity_bytes = 0;
+  std::uint64_t capacity_bytes = 0;      // the total the engine sizes from (vLLM: CUDA's, when known)
+  std::uint64_t nvidia_smi_bytes = 0;    // nvidia-smi's total when capacity_bytes is CUDA's, else 0
+  std::string capacity_source;           // where CUDA's total was read, when it is used
   std::uint64_t share_ppm = 0;
   bool kv_memory_given = false;
   Parallelism parallel;
@@ -188,6 +193,16 @@ KvDtypes resolve_kv_dtypes(Engine engine, const ModelSpec& model, const DType& s
 // -c -np` prints, and what every llama.cpp scenario, inverse question and check is decided by.
 llamacpp::Fit llamacpp_context(const DeployPlan& plan, std::uint64_t n_seq, std::uint64_t n_ctx);
 
+// Non-torch memory an engine's budget subtracts by default: vLLM's measured start-up growth by tp
+// (docs/formulas.md), else the profile's stated CUDA context.
+std::uint64_t default_non_torch_bytes(const EngineProfile& profile, std::uint64_t tp);
+// vLLM's rotary cos/sin cache, part of its "Model loading took" figure (docs/formulas.md).
+std::uint64_t vllm_rope_cache_bytes(const ModelSpec& model);
+// Bytes per sampler logit in vLLM's profile run (calibrated, docs/formulas.md).
+inline constexpr std::uint64_t kVllmSamplerBytesPerLogit = 38;
+// vLLM's profile-run peak: max(forward pass of T tokens, dummy sampler on min(S, T) requests).
+std::uint64_t vllm_profile_peak_bytes(const ModelSpec& model, std::uint64_t tp, std::uint64_t max_num_batched_tokens,
+                                      std::uint64_t max_num_seqs);
 // Peak activation estimate used where an engine profiles a forward pass of
 // max_num_batched_tokens tokens (docs/formulas.md): T × (3·I/tp + 2·H) × activation bytes +
 // max_num_seqs × vocab × 4 (fp32 logits).
