@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "deploy_options.hpp"
 #include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/plan/suggest.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/io/deploy_config.hpp"
 #include "kvplan/io/input_error.hpp"
@@ -93,6 +94,13 @@ int run_check(const CheckOptions& o, const CommonOptions& common) {
       }
       e.failures = failures(c, v);
       e.passes = e.failures.empty();
+      // A deployment that fails on capacity: the single changes that would serve its workloads and
+      // its min_concurrency (that many sequences of max_model_len at once).
+      std::vector<Workload> wanted = c.workloads;
+      if (c.min_concurrency && max_sequences(v.plan, v.plan.max_model_len, margin) < c.min_concurrency)
+        wanted.push_back(parse_workload(std::to_string(c.min_concurrency) + "x" + std::to_string(v.plan.max_model_len)));
+      if (wanted.size() > c.workloads.size() || !v.all_fit)
+        if (c.request.engine != Engine::llamacpp) v.suggestions = suggest_changes(c.model, c.request, wanted, margin);
       e.result = v;
     } catch (const Error& err) {
       e.valid = false;

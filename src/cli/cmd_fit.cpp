@@ -13,6 +13,7 @@
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/core/plan/fit.hpp"
+#include "kvplan/core/plan/suggest.hpp"
 #include "kvplan/core/numbers/units.hpp"
 #include "kvplan/report/deploy.hpp"
 #include "kvplan/report/reports.hpp"
@@ -38,10 +39,14 @@ int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec&
   view.plan = plan_deployment(model, req);
   const std::vector<std::string> texts =
       o.scenarios.empty() ? std::vector<std::string>{"32x500", "1x16000"} : o.scenarios;
+  std::vector<Workload> workloads;
   for (const auto& s : texts) {
-    view.workloads.push_back(fit_workload(view.plan, parse_workload(s)));
+    workloads.push_back(parse_workload(s));
+    view.workloads.push_back(fit_workload(view.plan, workloads.back()));
     view.all_fit = view.all_fit && view.workloads.back().fits;
   }
+  // llama.cpp's own questions (-c, -np, -ngl) are its fit's; the serving engines get try lines.
+  if (req.engine != Engine::llamacpp) view.suggestions = suggest_changes(model, req, workloads);
   report::render_deploy(std::cout, view, format);
   return view.all_fit ? kOk : kDoesNotFit;
 }

@@ -27,6 +27,10 @@ void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std
         json w = json::array();
         for (const auto& f : e.result->workloads) w.push_back(workload_json(f));
         j["workloads"] = w;
+        json s = json::array();
+        for (const auto& x : e.result->suggestions)
+          s.push_back({{"option", x.option}, {"effect", x.effect}, {"serves", x.serves}});
+        j["suggestions"] = s;
       }
       list.push_back(j);
       all = all && e.passes;
@@ -52,8 +56,11 @@ void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std
   out << '\n';
   for (const auto& e : entries) {
     if (!e.valid) out << fmt::format("INVALID {}\n", e.error);
-    else if (!e.passes)
+    else if (!e.passes) {
       for (const auto& f : e.failures) out << fmt::format("FAIL {}: {}\n", e.file, f);
+      for (const auto& x : e.result->suggestions)
+        if (x.serves) out << fmt::format("  try {}: {}\n", x.option, x.effect);
+    }
     else
       out << fmt::format("PASS {}: every check holds{}\n", e.file,
                          margin_ppm ? fmt::format(" with a {} margin", share_text(margin_ppm)) : "");

@@ -12,18 +12,6 @@
 
 namespace kvplan::report {
 
-const char* unit_name(const Capacity& c) {
-  if (c.layer_pages) return "units";
-  switch (c.rule) {
-    case CapacityRule::paged_floor:
-    case CapacityRule::paged_ceil: return "blocks";
-    case CapacityRule::token_pages: return c.unit_tokens == 1 ? "token slots" : "pages";
-    case CapacityRule::cells_256: return "cells";
-    case CapacityRule::static_max_len: return "token slots";
-  }
-  return "units";
-}
-
 std::string llamacpp_flags(const Workload& w) {
   std::uint64_t longest = 0;
   for (const auto& g : w.groups) longest = std::max(longest, g.tokens());

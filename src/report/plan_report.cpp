@@ -24,6 +24,9 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
     j["workloads"] = w;
     j["margin"] = share_text(v.margin_ppm);
     j["all_fit"] = v.all_fit;
+    json s = json::array();
+    for (const auto& x : v.suggestions) s.push_back({{"option", x.option}, {"effect", x.effect}, {"serves", x.serves}});
+    j["suggestions"] = s;
     write_json(out, "plan", j);
     return;
   }
@@ -45,6 +48,16 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
     // llama.cpp: its own lines for this workload's -np and -c.
     out << '\n' << fmt::format("{} as llama.cpp logs it ({}):\n", f.workload.label(), llamacpp_flags(f.workload));
     for (const auto& line : f.engine_log) out << "  " << line << '\n';
+  }
+  if (!v.suggestions.empty()) {
+    out << '\n'
+        << (v.all_fit ? "Tight: less than a tenth of the " + std::string(unit_name(p.capacity)) + " stays free.\n"
+                      : std::string())
+        << "Try (each planned again with that one change; a tenth of the " << unit_name(p.capacity)
+        << " kept free):\n";
+    std::size_t width = 0;
+    for (const auto& x : v.suggestions) width = std::max(width, x.option.size());
+    for (const auto& x : v.suggestions) out << fmt::format("  {:<{}}  {}\n", x.option, width, x.effect);
   }
   notes_text(out, p);
   out << '\n' << (v.all_fit ? "Every workload fits.\n" : "Not every workload fits.\n");

@@ -102,3 +102,16 @@ kvplan_cli_test(check_mixed EXIT 2 MATCH "PASS .*chat-70b-tp4[.]yaml"
                 ARGS check ${DEPLOY_FIXTURES}/unknown_key.yaml ${EXAMPLES}/deploy/chat-70b-tp4.yaml)
 kvplan_cli_test(check_missing_file EXIT 2 MATCH "nope[.]yaml: no such file" ARGS check ./nope.yaml)
 kvplan_cli_test(check_bad_margin EXIT 2 MATCH "--margin: must be below 100%" ARGS check --margin 100% ./nope.yaml)
+# Try lines (issue 12, Deliver 6): each computed by planning again with one change.
+kvplan_cli_test(fit_try_tight EXIT 0 MATCH "Tight: less than a tenth of the blocks stays free[.]"
+                ARGS fit --model llama-3.1-8b --gpu h100 --engine vllm 45x9000)
+kvplan_cli_test(fit_try_tight_seqs EXIT 0 MATCH "^  --max-num-seqs 45 +a smaller profile run: fits$"
+                ARGS fit --model llama-3.1-8b --gpu h100 --engine vllm 45x9000)
+kvplan_cli_test(fit_try_refused EXIT 1 MATCH "^  --max-model-len 656 +not enough: 64x8192 is longer than max-model-len$"
+                ARGS fit --model llama-3-70b --gpu h100 --engine vllm --tp 2 64x8192)
+kvplan_cli_test(fit_try_fewest_gpus EXIT 1 MATCH "^  --tensor-parallel-size 8 +fits on 8 GPUs$"
+                ARGS fit --model llama-3-70b --gpu h100 --engine vllm --tp 2 64x8192)
+kvplan_cli_test(fit_try_none EXIT 0 NOMATCH "Try [(]" MATCH "Every workload fits"
+                ARGS fit --model llama-3.1-8b --gpu h100 --engine vllm 32x500)
+kvplan_cli_test(check_try EXIT 1 MATCH "^  try --tensor-parallel-size 4: fits on 4 GPUs$"
+                ARGS check ${EXAMPLES}/deploy/chat-70b-tp2.yaml)

@@ -469,6 +469,18 @@ std::uint64_t vllm_rope_cache_bytes(const ModelSpec& m) {
                      dtype_by_name(m.torch_dtype).tensor_bytes(1), "RoPE cache");
 }
 
+const char* unit_name(const Capacity& c) {
+  if (c.layer_pages) return "units";
+  switch (c.rule) {
+    case CapacityRule::paged_floor:
+    case CapacityRule::paged_ceil: return "blocks";
+    case CapacityRule::token_pages: return c.unit_tokens == 1 ? "token slots" : "pages";
+    case CapacityRule::cells_256: return "cells";
+    case CapacityRule::static_max_len: return "token slots";
+  }
+  return "units";
+}
+
 std::uint64_t default_non_torch_bytes(const EngineProfile& p, std::uint64_t tp) {
   // vLLM >= 0.9.2 subtracts only what non-torch memory grew by from its start-up snapshot to the
   // end of profiling (gpu_worker.py determine_available_memory, non_torch_increase): the CUDA

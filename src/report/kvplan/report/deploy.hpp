@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/plan/suggest.hpp"
 #include "kvplan/report/format.hpp"
 
 namespace kvplan::report {
@@ -15,13 +16,12 @@ struct DeployView {
   std::string model_display;
   DeployPlan plan;
   std::vector<WorkloadFit> workloads;
+  std::vector<Suggestion> suggestions;  // suggest_changes: empty when the workloads fit with room
   std::uint64_t margin_ppm = 0;
   bool all_fit = true;
 };
 void render_deploy(std::ostream& out, const DeployView& view, Format format);
 
-// What the engine calls its allocation unit ("blocks", "pages", "token slots", "cells").
-const char* unit_name(const Capacity& capacity);
 // The llama.cpp flags a workload runs as: "-np N -c N*T" (T the longest group's tokens).
 std::string llamacpp_flags(const Workload& workload);
 

@@ -231,6 +231,8 @@ struct WorkloadFit {
 };
 // `margin_ppm`: share of the usable units that must stay free (0 to 999,999 ppm).
 WorkloadFit fit_workload(const DeployPlan& plan, const Workload& workload, std::uint64_t margin_ppm = 0);
+// What the engine calls its allocation unit ("blocks", "pages", "token slots", "cells", "units").
+const char* unit_name(const Capacity& capacity);
 
 // Inverse questions, exact at the engine's unit granularity.
 std::uint64_t max_sequences(const DeployPlan& plan, std::uint64_t tokens, std::uint64_t margin_ppm = 0);
