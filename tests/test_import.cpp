@@ -42,6 +42,7 @@ void check_same(const ModelSpec& a, const ModelSpec& b) {
   CHECK(a.sliding_window == b.sliding_window);
   CHECK(a.qk_norm == b.qk_norm);
   CHECK(a.mtp_layers == b.mtp_layers);
+  CHECK(a.vision_params == b.vision_params);
   REQUIRE(a.moe.has_value() == b.moe.has_value());
   if (a.moe) {
     CHECK(a.moe->num_experts == b.moe->num_experts);
@@ -241,18 +242,27 @@ TEST_CASE("Imported model types: GPT-OSS and Llama 4 layers, MoE and windows", "
 
 TEST_CASE("Imported model types: multimodal wrappers import their language model", "[import][weights]") {
   // llava-v1.6-mistral-7b: text_config leaves out hidden size, layers and heads, which take
-  // MistralConfig's defaults (4,096, 32, 32); its sliding_window is null, so no window.
-  // 32 x (4,096 x (4,096 + 2 x 1,024 + 4,096) + 3 x 4,096 x 14,336 + 8,192) + 2 x 32,064 x 4,096 + 4,096.
+  // MistralConfig's defaults (4,096, 32, 32); its sliding_window is null, so no window. Language
+  // model: 32 x (4,096 x (4,096 + 2 x 1,024 + 4,096) + 3 x 4,096 x 14,336 + 8,192) + 2 x 32,064 x
+  // 4,096 + 4,096 = 7,242,256,384. CLIP-L/336 as vLLM builds it up to vision_feature_layer -2:
+  // conv 1,024 x 3 x 14 x 14 + class 1,024 + 577 positions x 1,024 + pre-norm 2,048, 23 of 24
+  // layers of 4 x (1,024^2 + 1,024) + 2 x 1,024 x 4,096 + 4,096 + 1,024 + 4,096, no post-norm:
+  // 290,909,184; projector 1,024 x 4,096 + 4,096 + 4,096^2 + 4,096 and image_newline 4,096.
   const ModelSpec llava = imported("llava-v1.6-mistral-7b");
   CHECK(llava.model_type == "llava_next");
   CHECK(llava.hidden_size == 4096);
   CHECK(llava.num_key_value_heads == 8);
   CHECK(llava.sliding_window == 0);
-  CHECK(count_params(llava).total == 7242256384ULL);
-  // Mistral-Small-3.1-24B: 40 x (52,428,800 + 3 x 5,120 x 32,768 + 10,240) + 2 x 131,072 x 5,120 + 5,120.
+  CHECK(count_params(llava).total - count_params(llava).vision == 7242256384ULL);
+  CHECK(llava.vision_params == 290909184ULL + 20979712ULL + 4096);
+  // Mistral-Small-3.1-24B: 40 x (52,428,800 + 3 x 5,120 x 32,768 + 10,240) + 2 x 131,072 x 5,120 +
+  // 5,120 = 23,572,403,200. Pixtral: conv 1,024 x 3 x 14 x 14 + ln_pre 1,024 + 24 x (4 x 1,024^2 +
+  // 3 x 1,024 x 4,096 + 2,048) = 403,305,472; projector norm 1,024 + patch merger 4,096 x 1,024 +
+  // 1,024 x 5,120 + 5,120^2 = 35,652,608.
   const ModelSpec small = imported("mistral-small-3.1-24b");
   CHECK(small.model_type == "mistral3");
-  CHECK(count_params(small).total == 23572403200ULL);
+  CHECK(count_params(small).total - count_params(small).vision == 23572403200ULL);
+  CHECK(small.vision_params == 403305472ULL + 35652608ULL);
   // Kimi-VL-A3B: DeepSeek-V3's MLA and MoE. Attention 2,048 x 3,072 + 2,048 x 576 + 512 + 512 x
   // 4,096 + 2,048 x 2,048 = 13,763,072; layer 0 dense (3 x 2,048 x 11,264), 26 MoE layers of 64
   // experts x 3 x 2,048 x 1,408 + 2 shared + router 2,048 x 64 + its bias 64; untied vocabulary 163,840.

@@ -7,6 +7,8 @@
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/core/model/weights.hpp"
 #include "kvplan/io/catalog.hpp"
+#include "kvplan/io/files.hpp"
+#include "kvplan/io/hf_config.hpp"
 
 using namespace kvplan;
 using kvplan::test::shipped;
@@ -23,7 +25,7 @@ TEST_CASE("every shipped model is within 1% of its published parameter count") {
                         static_cast<double>(m.published_params);
     CHECK(diff < 0.01);
     // Parts sum to the total.
-    CHECK(c.embedding + c.attention + c.mamba + c.mlp + c.norms + c.head == c.total);
+    CHECK(c.embedding + c.attention + c.mamba + c.mlp + c.norms + c.head + c.vision == c.total);
     // Every model whose published figure is an exact integer matches it exactly; only Jamba's is
     // rounded (51.57 B).
     if (m.name != "jamba-v0.1") CHECK(ours == m.published_params);
@@ -40,16 +42,22 @@ TEST_CASE("Falcon-7B: the published figure counts the stored copy of the tied he
   CHECK(c.total + m.vocab_size * m.hidden_size == 7217189760ULL);
 }
 
-TEST_CASE("Gemma-3-27B: the published figure includes the SigLIP vision tower, computed from vision_config") {
+TEST_CASE("Gemma-3-27B: the SigLIP vision tower, computed from vision_config, is served with the model") {
   const ModelSpec m = shipped("gemma-3-27b");
-  CHECK(count_params(m).total == 27009346304ULL);
+  // The language model 27,009,346,304 + the tower and projector = the published 27,432,406,640.
+  CHECK(count_params(m).total - count_params(m).vision == 27009346304ULL);
+  CHECK(count_params(m).total == m.published_params);
   // vision_config: hidden 1152, intermediate 4304, 27 layers, patch 14, image 896.
   const std::uint64_t vh = 1152, vi = 4304, vl = 27, patch = 14, positions = (896 / 14) * (896 / 14);
   const std::uint64_t layer = 2 * vh + 4 * (vh * vh + vh) + 2 * vh + (vh * vi + vi) + (vi * vh + vh);
   const std::uint64_t tower = (3 * patch * patch * vh + vh) + positions * vh + vl * layer + 2 * vh;
   const std::uint64_t projector = vh * m.hidden_size + vh;
   CHECK(tower == 416866032ULL);
-  CHECK(m.published_params_extra == tower + projector);
+  CHECK(m.vision_params == tower + projector);
+  CHECK(m.published_params_extra == 0);
+  // The importer computes the same from the fixture's vision_config.
+  const std::string path = std::string(KVPLAN_SOURCE_DIR) + "/tests/fixtures/hf/gemma-3-27b.config.json";
+  CHECK(import_hf_config(read_text_file(path), path).vision_params == tower + projector);
 }
 
 TEST_CASE("DeepSeek-V3: 671B main model, the MTP module apart, FP8 block scales and stored copies") {

@@ -587,6 +587,101 @@ void import_wrapped_text(const json& root, const std::string& text, const std::s
   // The wrapper's torch_dtype speaks for the whole checkpoint when the text model states none.
   if (!f.has("torch_dtype") && !f.has("dtype") && (top.has("torch_dtype") || top.has("dtype"))) set_dtype(top, m, "float32");
 }
+
+// Multimodal towers from vision_config (docs/formulas.md, "Multimodal towers"), counted as the
+// engine loads them; absent fields take the transformers config class's defaults.
+std::uint64_t vision_layers_loaded(const Fields& top, std::uint64_t layers, std::int64_t fallback) {
+  // vLLM (llava.py init_vision_tower_for_llava, _get_layer_index) builds the tower only up to
+  // vision_feature_layer: index i >= 0 keeps i + 1 layers, i < 0 keeps layers + i + 1.
+  std::int64_t at = fallback;
+  if (top.has("vision_feature_layer")) {
+    const json& v = top.raw().at("vision_feature_layer");
+    if (!v.is_number_integer()) top.fail("vision_feature_layer", "kvplan reads one layer index (a list is not counted)");
+    at = v.get<std::int64_t>();
+  }
+  const std::int64_t n = static_cast<std::int64_t>(layers);
+  const std::int64_t kept = at >= 0 ? at + 1 : n + at + 1;
+  if (kept < 1 || kept > n) top.fail("vision_feature_layer", "is outside the tower's " + std::to_string(layers) + " layers");
+  return static_cast<std::uint64_t>(kept);
+}
+
+void import_vision(const json& root, const std::string& text, const std::string& origin, const Fields& top,
+                   ModelSpec& m, const std::string& arch) {
+  if (!root.contains("vision_config") || !root.at("vision_config").is_object()) {
+    m.vision_note = "no vision_config in config.json: the vision tower is not counted";
+    return;
+  }
+  const std::size_t at = find_json_key(text, "vision_config", 0);
+  const Fields v(root.at("vision_config"), text, origin, "vision_config.", at == std::string::npos ? 0 : at);
+  // Each size at most 2^20 and the sums in 128 bits: no product can wrap.
+  using u128 = unsigned __int128;
+  const auto dim = [](const Fields& f, const char* key, std::uint64_t fallback) -> u128 {
+    const std::uint64_t n = f.positive_or(key, fallback);
+    if (n > (1u << 20)) f.fail(key, "is " + std::to_string(n) + ", more than the 1,048,576 kvplan accepts");
+    return n;
+  };
+  if (m.hidden_size > (1u << 24)) top.fail("hidden_size", "is too wide for kvplan to count a projector to it");
+  const u128 t = m.hidden_size;  // the language model's width, which projectors map to
+  const auto store = [&](u128 p) {
+    if (p > (u128{1} << 62)) v.fail("hidden_size", "gives a vision tower of more than 2^62 parameters");
+    m.vision_params = static_cast<std::uint64_t>(p);
+  };
+  if (arch == "llava_next") {
+    // CLIPVisionModel (CLIPVisionConfig defaults): conv patch embedding without bias, class
+    // embedding, (image/patch)^2 + 1 positions, pre-LayerNorm, per layer q/k/v/o and fc1/fc2 with
+    // biases and two LayerNorms, post-LayerNorm only when every layer is kept. Projector: linear_1
+    // and linear_2 (biases by multimodal_projector_bias), and the image_newline row.
+    const u128 d = dim(v, "hidden_size", 768), f = dim(v, "intermediate_size", 3072);
+    const std::uint64_t layers = static_cast<std::uint64_t>(dim(v, "num_hidden_layers", 12));
+    const u128 c = dim(v, "num_channels", 3);
+    const u128 image = dim(v, "image_size", 224), patch = dim(v, "patch_size", 32);
+    const u128 kept = vision_layers_loaded(top, layers, -2);
+    const u128 grid = image / patch;
+    u128 p = d * c * patch * patch + d + (grid * grid + 1) * d + 2 * d;
+    p += kept * (4 * (d * d + d) + d * f + f + f * d + d + 4 * d);
+    if (kept == u128{layers}) p += 2 * d;
+    const bool bias = top.boolean_or("multimodal_projector_bias", true);
+    p += d * t + (bias ? t : 0) + t * t + (bias ? t : 0) + t;
+    store(p);
+    m.vision_note = "CLIP vision tower, " + std::to_string(static_cast<std::uint64_t>(kept)) + " of " + std::to_string(layers) +
+                    " layers (vLLM builds it up to vision_feature_layer), projector and image_newline";
+  } else if (arch == "mistral3") {
+    // PixtralVisionModel (PixtralVisionConfig defaults): conv patch embedding without bias,
+    // ln_pre RMSNorm, per layer q/k/v/o and a gated MLP without biases and two RMSNorms (2D RoPE
+    // has no weights). Mistral3 projector: RMSNorm, patch merger (d x merge^2 -> d), linear_1 and
+    // linear_2 (biases by multimodal_projector_bias, default false).
+    const u128 d = dim(v, "hidden_size", 1024), f = dim(v, "intermediate_size", 4096);
+    const std::uint64_t layers = static_cast<std::uint64_t>(dim(v, "num_hidden_layers", 24));
+    const u128 c = dim(v, "num_channels", 3);
+    const u128 patch = dim(v, "patch_size", 16);
+    const u128 merge = dim(top, "spatial_merge_size", 2);
+    const u128 kept = vision_layers_loaded(top, layers, -1);
+    u128 p = d * c * patch * patch + d + kept * (4 * d * d + 3 * d * f + 2 * d);
+    const bool bias = top.boolean_or("multimodal_projector_bias", false);
+    p += d + d * merge * merge * d + d * t + (bias ? t : 0) + t * t + (bias ? t : 0);
+    store(p);
+    m.vision_note = "Pixtral vision tower, " + std::to_string(static_cast<std::uint64_t>(kept)) + " of " + std::to_string(layers) +
+                    " layers, and the Mistral3 projector (norm, patch merger, two linears)";
+  } else if (arch == "gemma3") {
+    // SiglipVisionModel (SiglipVisionConfig defaults): conv patch embedding with bias,
+    // (image/patch)^2 positions, per layer q/k/v/o and fc1/fc2 with biases and two LayerNorms,
+    // post-LayerNorm, no pooling head in Gemma 3. Projector: mm_input_projection_weight
+    // (vision x text) and mm_soft_emb_norm.
+    const u128 d = dim(v, "hidden_size", 768), f = dim(v, "intermediate_size", 3072);
+    const std::uint64_t layers = static_cast<std::uint64_t>(dim(v, "num_hidden_layers", 12));
+    const u128 c = dim(v, "num_channels", 3);
+    const u128 image = dim(v, "image_size", 224), patch = dim(v, "patch_size", 16);
+    const u128 grid = image / patch;
+    u128 p = d * c * patch * patch + d + grid * grid * d + 2 * d;
+    p += u128{layers} * (4 * (d * d + d) + d * f + f + f * d + d + 4 * d);
+    p += d * t + d;
+    store(p);
+    m.vision_note = "SigLIP vision tower, " + std::to_string(layers) + " layers, and the Gemma 3 projector";
+  } else {
+    m.vision_note = "the " + arch + " vision tower is not counted from config.json (--model DIR counts it from "
+                    "the checkpoint's tensors)";
+  }
+}
 }  // namespace
 
 const std::vector<std::string>& hf_supported_model_types() {
@@ -807,8 +902,10 @@ ModelSpec import_hf_config(const std::string& text, const std::string& origin, c
       const std::size_t at = find_json_key(text, "text_config", 0);
       const Fields inner(root.at("text_config"), text, origin, "text_config.", at == std::string::npos ? 0 : at);
       import_gemma(inner, m, arch, &top);
+      import_vision(root, text, origin, top, m, arch);
     } else if (arch == "llama4" || arch == "llava_next" || arch == "mistral3" || arch == "kimi_vl") {
       import_wrapped_text(root, text, origin, top, m, arch);
+      import_vision(root, text, origin, top, m, arch);
     } else {
       import_decoder(top, m, arch);
     }

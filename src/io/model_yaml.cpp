@@ -18,7 +18,7 @@ const std::vector<std::string> kModelKeys = {
     "num_key_value_heads", "head_dim", "head_dim_v", "intermediate_size", "vocab_size", "max_position_embeddings",
     "tie_word_embeddings", "torch_dtype", "mlp", "norm", "norms_per_layer", "attention_bias", "attention_out_bias",
     "mlp_bias", "learned_position_embeddings", "sliding_window", "layer_types", "moe", "mla", "mamba", "qk_norm",
-    "qk_norm_per_head", "attention_sinks",
+    "qk_norm_per_head", "attention_sinks", "vision_params", "vision_note",
     "mtp_layers", "published_params", "params_source", "published_params_extra", "published_params_extra_note",
     "quantization",
 };
@@ -211,6 +211,10 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
   m.qk_norm_per_head = r.boolean_or("qk_norm_per_head", false);
   if (m.qk_norm && m.qk_norm_per_head) r.fail("qk_norm_per_head", "a model has one kind of q/k norm: qk_norm or qk_norm_per_head");
   m.attention_sinks = r.boolean_or("attention_sinks", false);
+  m.vision_params = r.u64_or("vision_params", 0);
+  m.vision_note = r.str_or("vision_note", "");
+  if (m.vision_params > 0 && m.vision_note.empty())
+    r.fail("vision_params", "needs 'vision_note' saying which tower and projector they are");
   m.mtp_layers = r.u64_or("mtp_layers", 0);
   m.published_params = r.u64_or("published_params", 0);
   m.params_source = r.str_or("params_source", "");

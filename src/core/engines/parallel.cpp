@@ -132,7 +132,11 @@ std::vector<StageShard> shard_model(const ModelSpec& m, const KvDtypes& kv, cons
       st.quantized_bytes = add(st.quantized_bytes, q.packed_bytes);
       st.quantized_params = add(st.quantized_params, q.quantized_params);
     }
-    c.total = add(add(add(c.embedding, c.attention), add(c.mlp, c.norms)), add(c.head, c.mamba));
+    // A vision tower and projector run before the first layer: on the first stage, split by tp
+    // (vLLM builds their linears tensor-parallel; the few MB of patch and position embeddings,
+    // replicated there, are split too in this count).
+    if (is_first) c.vision = ceil_div(m.vision_params, tp);
+    c.total = add(add(add(c.embedding, c.attention), add(c.mlp, c.norms)), add(add(c.head, c.mamba), c.vision));
     out.push_back(st);
     first += st.layers;
   }

@@ -124,7 +124,8 @@ ParamCount count_params(const ModelSpec& m) {
   }
   c.norms = add(c.norms, final_norm_params(m));
   c.head = m.tie_word_embeddings ? 0 : mul(m.vocab_size, m.hidden_size);
-  c.total = add(add(add(c.embedding, c.attention), add(c.mlp, c.norms)), add(c.head, c.mamba));
+  c.vision = m.vision_params;
+  c.total = add(add(add(c.embedding, c.attention), add(c.mlp, c.norms)), add(add(c.head, c.mamba), c.vision));
   // DeepSeek-V3 MTP module k: a decoder layer (index num_hidden_layers + k, so MoE there), norms of
   // the hidden state and of the next token's embedding (enorm, hnorm), eh_proj from their
   // concatenation (2h → h) and the shared head's norm. Embedding and head are shared with the model.

@@ -650,6 +650,11 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   // Stated figures and assumptions, so that nobody mistakes an estimate for a measurement.
   const BudgetOptions& b = req.budget;
   const bool rule_used = !b.kv_cache_memory;
+  if (m.vision_params)
+    plan.notes.push_back("weights include the " + m.vision_note + ": " + grouped(m.vision_params) +
+                         " params on the first pipeline stage, split by tp");
+  else if (!m.vision_note.empty())
+    plan.notes.push_back("weights: " + m.vision_note);
   if (rule_used && plan.nvidia_smi_bytes)
     plan.notes.push_back("GPU memory: vLLM multiplies CUDA's total (torch.cuda.mem_get_info), " +
                          grouped(plan.capacity_bytes) + " B here, not nvidia-smi's " + grouped(plan.nvidia_smi_bytes) +

@@ -147,6 +147,10 @@ struct ModelSpec {
   // model's parameters (ParamCount::mtp): engines load them only for speculative decoding, and they
   // keep no KV cache in plain decoding.
   std::uint64_t mtp_layers = 0;
+  // A multimodal checkpoint's encoder as the engine loads it (vision tower + projector), from
+  // config.json's vision_config (docs/formulas.md, "Multimodal towers"); served with the model.
+  std::uint64_t vision_params = 0;
+  std::string vision_note;  // which tower, and what of it the engine loads
 
   std::uint64_t published_params = 0;  // 0: unknown
   std::string params_source;

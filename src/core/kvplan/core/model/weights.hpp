@@ -15,6 +15,7 @@ struct ParamCount {
   std::uint64_t norms = 0;      // all norms, final norm included
   std::uint64_t head = 0;       // lm_head (0 when tied to the embedding)
   std::uint64_t other = 0;       // file-based counts only: tensors of none of the roles above
+  std::uint64_t vision = 0;      // a multimodal checkpoint's vision tower and projector (in total)
   std::uint64_t total = 0;       // the model as served (MTP modules excluded)
   std::uint64_t mtp = 0;         // multi-token-prediction modules, not in total
 };
