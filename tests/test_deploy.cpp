@@ -188,9 +188,9 @@ TEST_CASE("acceptance: Llama-2-70B on A100-80GB, tp=2 and tp=4, vLLM defaults, 4
   // the forward pass 2048 x (3 x 14336 + 2 x 8192) x 2 = 243,269,632 and the sampler
   // 256 x 32000 x 38 + 2 x 2048 x 8192 x 2 = 378,404,864.
   CHECK(p2.stages[0].weight_bytes == 68'977'967'104ULL);
-  CHECK(estimate_activation_bytes(m, 2, 2048, 0) == 243'269'632ULL);
-  CHECK(vllm_profile_peak_bytes(m, 2, 2048, 256) == 378'404'864ULL);
-  CHECK(vllm_rope_cache_bytes(m) == 1'048'576ULL);
+  CHECK(estimate_activation_bytes(m, dtype_by_name("fp16"), 2, 2048, 0) == 243'269'632ULL);
+  CHECK(vllm_profile_peak_bytes(m, dtype_by_name("fp16"), 2, 2048, 256) == 378'404'864ULL);
+  CHECK(vllm_rope_cache_bytes(m, dtype_by_name("fp16")) == 1'048'576ULL);
   CHECK(p2.stages[0].kv_budget_bytes ==
         77'309'411'328ULL - 68'977'967'104ULL - 1'048'576ULL - 590'558'003ULL - 378'404'864ULL);
   CHECK(p2.capacity.units == 7'361'432'781ULL / (16 * 163'840));  // 2,808 blocks

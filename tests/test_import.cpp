@@ -9,6 +9,7 @@
 #include "kvplan/io/files.hpp"
 #include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/model_yaml.hpp"
+#include "kvplan/core/plan/deploy.hpp"
 
 using namespace kvplan;
 
@@ -167,7 +168,7 @@ ModelSpec imported(const std::string& name) { return import_hf_config(read_text_
 
 // Issue 12 Deliver 5: the model types import used to refuse, each held against a count by hand
 // from its config (sources in tests/fixtures/hf/README.md). Multimodal configs: the language
-// model only (the towers are counted from the checkpoint's own files, --model DIR).
+// model here; the vision towers (vision_params) are checked beside it.
 TEST_CASE("Imported model types: Granite, Gemma 1, OPT, Cohere", "[import][weights]") {
   // granite-3.3-8b-instruct: Llama tensors, tied head. 40 x (4,096 x (4,096 + 2 x 1,024 + 4,096) +
   // 3 x 4,096 x 12,800 + 2 x 4,096) + 49,159 x 4,096 + 4,096 = 8,170,864,640 (HF's safetensors count).
@@ -276,7 +277,8 @@ TEST_CASE("Imported model types: multimodal wrappers import their language model
 }
 
 TEST_CASE("Imported new model types write YAML that reads back the same", "[import]") {
-  for (const char* name : {"gpt-oss-120b", "llama-4-scout-17b-16e", "opt-125m", "gemma-7b", "kimi-vl-a3b"}) {
+  for (const char* name : {"gpt-oss-120b", "llama-4-scout-17b-16e", "opt-125m", "gemma-7b", "kimi-vl-a3b",
+                           "llava-v1.6-mistral-7b", "mistral-small-3.1-24b"}) {
     INFO(name);
     const ModelSpec a = imported(name);
     const ModelSpec b = parse_model_yaml(model_to_yaml(a), "roundtrip");
@@ -286,6 +288,7 @@ TEST_CASE("Imported new model types write YAML that reads back the same", "[impo
     CHECK(a.qk_norm_per_head == b.qk_norm_per_head);
     if (a.quant) CHECK(a.quant->experts_only == b.quant->experts_only);
     if (a.moe) CHECK(a.moe->router_linear_bias == b.moe->router_linear_bias);
+    CHECK(a.vision_note == b.vision_note);
   }
   const ModelSpec c = import_hf_config(R"({"model_type": "cohere", "hidden_size": 64, "num_hidden_layers": 2,
       "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 100, "use_qk_norm": true})", "c.json");
@@ -293,4 +296,59 @@ TEST_CASE("Imported new model types write YAML that reads back the same", "[impo
   CHECK(d.norm == NormKind::layernorm_no_bias);
   CHECK(d.qk_norm_per_head);
   CHECK(count_params(c).total == count_params(d).total);
+}
+
+TEST_CASE("Imported model types: hostile sizes are refused at their field, fast, never wrapped", "[import][hardening]") {
+  // A layer count past kvplan's limit is refused before anything is built per layer.
+  CHECK_THROWS_WITH(import_hf_config(R"({"model_type": "gpt_oss", "hidden_size": 64, "num_hidden_layers": 1099511627776,
+      "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 32, "intermediate_size": 64, "vocab_size": 10,
+      "max_position_embeddings": 64, "num_local_experts": 2, "num_experts_per_tok": 1, "sliding_window": 8})", "x.json"),
+                    Catch::Contains("field 'num_hidden_layers'") && Catch::Contains("layers kvplan accepts"));
+  // OPT's two extra position rows cannot wrap a huge max_position_embeddings around to nothing.
+  CHECK_THROWS(import_hf_config(R"({"model_type": "opt", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+      "ffn_dim": 128, "vocab_size": 100, "max_position_embeddings": 18446744073709551615})", "x.json"));
+  const std::string llava = read_text_file(fixture("llava-v1.6-mistral-7b"));
+  const auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = llava;
+    REQUIRE(s.find(from) != std::string::npos);
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  // vision_feature_layer: an index past the tower, however it is written, is refused.
+  CHECK_THROWS_WITH(import_hf_config(with("\"vision_feature_layer\": -2", "\"vision_feature_layer\": 18446744073709551615"),
+                                     "x.json"),
+                    Catch::Contains("field 'vision_feature_layer': is outside the tower's 24 layers"));
+  CHECK_THROWS_WITH(import_hf_config(with("\"vision_feature_layer\": -2", "\"vision_feature_layer\": -25"), "x.json"),
+                    Catch::Contains("is outside the tower's 24 layers"));
+  CHECK(import_hf_config(with("\"vision_feature_layer\": -2", "\"vision_feature_layer\": 23"),
+                         "x.json")
+            .vision_note.find("24 of 24 layers") != std::string::npos);
+  // A tower of another type is refused rather than counted with CLIP's formula.
+  CHECK_THROWS_WITH(import_hf_config(with("\"clip_vision_model\"", "\"siglip_vision_model\""), "x.json"),
+                    Catch::Contains("field 'vision_config.model_type'") && Catch::Contains("kvplan reads clip_vision_model"));
+  CHECK_THROWS_WITH(import_hf_config(R"({"model_type": "mistral3", "text_config": {"model_type": "mistral", "hidden_size": 64,
+      "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 128, "vocab_size": 100,
+      "max_position_embeddings": 64}, "vision_config": [1]})", "x.json"),
+                    Catch::Contains("field 'vision_config': expected an object"));
+  CHECK_THROWS_WITH(import_hf_config(R"({"model_type": "mistral3", "text_config": {"model_type": "mistral", "hidden_size": 64,
+      "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 128, "vocab_size": 100,
+      "max_position_embeddings": 64}, "vision_config": {"model_type": "pixtral", "hidden_size": 2097152}})", "x.json"),
+                    Catch::Contains("field 'vision_config.hidden_size'") && Catch::Contains("1,048,576"));
+}
+
+TEST_CASE("Served dtype: vLLM serves a float32 checkpoint as bf16, SGLang as fp16 (Gemma bf16), others as stored",
+          "[import][dtype]") {
+  const ModelSpec opt = imported("opt-125m");  // torch_dtype float16
+  CHECK(served_dtype(Engine::vllm, opt, "auto").dtype.name == "fp16");
+  ModelSpec fp32 = opt;
+  fp32.torch_dtype = "fp32";
+  CHECK(served_dtype(Engine::vllm, fp32, "auto").dtype.name == "bf16");
+  CHECK_FALSE(served_dtype(Engine::vllm, fp32, "auto").rule.empty());
+  CHECK(served_dtype(Engine::sglang, fp32, "auto").dtype.name == "fp16");
+  CHECK(served_dtype(Engine::trtllm, fp32, "auto").dtype.name == "fp32");
+  CHECK(served_dtype(Engine::hf, fp32, "auto").dtype.name == "fp32");
+  CHECK(served_dtype(Engine::vllm, fp32, "float32").dtype.name == "fp32");
+  fp32.model_type = "gemma2";
+  CHECK(served_dtype(Engine::sglang, fp32, "auto").dtype.name == "bf16");
+  CHECK_THROWS(served_dtype(Engine::vllm, fp32, "float7"));
 }

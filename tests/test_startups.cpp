@@ -82,7 +82,7 @@ std::vector<Run> load_runs() {
 std::uint64_t gib_bytes(double gib) { return static_cast<std::uint64_t>(std::llround(gib * kGiB)); }
 
 // The request `vllm serve` makes of this run: the catalog's GPU (nvidia-smi's total for the batch
-// defaults, CUDA's for the budget), the checkpoint's dtype, KV auto.
+// defaults, CUDA's for the budget), dtype and KV auto.
 DeployRequest request(const Run& r) {
   const Catalog catalog;
   const GpuSpec& g = catalog.gpu(r.gpu);
@@ -92,7 +92,7 @@ DeployRequest request(const Run& r) {
   q.cuda_total_bytes = g.cuda_memory_bytes;
   q.cuda_total_source = g.cuda_memory_source;
   q.gpu_label = g.display_name;
-  q.weight_dtype = dtype_by_name(r.model.torch_dtype);
+  q.weight_dtype = served_dtype(Engine::vllm, r.model, "auto").dtype;  // as make_deploy_request does
   q.kv = resolve_kv_dtypes(Engine::vllm, r.model, q.weight_dtype, {});
   q.max_model_len = r.max_model_len;
   q.block_size = r.block_size;

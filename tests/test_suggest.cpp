@@ -95,8 +95,8 @@ TEST_CASE("Try lines: Llama-3.1-8B, 45x9000 on one H100 is tight, and four singl
   // vLLM's profile run on 45 sequences instead of 1,024: the forward pass (838,860,800 B) is now
   // the peak, not the sampler's 1,024 x 128,256 x 38 + 2 x 8,192 x 4,096 x 2 = 5,124,915,200 B.
   CHECK(s[1].option == "--max-num-seqs 45");
-  CHECK(vllm_profile_peak_bytes(m, 1, 8192, 45) == 838'860'800ULL);
-  CHECK(vllm_profile_peak_bytes(m, 1, 8192, 1024) == 5'124'915'200ULL);
+  CHECK(vllm_profile_peak_bytes(m, dtype_by_name("bf16"), 1, 8192, 45) == 838'860'800ULL);
+  CHECK(vllm_profile_peak_bytes(m, dtype_by_name("bf16"), 1, 8192, 1024) == 5'124'915'200ULL);
   // The smallest share in hundredths: 0.94 still leaves less than a tenth free.
   CHECK(s[2].option == "--gpu-memory-utilization 0.95");
   DeployRequest at94 = r;

@@ -107,7 +107,7 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   req.cuda_total_bytes = gpu.cuda_total_bytes;
   req.cuda_total_source = gpu.cuda_total_source;
   req.gpu_label = gpu.label;
-  req.weight_dtype = resolve_weight_dtype(model, o.dtype);
+  req.weight_dtype = resolve_weight_dtype(model, o.dtype).dtype;
   req.weights_as_stored = o.dtype == "auto" && model.file_weights.has_value();
   req.kv = kv;
   req.max_model_len = view.max_model_len;

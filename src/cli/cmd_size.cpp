@@ -132,7 +132,8 @@ int run_size(const SizeOptions& o, const CommonOptions& common) {
     engines.show_llamacpp = e == Engine::llamacpp;
     if (!engines.show_vllm && !engines.show_llamacpp) view.engines = nullptr;
   }
-  engines.vllm = vllm_request(model, view.kv, tokens, engines.vllm_config);
+  // vLLM's own dtypes (served_dtype: a float32 checkpoint is served and cached as bf16).
+  engines.vllm = vllm_request(model, resolve_kv(model, o.kv, Engine::vllm), tokens, engines.vllm_config);
   report::render_size(std::cout, view, format);
   return kOk;
 }

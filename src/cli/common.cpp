@@ -70,7 +70,7 @@ KvRequest kv_request(const KvOptions& kv) {
 }
 
 KvDtypes resolve_kv(const ModelSpec& model, const KvOptions& kv, Engine engine, const std::string& dtype) {
-  return resolve_kv_dtypes(engine, model, resolve_weight_dtype(model, dtype), kv_request(kv));
+  return resolve_kv_dtypes(engine, model, resolve_weight_dtype(model, dtype, engine).dtype, kv_request(kv));
 }
 
 std::uint64_t parse_size_option(const std::string& text, const char* option) {
@@ -91,8 +91,12 @@ GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std:
   return GpuTarget{spec.memory_bytes, spec.cuda_memory_bytes, spec.cuda_memory_source, spec.display_name};
 }
 
-DType resolve_weight_dtype(const ModelSpec& model, const std::string& dtype) {
-  return lookup(dtype == "auto" ? model.torch_dtype : dtype, "--dtype");
+ServedDtype resolve_weight_dtype(const ModelSpec& model, const std::string& dtype, Engine engine) {
+  try {
+    return served_dtype(engine, model, dtype);
+  } catch (const Error& e) {
+    throw Error(std::string("--dtype: ") + e.what());
+  }
 }
 
 std::uint64_t parse_count_option(const std::string& text, const char* option) {

@@ -11,6 +11,7 @@
 
 #include "kvplan/core/engines/engine.hpp"
 #include "kvplan/core/model/model.hpp"
+#include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/sizing/sizing.hpp"
 #include "kvplan/io/catalog.hpp"
 #include "kvplan/report/format.hpp"
@@ -65,7 +66,7 @@ struct GpuTarget {
   std::string label;
 };
 GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory);
-// --dtype for the weights: "auto" is the model's own torch_dtype.
-DType resolve_weight_dtype(const ModelSpec& model, const std::string& dtype);
+// --dtype for the weights: "auto" is the engine's rule for the model's own torch_dtype (served_dtype).
+ServedDtype resolve_weight_dtype(const ModelSpec& model, const std::string& dtype, Engine engine = Engine::generic);
 
 }  // namespace kvplan::cli

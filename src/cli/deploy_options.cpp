@@ -110,7 +110,9 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
   r.cuda_total_bytes = gpu.cuda_total_bytes;
   r.cuda_total_source = gpu.cuda_total_source;
   r.gpu_label = gpu.label;
-  r.weight_dtype = resolve_weight_dtype(model, t.dtype);
+  const ServedDtype served = resolve_weight_dtype(model, t.dtype, r.engine);
+  r.weight_dtype = served.dtype;
+  r.weight_dtype_rule = served.rule;
   r.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
   r.kv = resolve_kv(model, t.kv, r.engine, t.dtype);
   r.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");

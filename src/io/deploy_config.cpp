@@ -124,15 +124,14 @@ ModelSpec resolve_vllm_model(const Fields& f, const Catalog& catalog, const Depl
 
 void read_common(const Fields& f, const ModelSpec& model, DeployRequest& r, KvRequest& kv) {
   const Reader& rd = f.reader();
-  if (f.has("dtype")) {
-    const std::string t = f.text("dtype");
-    try {
-      r.weight_dtype = dtype_by_name(t == "auto" ? model.torch_dtype : t);
-    } catch (const Error& e) {
-      f.fail("dtype", e.what());
-    }
-  } else {
-    r.weight_dtype = dtype_by_name(model.torch_dtype);
+  const std::string t = f.has("dtype") ? f.text("dtype") : "auto";
+  try {
+    const ServedDtype served = served_dtype(r.engine, model, t);
+    r.weight_dtype = served.dtype;
+    r.weight_dtype_rule = served.rule;
+  } catch (const Error& e) {
+    if (f.has("dtype")) f.fail("dtype", e.what());
+    throw;
   }
   // The KV dtypes are resolved once the engine and cache_type_k/v are known (resolve_kv below).
   if (f.has("kv_cache_dtype")) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/core/numbers/text.hpp"
@@ -52,6 +53,12 @@ class Fields {
     const std::uint64_t v = u64(key);
     if (v == 0) fail(key, "must be at least 1");
     return v;
+  }
+  // A layer count, refused past kvplan's limit before anything is built per layer.
+  std::uint64_t layers(const std::string& key) const {
+    const std::uint64_t n = positive(key);
+    if (n > kMaxLayers) fail(key, "is " + std::to_string(n) + ", more than the " + std::to_string(kMaxLayers) + " layers kvplan accepts");
+    return n;
   }
   std::uint64_t positive_or(const std::string& key, std::uint64_t fallback) const {
     return has(key) ? positive(key) : fallback;
@@ -103,7 +110,7 @@ void set_dtype(const Fields& f, ModelSpec& m, const std::string& fallback) {
 
 void read_common(const Fields& f, ModelSpec& m, bool tie_default) {
   m.hidden_size = f.positive("hidden_size");
-  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_hidden_layers = f.layers("num_hidden_layers");
   m.num_attention_heads = f.positive("num_attention_heads");
   m.num_key_value_heads = f.positive_or("num_key_value_heads", m.num_attention_heads);
   m.head_dim = f.positive_or("head_dim", 0);
@@ -212,7 +219,7 @@ void import_gemma(const Fields& f, ModelSpec& m, const std::string& arch, const 
                      "vocab_size", "max_position_embeddings", "sliding_window"});
   }
   m.hidden_size = f.positive("hidden_size");
-  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_hidden_layers = f.layers("num_hidden_layers");
   m.num_attention_heads = f.positive("num_attention_heads");
   m.num_key_value_heads = f.positive_or("num_key_value_heads", m.num_attention_heads);
   m.head_dim = f.positive("head_dim");
@@ -301,7 +308,7 @@ void import_jamba(const Fields& f, ModelSpec& m) {
 void import_falcon(const Fields& f, ModelSpec& m) {
   f.require("falcon", {"hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size"});
   m.hidden_size = f.positive("hidden_size");
-  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_hidden_layers = f.layers("num_hidden_layers");
   m.num_attention_heads = f.positive("num_attention_heads");
   const bool new_arch = f.boolean_or("new_decoder_architecture", false);
   if (new_arch) m.num_key_value_heads = f.positive_or("num_kv_heads", m.num_attention_heads);
@@ -324,7 +331,7 @@ void import_falcon(const Fields& f, ModelSpec& m) {
 void import_gpt2(const Fields& f, ModelSpec& m) {
   f.require("gpt2", {"n_embd", "n_layer", "n_head", "n_positions", "vocab_size"});
   m.hidden_size = f.positive("n_embd");
-  m.num_hidden_layers = f.positive("n_layer");
+  m.num_hidden_layers = f.layers("n_layer");
   m.num_attention_heads = f.positive("n_head");
   m.num_key_value_heads = m.num_attention_heads;
   m.intermediate_size = f.positive_or("n_inner", 4 * m.hidden_size);
@@ -355,6 +362,7 @@ void import_gemma_v1(const Fields& f, ModelSpec& m) {
   f.require("gemma", {"hidden_size", "num_hidden_layers", "num_attention_heads", "head_dim", "intermediate_size",
                       "vocab_size", "max_position_embeddings"});
   read_common(f, m, true);
+  m.attention_out_bias = m.attention_bias;  // o_proj takes bias=config.attention_bias
   set_dtype(f, m, "float32");
 }
 
@@ -363,6 +371,7 @@ void import_granite(const Fields& f, ModelSpec& m) {
   // scale activations and add no parameters.
   f.require("granite", kLlamaLike);
   read_common(f, m, false);
+  m.attention_out_bias = m.attention_bias;  // o_proj takes bias=config.attention_bias
   set_dtype(f, m, "float32");
 }
 
@@ -372,14 +381,14 @@ void import_cohere(const Fields& f, ModelSpec& m) {
   // [heads, head_dim]; the head is tied by default (CohereConfig tie_word_embeddings=True).
   f.require("cohere", {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size"});
   m.hidden_size = f.positive("hidden_size");
-  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_hidden_layers = f.layers("num_hidden_layers");
   m.num_attention_heads = f.positive("num_attention_heads");
   m.num_key_value_heads = f.positive_or("num_key_value_heads", m.num_attention_heads);
   m.intermediate_size = f.positive("intermediate_size");
   m.vocab_size = f.positive("vocab_size");
   m.max_position_embeddings = f.positive_or("max_position_embeddings", 8192);  // CohereConfig default
   m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", true);
-  m.attention_bias = f.boolean_or("attention_bias", false);
+  m.attention_bias = m.attention_out_bias = f.boolean_or("attention_bias", false);
   m.norm = NormKind::layernorm_no_bias;
   m.norms_per_layer = 1;
   m.qk_norm_per_head = f.boolean_or("use_qk_norm", false);
@@ -392,13 +401,13 @@ void import_opt(const Fields& f, ModelSpec& m) {
   f.require("opt", {"hidden_size", "num_hidden_layers", "num_attention_heads", "ffn_dim", "vocab_size",
                     "max_position_embeddings"});
   m.hidden_size = f.positive("hidden_size");
-  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_hidden_layers = f.layers("num_hidden_layers");
   m.num_attention_heads = f.positive("num_attention_heads");
   m.num_key_value_heads = m.num_attention_heads;
   m.intermediate_size = f.positive("ffn_dim");
   m.vocab_size = f.positive("vocab_size");
   m.max_position_embeddings = f.positive("max_position_embeddings");
-  m.learned_position_embeddings = m.max_position_embeddings + 2;
+  m.learned_position_embeddings = checked_add(m.max_position_embeddings, 2, "OPT position embeddings");
   m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", true);
   const bool bias = f.boolean_or("enable_bias", true);
   m.attention_bias = m.attention_out_bias = m.mlp_bias = bias;
@@ -449,7 +458,7 @@ void import_llama4_text(const Fields& f, ModelSpec& m) {
                             "head_dim", "intermediate_size", "intermediate_size_mlp", "vocab_size",
                             "max_position_embeddings", "num_local_experts", "num_experts_per_tok"});
   m.hidden_size = f.positive("hidden_size");
-  m.num_hidden_layers = f.positive("num_hidden_layers");
+  m.num_hidden_layers = f.layers("num_hidden_layers");
   m.num_attention_heads = f.positive("num_attention_heads");
   m.num_key_value_heads = f.positive("num_key_value_heads");
   m.head_dim = f.positive("head_dim");
@@ -457,7 +466,7 @@ void import_llama4_text(const Fields& f, ModelSpec& m) {
   m.vocab_size = f.positive("vocab_size");
   m.max_position_embeddings = f.positive("max_position_embeddings");
   m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
-  m.attention_bias = f.boolean_or("attention_bias", false);
+  m.attention_bias = m.attention_out_bias = f.boolean_or("attention_bias", false);
   MoeSpec moe;
   moe.num_experts = f.positive("num_local_experts");
   moe.num_experts_per_tok = f.positive("num_experts_per_tok");
@@ -469,11 +478,12 @@ void import_llama4_text(const Fields& f, ModelSpec& m) {
     const json& v = f.raw().at("moe_layers");
     if (!v.is_array()) f.fail("moe_layers", "expected a list of layer indices");
     bool matches = true;
-    std::uint64_t count = 0;
+    std::uint64_t count = 0, next = 0;
     for (const auto& i : v) {
       if (!i.is_number_unsigned()) f.fail("moe_layers", "expected a list of layer indices");
       const std::uint64_t at = i.get<std::uint64_t>();
-      matches = matches && at < m.num_hidden_layers && (at + 1) % moe.layer_period == 0;
+      matches = matches && at >= next && at < m.num_hidden_layers && (at + 1) % moe.layer_period == 0;
+      next = at + 1;  // strictly increasing: no layer twice
       ++count;
     }
     if (!matches || count != m.num_hidden_layers / moe.layer_period)
@@ -593,13 +603,16 @@ void import_wrapped_text(const json& root, const std::string& text, const std::s
 std::uint64_t vision_layers_loaded(const Fields& top, std::uint64_t layers, std::int64_t fallback) {
   // vLLM (llava.py init_vision_tower_for_llava, _get_layer_index) builds the tower only up to
   // vision_feature_layer: index i >= 0 keeps i + 1 layers, i < 0 keeps layers + i + 1.
+  // `layers` is at most 2^20 (dim below), so the arithmetic stays in range.
+  const std::int64_t n = static_cast<std::int64_t>(layers);
   std::int64_t at = fallback;
   if (top.has("vision_feature_layer")) {
     const json& v = top.raw().at("vision_feature_layer");
     if (!v.is_number_integer()) top.fail("vision_feature_layer", "kvplan reads one layer index (a list is not counted)");
-    at = v.get<std::int64_t>();
+    const bool inside = v.is_number_unsigned() ? v.get<std::uint64_t>() < layers : v.get<std::int64_t>() >= -n;
+    if (!inside) top.fail("vision_feature_layer", "is outside the tower's " + std::to_string(layers) + " layers");
+    at = v.is_number_unsigned() ? static_cast<std::int64_t>(v.get<std::uint64_t>()) : v.get<std::int64_t>();
   }
-  const std::int64_t n = static_cast<std::int64_t>(layers);
   const std::int64_t kept = at >= 0 ? at + 1 : n + at + 1;
   if (kept < 1 || kept > n) top.fail("vision_feature_layer", "is outside the tower's " + std::to_string(layers) + " layers");
   return static_cast<std::uint64_t>(kept);
@@ -607,10 +620,11 @@ std::uint64_t vision_layers_loaded(const Fields& top, std::uint64_t layers, std:
 
 void import_vision(const json& root, const std::string& text, const std::string& origin, const Fields& top,
                    ModelSpec& m, const std::string& arch) {
-  if (!root.contains("vision_config") || !root.at("vision_config").is_object()) {
+  if (!top.has("vision_config")) {
     m.vision_note = "no vision_config in config.json: the vision tower is not counted";
     return;
   }
+  if (!root.at("vision_config").is_object()) top.fail("vision_config", "expected an object");
   const std::size_t at = find_json_key(text, "vision_config", 0);
   const Fields v(root.at("vision_config"), text, origin, "vision_config.", at == std::string::npos ? 0 : at);
   // Each size at most 2^20 and the sums in 128 bits: no product can wrap.
@@ -620,8 +634,19 @@ void import_vision(const json& root, const std::string& text, const std::string&
     if (n > (1u << 20)) f.fail(key, "is " + std::to_string(n) + ", more than the 1,048,576 kvplan accepts");
     return n;
   };
-  if (m.hidden_size > (1u << 24)) top.fail("hidden_size", "is too wide for kvplan to count a projector to it");
+  if (m.hidden_size > (1u << 24)) top.fail("text_config", "its hidden_size is too wide for kvplan to count a projector to it");
   const u128 t = m.hidden_size;  // the language model's width, which projectors map to
+  // The tower each wrapper's formula counts; another tower type is refused, not miscounted.
+  const auto tower = [&](const char* expected) {
+    const std::string type = v.str_or("model_type", expected);
+    if (type != expected)
+      v.fail("model_type", "a " + arch + " vision tower of type '" + escape_control(type) + "' is not counted (kvplan reads " +
+                               expected + ")");
+  };
+  const auto grid_of = [&](u128 image, u128 patch) {
+    if (patch > image) v.fail("patch_size", "is larger than image_size");
+    return image / patch;
+  };
   const auto store = [&](u128 p) {
     if (p > (u128{1} << 62)) v.fail("hidden_size", "gives a vision tower of more than 2^62 parameters");
     m.vision_params = static_cast<std::uint64_t>(p);
@@ -631,12 +656,13 @@ void import_vision(const json& root, const std::string& text, const std::string&
     // embedding, (image/patch)^2 + 1 positions, pre-LayerNorm, per layer q/k/v/o and fc1/fc2 with
     // biases and two LayerNorms, post-LayerNorm only when every layer is kept. Projector: linear_1
     // and linear_2 (biases by multimodal_projector_bias), and the image_newline row.
+    tower("clip_vision_model");
     const u128 d = dim(v, "hidden_size", 768), f = dim(v, "intermediate_size", 3072);
     const std::uint64_t layers = static_cast<std::uint64_t>(dim(v, "num_hidden_layers", 12));
     const u128 c = dim(v, "num_channels", 3);
     const u128 image = dim(v, "image_size", 224), patch = dim(v, "patch_size", 32);
     const u128 kept = vision_layers_loaded(top, layers, -2);
-    const u128 grid = image / patch;
+    const u128 grid = grid_of(image, patch);
     u128 p = d * c * patch * patch + d + (grid * grid + 1) * d + 2 * d;
     p += kept * (4 * (d * d + d) + d * f + f + f * d + d + 4 * d);
     if (kept == u128{layers}) p += 2 * d;
@@ -650,6 +676,7 @@ void import_vision(const json& root, const std::string& text, const std::string&
     // ln_pre RMSNorm, per layer q/k/v/o and a gated MLP without biases and two RMSNorms (2D RoPE
     // has no weights). Mistral3 projector: RMSNorm, patch merger (d x merge^2 -> d), linear_1 and
     // linear_2 (biases by multimodal_projector_bias, default false).
+    tower("pixtral");
     const u128 d = dim(v, "hidden_size", 1024), f = dim(v, "intermediate_size", 4096);
     const std::uint64_t layers = static_cast<std::uint64_t>(dim(v, "num_hidden_layers", 24));
     const u128 c = dim(v, "num_channels", 3);
@@ -667,11 +694,12 @@ void import_vision(const json& root, const std::string& text, const std::string&
     // (image/patch)^2 positions, per layer q/k/v/o and fc1/fc2 with biases and two LayerNorms,
     // post-LayerNorm, no pooling head in Gemma 3. Projector: mm_input_projection_weight
     // (vision x text) and mm_soft_emb_norm.
+    tower("siglip_vision_model");
     const u128 d = dim(v, "hidden_size", 768), f = dim(v, "intermediate_size", 3072);
     const std::uint64_t layers = static_cast<std::uint64_t>(dim(v, "num_hidden_layers", 12));
     const u128 c = dim(v, "num_channels", 3);
     const u128 image = dim(v, "image_size", 224), patch = dim(v, "patch_size", 16);
-    const u128 grid = image / patch;
+    const u128 grid = grid_of(image, patch);
     u128 p = d * c * patch * patch + d + grid * grid * d + 2 * d;
     p += u128{layers} * (4 * (d * d + d) + d * f + f + f * d + d + 4 * d);
     p += d * t + d;
@@ -840,7 +868,7 @@ QuantSpec import_quantization(const Fields& q, const ModelSpec& m) {
   } else {
     q.fail("quant_method", "'" + escape_control(s.method) +
                                "' is not counted by kvplan (it counts compressed-tensors, fp8, awq, gptq, "
-                               "bitsandbytes); its weights would be a guess");
+                               "bitsandbytes, mxfp4); its weights would be a guess");
   }
   try {
     validate_quant(s);

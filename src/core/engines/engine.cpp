@@ -35,14 +35,14 @@ EngineProfile make_vllm() {
   p.share_ppm = 900'000;
   p.share_option = "--gpu-memory-utilization";
   p.rule = CapacityRule::paged_floor;
-  p.cuda_context_bytes = 512 * kMiB;
+  p.cuda_context_bytes = 0;  // vLLM subtracts non-torch growth, not the context: default_non_torch_bytes
   p.estimates_activation = true;
   p.max_num_batched_tokens = 8192;
   p.max_num_seqs = 256;
   p.shares_prefixes = true;
   p.budget_rule =
-      "KV = floor(total x gpu_memory_utilization) - weights - peak activation - non-torch memory (- CUDA graphs "
-      "when given); --kv-cache-memory replaces it";
+      "KV = floor(CUDA total x gpu_memory_utilization) - weights - RoPE cache - peak activation - non-torch "
+      "growth (- CUDA graphs when given); --kv-cache-memory replaces it";
   p.capacity_text =
       "num_blocks = floor(KV / page_size / layers) with page_size = block_size x bytes per token of one layer; "
       "block 0 is the null block; min over workers";

@@ -120,15 +120,17 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   // vLLM's "Model loading took" also holds the rotary embedding's cos/sin cache (one per model,
   // get_rope's cache): counted unless the weights were given as that figure.
   if (p.engine == Engine::vllm && !b.weight_bytes_per_gpu) {
-    const std::uint64_t rope = vllm_rope_cache_bytes(m);
-    if (rope) st.lines.push_back({"RoPE cos/sin cache", rope, "max_position_embeddings x rotary dim x " + m.torch_dtype});
+    const DType& act = activation_dtype(m, req.weight_dtype);
+    const std::uint64_t rope = vllm_rope_cache_bytes(m, act);
+    if (rope) st.lines.push_back({"RoPE cos/sin cache", rope, "max_position_embeddings x rotary dim x " + act.name});
   }
   const std::uint64_t non_torch = default_non_torch_bytes(p, req.parallel.tp);
   if (b.cuda_context_bytes || non_torch)
     st.lines.push_back({p.engine == Engine::vllm ? "non-torch memory" : "CUDA context, non-torch",
                         b.cuda_context_bytes.value_or(non_torch),
                         b.cuda_context_bytes ? "given (--cuda-context-memory)"
-                        : p.engine == Engine::vllm ? "measured in vLLM start-ups at this tp (see notes)"
+                        : p.engine == Engine::vllm ? (req.parallel.tp <= 2 ? "measured in vLLM start-ups at this tp (see notes)"
+                                                                           : "measured at tp 2, taken for tp > 2 (see notes)")
                                                    : "stated default (see notes)"});
   std::uint64_t activation = 0;
   std::string basis;
@@ -138,8 +140,9 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   } else if (p.estimates_activation) {
     const std::uint64_t t = batch.max_num_batched_tokens;
     const std::uint64_t s = batch.max_num_seqs;
-    activation = p.engine == Engine::vllm ? vllm_profile_peak_bytes(m, req.parallel.tp, t, s)
-                                          : estimate_activation_bytes(m, req.parallel.tp, t, s);
+    const DType& act = activation_dtype(m, req.weight_dtype);
+    activation = p.engine == Engine::vllm ? vllm_profile_peak_bytes(m, act, req.parallel.tp, t, s)
+                                          : estimate_activation_bytes(m, act, req.parallel.tp, t, s);
     basis = "estimated: " + grouped(t) + " batched tokens, " + grouped(s) + " sequences (see notes)";
   } else if (llamacpp_compute) {
     activation = *llamacpp_compute;
@@ -357,6 +360,25 @@ void finish_llamacpp(DeployPlan& plan, const ModelSpec& m, const DeployRequest& 
 
 }  // namespace
 
+ServedDtype served_dtype(Engine engine, const ModelSpec& model, std::string_view option) {
+  if (option != "auto") return {dtype_by_name(option), ""};
+  const DType& stored = dtype_by_name(model.torch_dtype);
+  if (stored.name != "fp32") return {stored, ""};
+  if (engine == Engine::vllm)
+    // vllm/config/model.py _resolve_auto_dtype (v0.9.2 on, #18751): bf16 where the GPU supports
+    // it (compute capability 8.0 and up: every GPU in kvplan's catalog), else fp16.
+    return {dtype_by_name("bf16"), "vLLM serves a float32 checkpoint as bfloat16 (dtype auto, compute capability "
+                                   ">= 8.0; model_config _resolve_auto_dtype); --dtype float32 keeps it"};
+  if (engine == Engine::sglang) {
+    // python/sglang/srt/configs/model_config.py _get_and_verify_dtype.
+    const bool gemma = model.model_type.rfind("gemma", 0) == 0;
+    return {dtype_by_name(gemma ? "bf16" : "fp16"),
+            std::string("SGLang serves a float32 checkpoint as ") + (gemma ? "bfloat16 (Gemma)" : "float16") +
+                " (dtype auto; model_config _get_and_verify_dtype); --dtype float32 keeps it"};
+  }
+  return {stored, ""};
+}
+
 KvDtypes resolve_kv_dtypes(Engine engine, const ModelSpec& model, const DType& served, const KvRequest& asked) {
   if (engine == Engine::llamacpp) {
     if (asked.both)
@@ -458,15 +480,21 @@ std::uint64_t Capacity::shared_units(std::uint64_t prefix, std::uint64_t tokens)
   return std::min(prefix, tokens - 1) / unit_tokens;
 }
 
-std::uint64_t vllm_rope_cache_bytes(const ModelSpec& m) {
+const DType& activation_dtype(const ModelSpec& m, const DType& served) {
+  const auto is_float = [](const std::string& n) { return n == "fp16" || n == "bf16" || n == "fp32"; };
+  if (is_float(served.name)) return dtype_by_name(served.name);
+  if (is_float(m.torch_dtype)) return dtype_by_name(m.torch_dtype);
+  return dtype_by_name("fp16");
+}
+
+std::uint64_t vllm_rope_cache_bytes(const ModelSpec& m, const DType& act) {
   // vllm/model_executor/layers/rotary_embedding: cos_sin_cache [max_position, rotary_dim] in the
   // model's dtype, one instance shared by every layer. Learned positions (GPT-2, OPT) and Jamba
   // (no positional encoding) have none; partial rotary dims are not in the spec, so the whole head
   // dim is taken (an upper bound for GPT-NeoX's 25%).
   if (m.learned_position_embeddings > 0 || m.model_type == "jamba") return 0;
   const std::uint64_t dim = m.mla ? m.mla->qk_rope_head_dim : m.head_dim;
-  return checked_mul(checked_mul(m.max_position_embeddings, dim, "RoPE cache"),
-                     dtype_by_name(m.torch_dtype).tensor_bytes(1), "RoPE cache");
+  return checked_mul(checked_mul(m.max_position_embeddings, dim, "RoPE cache"), act.tensor_bytes(1), "RoPE cache");
 }
 
 const char* unit_name(const Capacity& c) {
@@ -490,15 +518,15 @@ std::uint64_t default_non_torch_bytes(const EngineProfile& p, std::uint64_t tp) 
   return p.cuda_context_bytes;
 }
 
-std::uint64_t vllm_profile_peak_bytes(const ModelSpec& m, std::uint64_t tp, std::uint64_t t, std::uint64_t s) {
+std::uint64_t vllm_profile_peak_bytes(const ModelSpec& m, const DType& act, std::uint64_t tp, std::uint64_t t,
+                                      std::uint64_t s) {
   // The profile run's peak is the larger of the forward pass over T tokens and the dummy sampler
   // run that follows it on min(S, T) requests: logits of the whole vocabulary per request, copied
   // to fp32, sorted for top-k/top-p (values and int64 indices), softmax, scatter, random sampling;
   // 38 B per logit on the llm-d H100 runs (Qwen3-0.6B, Llama-3.1-8B, Qwen3-32B, gpt-oss-20b:
   // 38.4-38.9 B), while the step's hidden states and residual (2 x T x hidden) stay alive.
-  const std::uint64_t forward = estimate_activation_bytes(m, tp, t, 0);
+  const std::uint64_t forward = estimate_activation_bytes(m, act, tp, t, 0);
   const std::uint64_t reqs = std::min(s, t);
-  const DType& act = dtype_by_name(m.torch_dtype);
   const std::uint64_t sampler =
       checked_add(checked_mul(reqs, m.vocab_size, kVllmSamplerBytesPerLogit, "activation estimate"),
                   checked_mul(checked_mul(2, t, m.hidden_size, "activation estimate"), act.tensor_bytes(1),
@@ -507,9 +535,9 @@ std::uint64_t vllm_profile_peak_bytes(const ModelSpec& m, std::uint64_t tp, std:
   return std::max(forward, sampler);
 }
 
-std::uint64_t estimate_activation_bytes(const ModelSpec& m, std::uint64_t tp, std::uint64_t t, std::uint64_t s) {
+std::uint64_t estimate_activation_bytes(const ModelSpec& m, const DType& act, std::uint64_t tp, std::uint64_t t,
+                                        std::uint64_t s) {
   if (tp == 0) throw Error("tensor-parallel size must be at least 1");
-  const DType& act = dtype_by_name(m.torch_dtype);
   const std::uint64_t per_token =
       checked_add(checked_mul(3, effective_intermediate(m) / tp, "activation estimate"),
                   checked_mul(2, m.hidden_size, "activation estimate"), "activation estimate");
@@ -650,6 +678,7 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   // Stated figures and assumptions, so that nobody mistakes an estimate for a measurement.
   const BudgetOptions& b = req.budget;
   const bool rule_used = !b.kv_cache_memory;
+  if (!req.weight_dtype_rule.empty()) plan.notes.push_back("weights and KV dtype: " + req.weight_dtype_rule);
   if (m.vision_params)
     plan.notes.push_back("weights include the " + m.vision_note + ": " + grouped(m.vision_params) +
                          " params on the first pipeline stage, split by tp");

@@ -113,9 +113,10 @@ std::vector<Suggestion> suggest_changes(const ModelSpec& m, const DeployRequest&
       break;
     }
   }
-  // More GPUs: the smallest tensor-parallel size (same pp) that serves every workload.
+  // More GPUs: the smallest tensor-parallel size (same pp) that serves every workload, trying
+  // every size up to 64 as min_tensor_parallel does (those the model cannot be split by fail).
   if (p.supports_parallel) {
-    for (std::uint64_t tp = req.parallel.tp * 2; tp <= 64; tp *= 2) {
+    for (std::uint64_t tp = req.parallel.tp + 1; tp <= 64; ++tp) {
       DeployRequest r = req;
       r.parallel.tp = tp;
       const Outcome o = evaluate(r);

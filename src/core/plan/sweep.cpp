@@ -24,6 +24,7 @@ CapacitySweep::CapacitySweep(const std::vector<ModelSpec>& models, const std::ve
     for (std::uint64_t g : gpu_bytes) {
       DeployRequest r = request;
       r.capacity_bytes = g;
+      r.cuda_total_bytes = 0;  // a bare size: no catalog GPU's CUDA figure applies
       const DeployPlan plan = plan_deployment(spec, r);
       const StagePlan& st = plan.stages.front();
       std::uint64_t non_kv = 0;

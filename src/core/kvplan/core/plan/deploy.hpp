@@ -42,6 +42,7 @@ struct DeployRequest {
   std::string cuda_total_source;
   std::string gpu_label;
   DType weight_dtype;
+  std::string weight_dtype_rule;    // served_dtype's rule when "auto" changed the checkpoint's dtype
   bool weights_as_stored = false;   // price weights from the model file's tensors (GGUF), not weight_dtype
   KvDtypes kv;
   std::uint64_t max_model_len = 0;  // 0: the model's max_position_embeddings
@@ -175,6 +176,16 @@ struct DeployPlan {
 
 DeployPlan plan_deployment(const ModelSpec& model, const DeployRequest& request);
 
+// The dtype an engine serves the weights in for --dtype `option`; "auto" is the engine's own rule
+// for the checkpoint's torch_dtype (docs/formulas.md, "Served dtype"): vLLM serves a float32
+// checkpoint as bf16, SGLang as fp16 (bf16 for Gemma), the others as stored. `rule` says why
+// when it differs from the checkpoint's. Throws Error for an unknown name.
+struct ServedDtype {
+  DType dtype;
+  std::string rule;
+};
+ServedDtype served_dtype(Engine engine, const ModelSpec& model, std::string_view option);
+
 // The KV dtypes a request asks for, before engine defaults: each unset means "auto".
 struct KvRequest {
   std::optional<DType> both;   // --kv-cache-dtype / kv_cache_dtype
@@ -196,17 +207,22 @@ llamacpp::Fit llamacpp_context(const DeployPlan& plan, std::uint64_t n_seq, std:
 // Non-torch memory an engine's budget subtracts by default: vLLM's measured start-up growth by tp
 // (docs/formulas.md), else the profile's stated CUDA context.
 std::uint64_t default_non_torch_bytes(const EngineProfile& profile, std::uint64_t tp);
+// The dtype activations, the RoPE cache and the logits live in: the served dtype when it is a
+// float type (fp16, bf16, fp32), else the checkpoint's (fp16 when neither is).
+const DType& activation_dtype(const ModelSpec& model, const DType& served);
 // vLLM's rotary cos/sin cache, part of its "Model loading took" figure (docs/formulas.md).
-std::uint64_t vllm_rope_cache_bytes(const ModelSpec& model);
+std::uint64_t vllm_rope_cache_bytes(const ModelSpec& model, const DType& act);
 // Bytes per sampler logit in vLLM's profile run (calibrated, docs/formulas.md).
 inline constexpr std::uint64_t kVllmSamplerBytesPerLogit = 38;
 // vLLM's profile-run peak: max(forward pass of T tokens, dummy sampler on min(S, T) requests).
-std::uint64_t vllm_profile_peak_bytes(const ModelSpec& model, std::uint64_t tp, std::uint64_t max_num_batched_tokens,
+std::uint64_t vllm_profile_peak_bytes(const ModelSpec& model, const DType& act, std::uint64_t tp,
+                                      std::uint64_t max_num_batched_tokens,
                                       std::uint64_t max_num_seqs);
 // Peak activation estimate used where an engine profiles a forward pass of
 // max_num_batched_tokens tokens (docs/formulas.md): T × (3·I/tp + 2·H) × activation bytes +
 // max_num_seqs × vocab × 4 (fp32 logits).
-std::uint64_t estimate_activation_bytes(const ModelSpec& model, std::uint64_t tp, std::uint64_t max_num_batched_tokens,
+std::uint64_t estimate_activation_bytes(const ModelSpec& model, const DType& act, std::uint64_t tp,
+                                        std::uint64_t max_num_batched_tokens,
                                         std::uint64_t max_num_seqs);
 
 // Several scenario groups served at once: "32x500+200,4x8000".

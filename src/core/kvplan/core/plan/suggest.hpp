@@ -2,7 +2,7 @@
 // "Try" lines: when a deployment does not serve its workloads, or serves them with less than a
 // tenth of its KV units to spare, the single changes that would, each found by planning again with
 // that change (never a rule of thumb): the longest max-model-len the engine starts with, an FP8 KV
-// cache, fewer sequences per step (vLLM's profile run), a larger memory share, more GPUs.
+// cache, fewer sequences per step (vLLM's profile run), a larger memory share, the fewest GPUs.
 #include <cstdint>
 #include <string>
 #include <vector>
