@@ -38,6 +38,7 @@ struct Run {
   ModelSpec model;
   std::uint64_t tp = 1, max_model_len = 0, block_size = 0, max_num_seqs = 0;
   std::uint64_t share_ppm = 900'000;
+  bool held_out = false;
   Logged logged;
 };
 
@@ -54,6 +55,7 @@ std::vector<Run> load_runs() {
     r.gpu = n["gpu"].as<std::string>();
     r.command = n["command"].as<std::string>();
     if (n["gap"]) r.gap = n["gap"].as<std::string>();
+    if (n["held_out"]) r.held_out = n["held_out"].as<bool>();
     const YAML::Node m = n["model"];
     if (m["spec"]) {
       r.model = catalog.model(m["spec"].as<std::string>());
@@ -173,16 +175,18 @@ TEST_CASE("vLLM start-ups: the logged KV memory gives the logged token count", "
   }
 }
 
-TEST_CASE("vLLM start-ups: predictive KV memory within 0.5% where kvplan models the run", "[startups][deploy]") {
-  std::size_t held = 0;
+TEST_CASE("vLLM start-ups: predictive KV memory within 0.5% on the calibration runs, 3% on held-out ones",
+          "[startups][deploy]") {
+  std::size_t held = 0, out = 0;
   for (const auto& r : load_runs()) {
     if (!r.gap.empty()) continue;
     INFO(r.id);
     const double predicted = kv_gib(plan_deployment(r.model, request(r)));
-    CHECK(std::abs(predicted - r.logged.kv) / r.logged.kv <= 0.005);
-    ++held;
+    CHECK(std::abs(predicted - r.logged.kv) / r.logged.kv <= (r.held_out ? 0.03 : 0.005));
+    ++(r.held_out ? out : held);
   }
   CHECK(held >= 6);
+  CHECK(out >= 1);
 }
 
 TEST_CASE("vLLM start-ups: docs/validation.md holds the table these runs give", "[startups][docs]") {
