@@ -223,7 +223,13 @@ TEST_CASE("Imported model types: GPT-OSS and Llama 4 layers, MoE and windows", "
   // 2 x 202,048 x 5,120 + 5,120 = 107,769,861,120.
   const ModelSpec scout = imported("llama-4-scout-17b-16e");
   CHECK(scout.model_type == "llama4");
-  CHECK(count_params(scout).total == 107769861120ULL);
+  CHECK(count_params(scout).total - count_params(scout).vision == 107769861120ULL);
+  // Its vision tower: unfold patch embedding 3 x 14 x 14 x 1,408, class 1,408, 577 positions x
+  // 1,408, two LayerNorms 5,632; 34 layers of 4 x (1,408^2 + 1,408) + 1,408 x 5,632 + 5,632 +
+  // 5,632 x 1,408 + 1,408 + 5,632 = 23,807,872; adapter 5,632 x 4,096 + 4,096^2; projector
+  // 4,096 x 5,120: 871,932,416. With the language model, 108,641,793,536 ("109B").
+  CHECK(scout.vision_params == 827904ULL + 1408 + 812416 + 5632 + 34ULL * 23807872 + 39845888 + 20971520);
+  CHECK(scout.vision_params == 871932416ULL);
   // RoPE layers attend within 8,192-token chunks, every 4th layer (NoPE) to everything.
   REQUIRE(scout.layers.size() == 48);
   CHECK(scout.layers[0].kind == CacheKind::chunked_local);

@@ -705,6 +705,31 @@ void import_vision(const json& root, const std::string& text, const std::string&
     p += d * t + d;
     store(p);
     m.vision_note = "SigLIP vision tower, " + std::to_string(layers) + " layers, and the Gemma 3 projector";
+  } else if (arch == "llama4") {
+    // Llama4VisionModel (transformers modeling_llama4.py, vLLM mllama4.py): an unfold patch
+    // embedding (a Linear without bias), class embedding, (image/patch)^2 + 1 positions, pre- and
+    // post-LayerNorm; per layer q/k/v/o and fc1/fc2 with biases and two LayerNorms; the pixel
+    // shuffle adapter's fc1 (intermediate -> projector_input_dim) and fc2 (-> projector_output_dim)
+    // without biases; the projector linear_1 (vision_output_dim -> text hidden, bias by
+    // multimodal_projector_bias, default false).
+    tower("llama4_vision_model");
+    v.require("llama4 vision", {"hidden_size", "intermediate_size", "num_hidden_layers", "image_size", "patch_size",
+                                "projector_input_dim", "projector_output_dim", "vision_output_dim"});
+    const u128 d = dim(v, "hidden_size", 0), f = dim(v, "intermediate_size", 0);
+    const std::uint64_t layers = static_cast<std::uint64_t>(dim(v, "num_hidden_layers", 0));
+    const u128 c = dim(v, "num_channels", 3);
+    const u128 grid = grid_of(dim(v, "image_size", 0), dim(v, "patch_size", 0));
+    const u128 patch = dim(v, "patch_size", 0);
+    const u128 in = dim(v, "projector_input_dim", 0), out = dim(v, "projector_output_dim", 0);
+    const u128 vision_out = dim(v, "vision_output_dim", 0);
+    u128 p = c * patch * patch * d + d + (grid * grid + 1) * d + 4 * d;
+    p += u128{layers} * (4 * (d * d + d) + d * f + f + f * d + d + 4 * d);
+    p += f * in + in * out;
+    const bool bias = v.boolean_or("multi_modal_projector_bias", false);
+    p += vision_out * t + (bias ? t : 0);
+    store(p);
+    m.vision_note = "Llama 4 vision tower, " + std::to_string(layers) + " layers, its pixel-shuffle adapter and the "
+                    "projector";
   } else {
     m.vision_note = "the " + arch + " vision tower is not counted from config.json (--model DIR counts it from "
                     "the checkpoint's tensors)";
