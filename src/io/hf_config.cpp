@@ -208,7 +208,7 @@ void import_llama_like(const Fields& f, ModelSpec& m, const std::string& arch) {
   if (arch == "mistral" && m.sliding_window) set_layers(f, m, [](std::uint64_t) { return CacheKind::sliding_window; });
 }
 
-void import_gemma(const Fields& f, ModelSpec& m, const std::string& arch, const Fields* outer) {
+void import_gemma(const Fields& f, ModelSpec& m, const std::string& arch) {
   const bool g3 = arch != "gemma2";
   if (g3) {
     // Gemma3TextConfig defaults for what the published gemma-3 configs leave out.
@@ -231,8 +231,7 @@ void import_gemma(const Fields& f, ModelSpec& m, const std::string& arch, const 
   m.norms_per_layer = 4;  // input, post-attention, pre-feedforward, post-feedforward
   m.qk_norm = g3;
   m.sliding_window = f.positive("sliding_window");
-  if (f.has("torch_dtype") || !outer) set_dtype(f, m, "float32");
-  else set_dtype(*outer, m, "float32");
+  set_dtype(f, m, "float32");  // a wrapper's own torch_dtype is applied by import_wrapped_text
   if (g3) {
     // Every sliding_window_pattern-th layer is global (Gemma3TextConfig default 6).
     const std::uint64_t pattern = f.positive_or("sliding_window_pattern", 6);
@@ -513,7 +512,7 @@ void import_llama4_text(const Fields& f, ModelSpec& m) {
 // One text decoder's config, by its model_type.
 void import_decoder(const Fields& f, ModelSpec& m, const std::string& arch) {
   if (arch == "gemma2" || arch == "gemma3_text") {
-    import_gemma(f, m, arch, nullptr);
+    import_gemma(f, m, arch);
   } else if (arch == "gemma") {
     import_gemma_v1(f, m);
   } else if (arch == "deepseek_v2" || arch == "deepseek_v3") {
@@ -571,8 +570,8 @@ json with_text_defaults(const json& text_config, const std::string& arch) {
 }
 
 // Multimodal wrappers: the language model is text_config, of the model types each wrapper takes
-// (transformers' Llama4Config, LlavaNextConfig, Mistral3Config, KimiVLConfig). The towers are
-// counted apart (vision_config).
+// (transformers' Gemma3Config, Llama4Config, LlavaNextConfig, Mistral3Config, KimiVLConfig). The
+// towers are counted apart (vision_config).
 void import_wrapped_text(const json& root, const std::string& text, const std::string& origin, const Fields& top,
                          ModelSpec& m, const std::string& arch) {
   if (!root.contains("text_config") || !root.at("text_config").is_object())
@@ -582,6 +581,7 @@ void import_wrapped_text(const json& root, const std::string& text, const std::s
   const Fields raw(root.at("text_config"), text, origin, "text_config.", offset);
   // The text model types each wrapper takes; the first is the wrapper's default.
   std::vector<std::string> allowed = {"llama4_text"};
+  if (arch == "gemma3") allowed = {"gemma3_text"};
   if (arch == "llava_next") allowed = {"llama", "mistral"};
   if (arch == "mistral3") allowed = {"mistral"};
   if (arch == "kimi_vl") allowed = {"deepseek_v3"};
@@ -647,6 +647,9 @@ void import_vision(const json& root, const std::string& text, const std::string&
     if (patch > image) v.fail("patch_size", "is larger than image_size");
     return image / patch;
   };
+  // One ViT encoder layer as CLIP, SigLIP and Llama 4 build it: q/k/v/o and fc1/fc2 with biases,
+  // two LayerNorms with bias.
+  const auto vit_layer = [](u128 d, u128 f) { return 4 * (d * d + d) + d * f + f + f * d + d + 4 * d; };
   const auto store = [&](u128 p) {
     if (p > (u128{1} << 62)) v.fail("hidden_size", "gives a vision tower of more than 2^62 parameters");
     m.vision_params = static_cast<std::uint64_t>(p);
@@ -664,7 +667,7 @@ void import_vision(const json& root, const std::string& text, const std::string&
     const u128 kept = vision_layers_loaded(top, layers, -2);
     const u128 grid = grid_of(image, patch);
     u128 p = d * c * patch * patch + d + (grid * grid + 1) * d + 2 * d;
-    p += kept * (4 * (d * d + d) + d * f + f + f * d + d + 4 * d);
+    p += kept * vit_layer(d, f);
     if (kept == u128{layers}) p += 2 * d;
     const bool bias = top.boolean_or("multimodal_projector_bias", true);
     p += d * t + (bias ? t : 0) + t * t + (bias ? t : 0) + t;
@@ -701,7 +704,7 @@ void import_vision(const json& root, const std::string& text, const std::string&
     const u128 image = dim(v, "image_size", 224), patch = dim(v, "patch_size", 16);
     const u128 grid = grid_of(image, patch);
     u128 p = d * c * patch * patch + d + grid * grid * d + 2 * d;
-    p += u128{layers} * (4 * (d * d + d) + d * f + f + f * d + d + 4 * d);
+    p += u128{layers} * vit_layer(d, f);
     p += d * t + d;
     store(p);
     m.vision_note = "SigLIP vision tower, " + std::to_string(layers) + " layers, and the Gemma 3 projector";
@@ -718,12 +721,12 @@ void import_vision(const json& root, const std::string& text, const std::string&
     const u128 d = dim(v, "hidden_size", 0), f = dim(v, "intermediate_size", 0);
     const std::uint64_t layers = static_cast<std::uint64_t>(dim(v, "num_hidden_layers", 0));
     const u128 c = dim(v, "num_channels", 3);
-    const u128 grid = grid_of(dim(v, "image_size", 0), dim(v, "patch_size", 0));
     const u128 patch = dim(v, "patch_size", 0);
+    const u128 grid = grid_of(dim(v, "image_size", 0), patch);
     const u128 in = dim(v, "projector_input_dim", 0), out = dim(v, "projector_output_dim", 0);
     const u128 vision_out = dim(v, "vision_output_dim", 0);
     u128 p = c * patch * patch * d + d + (grid * grid + 1) * d + 4 * d;
-    p += u128{layers} * (4 * (d * d + d) + d * f + f + f * d + d + 4 * d);
+    p += u128{layers} * vit_layer(d, f);
     p += f * in + in * out;
     const bool bias = v.boolean_or("multi_modal_projector_bias", false);
     p += vision_out * t + (bias ? t : 0);
@@ -949,14 +952,7 @@ ModelSpec import_hf_config(const std::string& text, const std::string& origin, c
   m.source = origin;
   m.model_type = arch;
   try {
-    if (arch == "gemma3") {
-      if (!root.contains("text_config") || !root.at("text_config").is_object())
-        top.fail("text_config", "a gemma3 config needs its text_config object");
-      const std::size_t at = find_json_key(text, "text_config", 0);
-      const Fields inner(root.at("text_config"), text, origin, "text_config.", at == std::string::npos ? 0 : at);
-      import_gemma(inner, m, arch, &top);
-      import_vision(root, text, origin, top, m, arch);
-    } else if (arch == "llama4" || arch == "llava_next" || arch == "mistral3" || arch == "kimi_vl") {
+    if (arch == "gemma3" || arch == "llama4" || arch == "llava_next" || arch == "mistral3" || arch == "kimi_vl") {
       import_wrapped_text(root, text, origin, top, m, arch);
       import_vision(root, text, origin, top, m, arch);
     } else {
