@@ -98,9 +98,10 @@ int run_check(const CheckOptions& o, const CommonOptions& common) {
       // its min_concurrency (that many sequences of max_model_len at once).
       std::vector<Workload> wanted = c.workloads;
       if (c.min_concurrency && max_sequences(v.plan, v.plan.max_model_len, margin) < c.min_concurrency)
-        wanted.push_back(parse_workload(std::to_string(c.min_concurrency) + "x" + std::to_string(v.plan.max_model_len)));
-      if (wanted.size() > c.workloads.size() || !v.all_fit)
-        if (c.request.engine != Engine::llamacpp) v.suggestions = suggest_changes(c.model, c.request, wanted, margin);
+        wanted.push_back(Workload{{Scenario{c.min_concurrency, v.plan.max_model_len, 0}}});
+      const bool short_of_capacity = !v.all_fit || wanted.size() > c.workloads.size();
+      if (short_of_capacity && c.request.engine != Engine::llamacpp)
+        v.suggestions = suggest_changes(c.model, c.request, wanted, margin);
       e.result = v;
     } catch (const Error& err) {
       e.valid = false;

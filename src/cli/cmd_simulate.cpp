@@ -103,10 +103,7 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   DeployRequest req;
   req.engine = Engine::generic;
   const GpuTarget gpu = resolve_gpu(catalog, o.gpu, o.gpu_memory);
-  req.capacity_bytes = gpu.capacity_bytes;
-  req.cuda_total_bytes = gpu.cuda_total_bytes;
-  req.cuda_total_source = gpu.cuda_total_source;
-  req.gpu_label = gpu.label;
+  target_gpu(req, gpu);
   req.weight_dtype = resolve_weight_dtype(model, o.dtype).dtype;
   req.weights_as_stored = o.dtype == "auto" && model.file_weights.has_value();
   req.kv = kv;

@@ -91,6 +91,13 @@ GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std:
   return GpuTarget{spec.memory_bytes, spec.cuda_memory_bytes, spec.cuda_memory_source, spec.display_name};
 }
 
+void target_gpu(DeployRequest& r, const GpuTarget& gpu) {
+  r.capacity_bytes = gpu.capacity_bytes;
+  r.cuda_total_bytes = gpu.cuda_total_bytes;
+  r.cuda_total_source = gpu.cuda_total_source;
+  r.gpu_label = gpu.label;
+}
+
 ServedDtype resolve_weight_dtype(const ModelSpec& model, const std::string& dtype, Engine engine) {
   try {
     return served_dtype(engine, model, dtype);

@@ -66,6 +66,8 @@ struct GpuTarget {
   std::string label;
 };
 GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory);
+// The request's target: nvidia-smi's total, CUDA's (what vLLM sizes from) and the name.
+void target_gpu(DeployRequest& request, const GpuTarget& gpu);
 // --dtype for the weights: "auto" is the engine's rule for the model's own torch_dtype (served_dtype).
 ServedDtype resolve_weight_dtype(const ModelSpec& model, const std::string& dtype, Engine engine = Engine::generic);
 

@@ -105,11 +105,7 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
                                   const DeployOptions& d, std::uint64_t tp) {
   DeployRequest r;
   r.engine = engine_option(d.engine);
-  const GpuTarget gpu = resolve_gpu(catalog, t.gpu, t.gpu_memory);
-  r.capacity_bytes = gpu.capacity_bytes;
-  r.cuda_total_bytes = gpu.cuda_total_bytes;
-  r.cuda_total_source = gpu.cuda_total_source;
-  r.gpu_label = gpu.label;
+  target_gpu(r, resolve_gpu(catalog, t.gpu, t.gpu_memory));
   const ServedDtype served = resolve_weight_dtype(model, t.dtype, r.engine);
   r.weight_dtype = served.dtype;
   r.weight_dtype_rule = served.rule;

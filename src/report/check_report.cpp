@@ -27,10 +27,7 @@ void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std
         json w = json::array();
         for (const auto& f : e.result->workloads) w.push_back(workload_json(f));
         j["workloads"] = w;
-        json s = json::array();
-        for (const auto& x : e.result->suggestions)
-          s.push_back({{"option", x.option}, {"effect", x.effect}, {"serves", x.serves}});
-        j["suggestions"] = s;
+        j["suggestions"] = suggestions_json(e.result->suggestions);
       }
       list.push_back(j);
       all = all && e.passes;

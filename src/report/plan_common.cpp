@@ -13,10 +13,8 @@
 namespace kvplan::report {
 
 std::string llamacpp_flags(const Workload& w) {
-  std::uint64_t longest = 0;
-  for (const auto& g : w.groups) longest = std::max(longest, g.tokens());
   const std::uint64_t n = w.sequences();
-  return fmt::format("-np {} -c {}", n, grouped(n * longest));  // fit_workload checked the product
+  return fmt::format("-np {} -c {}", n, grouped(n * w.longest_tokens()));  // fit_workload checked the product
 }
 
 namespace detail {
@@ -80,6 +78,12 @@ json plan_json(const DeployPlan& p) {
               {"estimated_max_model_len", p.estimated_max_model_len},
               {"engine_log", p.engine_log},
               {"notes", p.notes}};
+}
+
+json suggestions_json(const std::vector<Suggestion>& suggestions) {
+  json s = json::array();
+  for (const auto& x : suggestions) s.push_back({{"option", x.option}, {"effect", x.effect}, {"serves", x.serves}});
+  return s;
 }
 
 json workload_json(const WorkloadFit& f) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kvplan/core/plan/deploy.hpp"
+#include "kvplan/core/plan/suggest.hpp"
 
 namespace kvplan::report::detail {
 
@@ -15,6 +16,8 @@ std::string signed_bytes(std::int64_t bytes);
 nlohmann::json stage_json(const StagePlan& stage);
 nlohmann::json plan_json(const DeployPlan& plan);
 nlohmann::json workload_json(const WorkloadFit& fit);
+// Try lines as JSON: [{option, effect, serves}] (fit and check alike).
+nlohmann::json suggestions_json(const std::vector<Suggestion>& suggestions);
 std::string verdict(const DeployPlan& plan, const WorkloadFit& fit);
 void plan_text(std::ostream& out, const std::string& display, const DeployPlan& plan);
 void notes_text(std::ostream& out, const DeployPlan& plan);

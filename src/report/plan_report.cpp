@@ -24,9 +24,7 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
     j["workloads"] = w;
     j["margin"] = share_text(v.margin_ppm);
     j["all_fit"] = v.all_fit;
-    json s = json::array();
-    for (const auto& x : v.suggestions) s.push_back({{"option", x.option}, {"effect", x.effect}, {"serves", x.serves}});
-    j["suggestions"] = s;
+    j["suggestions"] = suggestions_json(v.suggestions);
     write_json(out, "plan", j);
     return;
   }

@@ -697,14 +697,16 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     plan.notes.push_back("CUDA context and non-torch memory: a stated " + str(p.cuda_context_bytes >> 20) +
                          " MiB, not a measurement (for scale: vLLM logged non_torch_memory=0.35GiB on one RTX 3090 "
                          "in https://github.com/vllm-project/vllm/issues/10517); set --cuda-context-memory");
+  // The dtype plan_stage priced the activations in.
+  const std::string act = activation_dtype(m, req.weight_dtype).name;
   if (rule_used && !b.activation_bytes && req.engine == Engine::vllm)
     plan.notes.push_back("peak activation: kvplan's estimate of vLLM's profile run, the larger of the forward pass "
-                         "T x (3 x intermediate/tp + 2 x hidden) x " + m.torch_dtype + " bytes and the sampler "
-                         "min(max_num_seqs, T) x vocab x 38 B + 2 x T x hidden x " + m.torch_dtype +
+                         "T x (3 x intermediate/tp + 2 x hidden) x " + act + " bytes and the sampler "
+                         "min(max_num_seqs, T) x vocab x 38 B + 2 x T x hidden x " + act +
                          " bytes (calibrated on published H100 runs), not a measurement; set --activation-memory");
   else if (rule_used && !b.activation_bytes && p.estimates_activation)
-    plan.notes.push_back("peak activation: kvplan's estimate T x (3 x intermediate/tp + 2 x hidden) x " +
-                         m.torch_dtype + " bytes + max_num_seqs x vocab x 4 (fp32 logits), not a measurement; "
+    plan.notes.push_back("peak activation: kvplan's estimate T x (3 x intermediate/tp + 2 x hidden) x " + act +
+                         " bytes + max_num_seqs x vocab x 4 (fp32 logits), not a measurement; "
                          "set --activation-memory to the engine's figure");
   if (rule_used && !b.activation_bytes && req.engine == Engine::llamacpp)
     plan.notes.push_back("compute buffer: kvplan's estimate for each -c and -np (attention masks + the larger of the "
@@ -777,6 +779,12 @@ std::uint64_t Workload::sequences() const {
   return n;
 }
 
+std::uint64_t Workload::longest_tokens() const {
+  std::uint64_t longest = 0;
+  for (const auto& g : groups) longest = std::max(longest, g.tokens());
+  return longest;
+}
+
 Workload parse_workload(std::string_view text) {
   Workload w;
   std::size_t start = 0;
@@ -801,8 +809,7 @@ WorkloadFit fit_workload(const DeployPlan& plan, const Workload& w, std::uint64_
   WorkloadFit f;
   f.workload = w;
   if (plan.llamacpp) {
-    std::uint64_t longest = 0;
-    for (const auto& g : w.groups) longest = std::max(longest, g.tokens());
+    const std::uint64_t longest = w.longest_tokens();
     f.exceeds_max_model_len = longest > plan.max_model_len;
     const std::uint64_t n = w.sequences();
     f.usable_units = c.usable();

@@ -16,30 +16,37 @@ struct Outcome {
   std::string why;       // the first workload that does not, or why the plan fails
 };
 
-// Every workload against the plan of `req`: with the user's margin, and with `roomy` kept free.
-Outcome evaluate_all(const ModelSpec& m, const DeployRequest& req, const std::vector<Workload>& workloads,
-                 std::uint64_t margin, std::uint64_t roomy) {
+// Every workload against `plan`: with the user's margin, and with `roomy` kept free.
+Outcome judge(const DeployPlan& plan, const std::vector<Workload>& workloads, std::uint64_t margin,
+              std::uint64_t roomy) {
   Outcome o;
-  try {
-    const DeployPlan plan = plan_deployment(m, req);
-    o.planned = true;
-    o.fits = o.serves = true;
-    for (const auto& w : workloads) {
-      const WorkloadFit tight = fit_workload(plan, w, margin);
-      const WorkloadFit f = fit_workload(plan, w, roomy);
-      o.fits = o.fits && tight.fits;
-      if (f.fits) continue;
-      o.serves = false;
-      if (!o.why.empty()) continue;
-      o.why = f.exceeds_max_model_len ? w.label() + " is longer than max-model-len"
-              : !plan.serves_max_model_len ? "the engine still refuses max-model-len " + grouped(plan.max_model_len)
-                                           : w.label() + " needs " + grouped(f.units_needed) + " of " +
-                                                 grouped(f.allowed_units) + " " + unit_name(plan.capacity);
-    }
-  } catch (const Error& e) {
-    o.why = e.what();
+  o.planned = true;
+  o.fits = o.serves = true;
+  for (const auto& w : workloads) {
+    const WorkloadFit tight = fit_workload(plan, w, margin);
+    const WorkloadFit f = fit_workload(plan, w, roomy);
+    o.fits = o.fits && tight.fits;
+    if (f.fits) continue;
+    o.serves = false;
+    if (!o.why.empty()) continue;
+    o.why = f.exceeds_max_model_len ? w.label() + " is longer than max-model-len"
+            : !plan.serves_max_model_len ? "the engine still refuses max-model-len " + grouped(plan.max_model_len)
+                                         : w.label() + " needs " + grouped(f.units_needed) + " of " +
+                                               grouped(f.allowed_units) + " " + unit_name(plan.capacity);
   }
   return o;
+}
+
+// The plan of `req` judged; a configuration the engine refuses is an outcome, not an error.
+Outcome evaluate_all(const ModelSpec& m, const DeployRequest& req, const std::vector<Workload>& workloads,
+                     std::uint64_t margin, std::uint64_t roomy) {
+  try {
+    return judge(plan_deployment(m, req), workloads, margin, roomy);
+  } catch (const Error& e) {
+    Outcome o;
+    o.why = e.what();
+    return o;
+  }
 }
 
 std::string effect(const Outcome& o, const std::string& serves_text) {
@@ -61,8 +68,9 @@ std::vector<Suggestion> suggest_changes(const ModelSpec& m, const DeployRequest&
   std::vector<Suggestion> out;
   const std::uint64_t roomy = std::max(margin_ppm, kTightMarginPpm);
   const auto evaluate = [&](const DeployRequest& r) { return evaluate_all(m, r, workloads, margin_ppm, roomy); };
-  if (workloads.empty() || evaluate(req).serves) return out;
+  if (workloads.empty()) return out;
   const DeployPlan plan = plan_deployment(m, req);
+  if (judge(plan, workloads, margin_ppm, roomy).serves) return out;
   const auto add = [&](std::string option, const Outcome& o, const std::string& serves_text) {
     out.push_back({std::move(option), effect(o, serves_text), o.serves});
   };
@@ -72,8 +80,7 @@ std::vector<Suggestion> suggest_changes(const ModelSpec& m, const DeployRequest&
   // The engine refuses to start: the workloads' own longest sequence when the engine starts with
   // it, else the longest max-model-len it accepts (vLLM's own estimate).
   std::uint64_t longest = 0;
-  for (const auto& w : workloads)
-    for (const auto& g : w.groups) longest = std::max(longest, g.tokens());
+  for (const auto& w : workloads) longest = std::max(longest, w.longest_tokens());
   if (!plan.serves_max_model_len && plan.estimated_max_model_len > 0) {
     DeployRequest r = req;
     r.max_model_len = longest <= plan.estimated_max_model_len ? longest : plan.estimated_max_model_len;

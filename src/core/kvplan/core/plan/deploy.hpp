@@ -230,6 +230,7 @@ struct Workload {
   std::vector<Scenario> groups;
   std::string label() const;
   std::uint64_t sequences() const;
+  std::uint64_t longest_tokens() const;  // the longest group's tokens per sequence
 };
 Workload parse_workload(std::string_view text);
 
