@@ -64,6 +64,7 @@ struct GpuTarget {
   std::uint64_t cuda_total_bytes = 0;  // the catalog's CUDA-visible total (0: not known, or --gpu-memory)
   std::string cuda_total_source;
   std::string label;
+  bool nvlink = false;
 };
 GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory);
 // The request's target: nvidia-smi's total, CUDA's (what vLLM sizes from) and the name.

@@ -11,7 +11,8 @@ bool DeployOptions::engaged() const {
   return (engine_given && engine_given->count() > 0) || engine != "generic" || tp != "1" || pp != "1" || !gpu_memory_utilization.empty() ||
          !mem_fraction_static.empty() || !free_gpu_memory_fraction.empty() || !kv_cache_memory.empty() ||
          !cuda_context_memory.empty() || !activation_memory.empty() || !cuda_graph_memory.empty() ||
-         !weights_memory.empty() || !max_num_batched_tokens.empty() || !max_num_seqs.empty() || !shared_prefix.empty();
+         !weights_memory.empty() || !max_num_batched_tokens.empty() || !max_num_seqs.empty() || !shared_prefix.empty() ||
+         !engine_version.empty() || !chunked_prefill_size.empty() || !cuda_graph_max_bs.empty();
 }
 
 void add_target_options(CLI::App& app, TargetOptions& t) {
@@ -45,7 +46,18 @@ void add_deploy_options(CLI::App& app, DeployOptions& d) {
       ->capture_default_str();
   app.add_option("--gpu-memory-utilization", d.gpu_memory_utilization, "vLLM's usable share of each GPU (0.9)")
       ->type_name("F");
-  app.add_option("--mem-fraction-static", d.mem_fraction_static, "SGLang's static share (0.88 here)")->type_name("F");
+  app.add_option("--mem-fraction-static", d.mem_fraction_static,
+                 "SGLang's static share (default: SGLang's own rule for the GPU, tp and version)")
+      ->type_name("F");
+  app.add_option("--engine-version", d.engine_version,
+                 "The engine release whose rules apply where they differ (SGLang 0.3.0 to 0.5.18; default the newest)")
+      ->type_name("V");
+  app.add_option("--chunked-prefill-size", d.chunked_prefill_size,
+                 "SGLang's chunked prefill size (default: SGLang's for the GPU); part of its default share")
+      ->type_name("N");
+  app.add_option("--cuda-graph-max-bs", d.cuda_graph_max_bs,
+                 "SGLang's largest CUDA-graph batch (default: SGLang's for the GPU and tp); part of its default share")
+      ->type_name("N");
   app.add_option("--free-gpu-memory-fraction", d.free_gpu_memory_fraction,
                  "TensorRT-LLM's share of the memory left free (0.9)")
       ->type_name("F");
@@ -147,11 +159,16 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
   // Options the chosen engine does not use are refused, never silently ignored.
   if (!prof.estimates_activation && (!d.max_num_batched_tokens.empty() || !d.max_num_seqs.empty()))
     throw Error(std::string(!d.max_num_seqs.empty() ? "--max-num-seqs" : "--max-num-batched-tokens") +
-                " sizes the activation estimate of vLLM, SGLang and HF; " + prof.name + " does not use it" +
+                " sizes the activation estimate of vLLM, TensorRT-LLM and HF; " + prof.name + " does not use it" +
                 (r.engine == Engine::llamacpp ? " (llama.cpp: -b and -ub)" : ""));
   if (!d.max_num_batched_tokens.empty())
     r.budget.max_num_batched_tokens = parse_count_option(d.max_num_batched_tokens, "--max-num-batched-tokens");
   if (!d.max_num_seqs.empty()) r.budget.max_num_seqs = parse_count_option(d.max_num_seqs, "--max-num-seqs");
+  r.engine_version = d.engine_version;
+  if (!d.chunked_prefill_size.empty())
+    r.budget.chunked_prefill_size = parse_count_option(d.chunked_prefill_size, "--chunked-prefill-size");
+  if (!d.cuda_graph_max_bs.empty())
+    r.budget.cuda_graph_max_bs = parse_count_option(d.cuda_graph_max_bs, "--cuda-graph-max-bs");
   if (!d.shared_prefix.empty()) {
     try {
       r.shared_prefix = parse_count(d.shared_prefix, /*allow_zero=*/true);

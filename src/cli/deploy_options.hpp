@@ -37,6 +37,9 @@ struct DeployOptions {
   std::string max_num_batched_tokens;
   std::string max_num_seqs;
   std::string shared_prefix;
+  std::string engine_version;        // the release whose rules apply (SGLang's differ by version)
+  std::string chunked_prefill_size;  // SGLang's
+  std::string cuda_graph_max_bs;     // SGLang's
   const CLI::Option* engine_given = nullptr;  // --engine typed (even as "generic")
   // True when --engine or any other option of the planner is given (else fit shows contiguous vs paged).
   bool engaged() const;

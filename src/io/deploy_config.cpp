@@ -1,3 +1,5 @@
+#include "kvplan/core/engines/sglang.hpp"
+#include "kvplan/core/engines/vllm.hpp"
 #include "kvplan/io/deploy_config.hpp"
 
 #include "kvplan/core/model/quantization.hpp"
@@ -40,7 +42,7 @@ const std::vector<std::string> kOwnKeys = {
     "max_model_len", "dtype", "kv_cache_dtype", "cache_type_k", "cache_type_v", "block_size",
     "gpu_memory_utilization", "mem_fraction_static", "free_gpu_memory_fraction", "kv_cache_memory",
     "cuda_context_memory", "activation_memory", "cuda_graph_memory", "weights_memory", "overhead",
-    "max_num_batched_tokens", "max_num_seqs", "shared_prefix", "workloads", "min_concurrency",
+    "max_num_batched_tokens", "max_num_seqs", "shared_prefix", "workloads", "min_concurrency", "engine_version",
 };
 
 std::string dashed(std::string s) {
@@ -128,6 +130,7 @@ void use_gpu(DeployRequest& req, const GpuSpec& g) {
   req.cuda_total_bytes = g.cuda_memory_bytes;
   req.cuda_total_source = g.cuda_memory_source;
   req.gpu_label = g.display_name;
+  req.gpu_nvlink = g.nvlink;
 }
 
 void read_common(const Fields& f, const ModelSpec& model, DeployRequest& r, KvRequest& kv) {
@@ -236,6 +239,18 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
     } catch (const Error& e) {
       r.fail("engine", e.what());
     }
+  }
+  if (r.has("engine_version")) {
+    // Checked here, so that a release outside kvplan's rules is refused at its line.
+    const std::string version = r.str("engine_version");
+    try {
+      if (req.engine == Engine::sglang) sglang::parse_version(version);
+      else if (req.engine == Engine::vllm) vllm_rules::parse_version(version);
+      else throw Error(std::string("kvplan keeps one set of ") + engine_profile(req.engine).name + " rules");
+    } catch (const Error& e) {
+      r.fail("engine_version", e.what());
+    }
+    req.engine_version = version;
   }
   KvRequest kv;
   read_common(f, c.model, req, kv);

@@ -627,6 +627,9 @@ void import_vision(const json& root, const std::string& text, const std::string&
   if (!root.at("vision_config").is_object()) top.fail("vision_config", "expected an object");
   const std::size_t at = find_json_key(text, "vision_config", 0);
   const Fields v(root.at("vision_config"), text, origin, "vision_config.", at == std::string::npos ? 0 : at);
+  // What SGLang reads of the tower (getattr with its defaults 24 and 1024 where a key is absent).
+  m.vision_layers = v.positive_or("num_hidden_layers", 24);
+  m.vision_hidden = v.positive_or("hidden_size", 1024);
   // Each size at most 2^20 and the sums in 128 bits: no product can wrap.
   using u128 = unsigned __int128;
   const auto dim = [](const Fields& f, const char* key, std::uint64_t fallback) -> u128 {
@@ -672,6 +675,8 @@ void import_vision(const json& root, const std::string& text, const std::string&
     const bool bias = top.boolean_or("multimodal_projector_bias", true);
     p += d * t + (bias ? t : 0) + t * t + (bias ? t : 0) + t;
     store(p);
+    m.vision_layers = layers;  // the tower type's own defaults where config.json is silent
+    m.vision_hidden = static_cast<std::uint64_t>(d);
     m.vision_note = "CLIP vision tower, " + std::to_string(static_cast<std::uint64_t>(kept)) + " of " + std::to_string(layers) +
                     " layers (vLLM builds it up to vision_feature_layer), projector and image_newline";
   } else if (arch == "mistral3") {
@@ -690,6 +695,8 @@ void import_vision(const json& root, const std::string& text, const std::string&
     const bool bias = top.boolean_or("multimodal_projector_bias", false);
     p += d + d * merge * merge * d + d * t + (bias ? t : 0) + t * t + (bias ? t : 0);
     store(p);
+    m.vision_layers = layers;  // the tower type's own defaults where config.json is silent
+    m.vision_hidden = static_cast<std::uint64_t>(d);
     m.vision_note = "Pixtral vision tower, " + std::to_string(static_cast<std::uint64_t>(kept)) + " of " + std::to_string(layers) +
                     " layers, and the Mistral3 projector (norm, patch merger, two linears)";
   } else if (arch == "gemma3") {
@@ -707,6 +714,8 @@ void import_vision(const json& root, const std::string& text, const std::string&
     p += u128{layers} * vit_layer(d, f);
     p += d * t + d;
     store(p);
+    m.vision_layers = layers;  // the tower type's own defaults where config.json is silent
+    m.vision_hidden = static_cast<std::uint64_t>(d);
     m.vision_note = "SigLIP vision tower, " + std::to_string(layers) + " layers, and the Gemma 3 projector";
   } else if (arch == "llama4") {
     // Llama4VisionModel (transformers modeling_llama4.py, vLLM mllama4.py): an unfold patch
@@ -731,6 +740,8 @@ void import_vision(const json& root, const std::string& text, const std::string&
     const bool bias = v.boolean_or("multi_modal_projector_bias", false);
     p += vision_out * t + (bias ? t : 0);
     store(p);
+    m.vision_layers = layers;  // the tower type's own defaults where config.json is silent
+    m.vision_hidden = static_cast<std::uint64_t>(d);
     m.vision_note = "Llama 4 vision tower, " + std::to_string(layers) + " layers, its pixel-shuffle adapter and the "
                     "projector";
   } else {

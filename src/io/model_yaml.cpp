@@ -18,7 +18,7 @@ const std::vector<std::string> kModelKeys = {
     "num_key_value_heads", "head_dim", "head_dim_v", "intermediate_size", "vocab_size", "max_position_embeddings",
     "tie_word_embeddings", "torch_dtype", "mlp", "norm", "norms_per_layer", "attention_bias", "attention_out_bias",
     "mlp_bias", "learned_position_embeddings", "sliding_window", "layer_types", "moe", "mla", "mamba", "qk_norm",
-    "qk_norm_per_head", "attention_sinks", "vision_params", "vision_note",
+    "qk_norm_per_head", "attention_sinks", "vision_params", "vision_note", "vision_layers", "vision_hidden_size",
     "mtp_layers", "published_params", "params_source", "published_params_extra", "published_params_extra_note",
     "quantization",
 };
@@ -212,6 +212,10 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin, b
   if (m.qk_norm && m.qk_norm_per_head) r.fail("qk_norm_per_head", "a model has one kind of q/k norm: qk_norm or qk_norm_per_head");
   m.attention_sinks = r.boolean_or("attention_sinks", false);
   m.vision_params = r.u64_or("vision_params", 0);
+  m.vision_layers = r.u64_or("vision_layers", 0);
+  m.vision_hidden = r.u64_or("vision_hidden_size", 0);
+  if ((m.vision_layers == 0) != (m.vision_hidden == 0))
+    r.fail(m.vision_layers ? "vision_layers" : "vision_hidden_size", "vision_layers and vision_hidden_size go together");
   m.vision_note = r.str_or("vision_note", "");
   if (m.vision_params > 0 && m.vision_note.empty())
     r.fail("vision_params", "needs 'vision_note' saying which tower and projector they are");
@@ -262,7 +266,7 @@ std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::strin
   for (const auto& item : list) {
     const Reader g(item, origin, "gpus[" + std::to_string(out.size()) + "].");
     g.reject_unknown({"name", "display_name", "aliases", "memory_bytes", "cuda_memory_bytes", "cuda_memory_source",
-                      "marketed", "bandwidth_bytes_per_s", "source"});
+                      "marketed", "bandwidth_bytes_per_s", "nvlink", "source"});
     GpuSpec gpu;
     gpu.name = g.str("name");
     gpu.display_name = g.str_or("display_name", gpu.name);
@@ -276,6 +280,7 @@ std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::strin
       g.fail("cuda_memory_bytes", "needs 'cuda_memory_source' saying where the figure was read");
     gpu.marketed = g.str_or("marketed", "");
     gpu.bandwidth_bytes_per_s = g.u64_or("bandwidth_bytes_per_s", 0);
+    gpu.nvlink = g.boolean_or("nvlink", false);
     gpu.source = g.str_or("source", "");
     out.push_back(gpu);
   }

@@ -152,6 +152,7 @@ std::string model_to_yaml(const ModelSpec& m) {
   }
   if (m.mtp_layers) o << "mtp_layers: " << m.mtp_layers << "\n";
   if (m.vision_params) o << "vision_params: " << m.vision_params << "\n";
+  if (m.vision_layers) o << "vision_layers: " << m.vision_layers << "\nvision_hidden_size: " << m.vision_hidden << "\n";
   if (!m.vision_note.empty()) o << "vision_note: " << quoted(m.vision_note) << "\n";
   if (m.published_params) o << "published_params: " << m.published_params << "\n";
   if (!m.params_source.empty()) o << "params_source: " << quoted(m.params_source) << "\n";

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kvplan/core/engines/sglang.hpp"
+#include "kvplan/core/engines/vllm.hpp"
 #include "kvplan/report/deploy.hpp"
 #include "kvplan/report/json_out.hpp"
 #include "kvplan/report/table.hpp"
@@ -41,8 +43,17 @@ json stage_json(const StagePlan& s) {
               {"units", s.units}};
 }
 
-json plan_json(const DeployPlan& p) {
+// Which release's rules the plan follows.
+static std::string rules_text(const DeployPlan& p) {
   const EngineProfile& prof = engine_profile(p.engine);
+  if (p.engine_version.empty()) return prof.version;
+  const std::string range = p.engine == Engine::sglang ? "v" + sglang::oldest_version().text() + " to v" +
+                                                             sglang::newest_version().text()
+                                                       : "v0.9.2 to the v0.20 series";
+  return std::string(prof.name) + " " + p.engine_version + " (--engine-version; kvplan keeps " + range + ")";
+}
+
+json plan_json(const DeployPlan& p) {
   json stages = json::array();
   for (const auto& s : p.stages) stages.push_back(stage_json(s));
   return json{{"model", p.model_name},
@@ -51,7 +62,7 @@ json plan_json(const DeployPlan& p) {
               {"nvidia_smi_bytes", p.nvidia_smi_bytes ? json(p.nvidia_smi_bytes) : json(nullptr)},
               {"gpu_memory_source", p.capacity_source},
               {"engine", to_string(p.engine)},
-              {"engine_version", prof.version},
+              {"engine_version", rules_text(p)},
               {"usable_share", p.kv_memory_given ? json(nullptr) : json(share_text(p.share_ppm))},
               {"kv_cache_memory_given", p.kv_memory_given},
               {"tensor_parallel_size", p.parallel.tp},
@@ -112,7 +123,7 @@ void plan_text(std::ostream& out, const std::string& display, const DeployPlan& 
   const StagePlan& lim = p.stages[p.limiting_stage];
   out << fmt::format("{} on {} x {} (tp {}, pp {}), engine {}\n", display, p.gpu_label, p.parallel.tp * p.parallel.pp,
                      p.parallel.tp, p.parallel.pp, prof.name);
-  out << fmt::format("rules: {}\n\n", prof.version);
+  out << fmt::format("rules: {}\n\n", rules_text(p));
   out << fmt::format("Budget per GPU{}:\n", p.stages.size() > 1
                                                ? fmt::format(" (stage {}, layers {}-{}, the one with the fewest {})",
                                                              lim.shard.stage, lim.shard.first_layer,
@@ -123,7 +134,7 @@ void plan_text(std::ostream& out, const std::string& display, const DeployPlan& 
   if (p.nvidia_smi_bytes) {
     t.add_row({"GPU memory", human_bytes(p.nvidia_smi_bytes), grouped(p.nvidia_smi_bytes), p.gpu_label + " (nvidia-smi)"});
     t.add_row({"CUDA-visible", human_bytes(p.capacity_bytes), grouped(p.capacity_bytes),
-               "what vLLM sizes from (torch.cuda.mem_get_info)"});
+               std::string("what ") + prof.name + " sizes from (torch.cuda.mem_get_info)"});
   } else {
     t.add_row({"GPU memory", human_bytes(p.capacity_bytes), grouped(p.capacity_bytes), p.gpu_label});
   }
@@ -131,10 +142,21 @@ void plan_text(std::ostream& out, const std::string& display, const DeployPlan& 
   if (p.kv_memory_given) {
     t.add_row({"KV cache (given)", human_bytes(lim.kv_budget_bytes), grouped(lim.kv_budget_bytes), "--kv-cache-memory"});
   } else {
+    // SGLang: what is in use before the weights load comes off first; the share applies to the rest.
+    std::uint64_t before = p.capacity_bytes;
+    bool any_before = false;
+    for (const auto& l : lim.lines)
+      if (l.before_share) {
+        t.add_row({"- " + l.item, human_bytes(l.bytes), grouped(l.bytes), l.basis});
+        before = before > l.bytes ? before - l.bytes : 0;
+        any_before = true;
+      }
+    if (any_before) t.add_row({"= free before weights", human_bytes(before), grouped(before), "what SGLang profiles against"});
     if (!of_free && p.share_ppm != 1'000'000)
       t.add_row({fmt::format("x {} usable", share_text(p.share_ppm)), human_bytes(lim.usable_bytes),
                  grouped(lim.usable_bytes), prof.share_option});
-    for (const auto& l : lim.lines) t.add_row({"- " + l.item, human_bytes(l.bytes), grouped(l.bytes), l.basis});
+    for (const auto& l : lim.lines)
+      if (!l.before_share) t.add_row({"- " + l.item, human_bytes(l.bytes), grouped(l.bytes), l.basis});
     if (of_free) {
       t.add_row({"= available", signed_bytes(lim.available_bytes),
                  lim.available_bytes < 0 ? fmt::format("{}", lim.available_bytes)

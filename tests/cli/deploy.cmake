@@ -97,6 +97,9 @@ kvplan_cli_test(check_bad_tp EXIT 2 MATCH "bad_tp[.]yaml:4:23: field 'tensor_par
                 ARGS check ${DEPLOY_FIXTURES}/bad_tp.yaml)
 kvplan_cli_test(check_wrong_share EXIT 2 MATCH "wrong_share[.]yaml:5:25: field 'gpu_memory_utilization': is vLLM's option"
                 ARGS check ${DEPLOY_FIXTURES}/wrong_share.yaml)
+kvplan_cli_test(check_future_version EXIT 2
+                MATCH "future_version[.]yaml:5:17: field 'engine_version': --engine-version '0[.]6[.]0': newer than the rules kvplan documents"
+                ARGS check ${DEPLOY_FIXTURES}/future_version.yaml)
 # An invalid file makes the whole run exit 2, even when the others pass; each file gets its verdict.
 kvplan_cli_test(check_mixed EXIT 2 MATCH "PASS .*chat-70b-tp4[.]yaml"
                 ARGS check ${DEPLOY_FIXTURES}/unknown_key.yaml ${EXAMPLES}/deploy/chat-70b-tp4.yaml)

@@ -66,7 +66,7 @@ kvplan_cli_test(engine_llamacpp_no_kv_cache_dtype EXIT 2 MATCH "--kv-cache-dtype
 # --engine generic, typed, is always the planner; options the engine does not use are refused.
 kvplan_cli_test(engine_generic_typed_is_planner EXIT 0 MATCH "engine generic"
   ARGS fit --engine generic --model llama-3-8b --gpu h100 1x100)
-kvplan_cli_test(engine_unused_option_refused EXIT 2 MATCH "--max-num-seqs sizes the activation estimate of vLLM, SGLang and HF; generic does not use it"
+kvplan_cli_test(engine_unused_option_refused EXIT 2 MATCH "--max-num-seqs sizes the activation estimate of vLLM, TensorRT-LLM and HF; generic does not use it"
   ARGS fit --model llama-3-8b --max-num-seqs 256 1x100)
 kvplan_cli_test(engine_size_gpu_needs_engine EXIT 2 MATCH "--gpu and --gpu-memory choose the GPU whose defaults an engine takes; give --engine"
   ARGS size --model llama-3-8b --gpu h100)
@@ -135,3 +135,26 @@ kvplan_cli_test(quant_fit_weights_line EXIT 1
                 MATCH "^          fp8, 8-bit float, 128x128 block scales [(]4 B[)], the rest bf16[)]$"
                 NOMATCH "^weights .{71}"
                 ARGS fit --model deepseek-v3 --gpu h200 1x4096)
+
+# Engine releases (issue 12, Deliver 3): SGLang's default share by version, vLLM's NCCL accounting.
+kvplan_cli_test(engine_sglang_default_share EXIT 0
+  MATCH "mem_fraction_static 0[.]83, SGLang 0[.]5[.]18's rule for 81,559 MiB"
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 1x16000)
+kvplan_cli_test(engine_sglang_version_share EXIT 0 MATCH "x 0[.]874 usable"
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 --engine-version 0.5.2 1x16000)
+kvplan_cli_test(engine_sglang_log_lines EXIT 0
+  MATCH "max_total_num_tokens=445598, chunked_prefill_size=8192, max_prefill_tokens=16384, max_running_requests=2049, context_len=131072"
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 --engine-version 0.4.2.post3 1x16000)
+kvplan_cli_test(engine_sglang_weight_lines EXIT 0 MATCH "Load weight begin[.] avail mem=78[.]81 GB"
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 --engine-version 0.4.2.post3 1x16000)
+kvplan_cli_test(engine_sglang_bad_version EXIT 2
+  MATCH "--engine-version '0[.]5': not a version [(]SGLang versions 0[.]3[.]0 to 0[.]5[.]18"
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 --engine-version 0.5 1x16000)
+kvplan_cli_test(engine_vllm_pre_011_nccl EXIT 0 MATCH "non-torch memory +2[.]20 GiB"
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --tp 4 --engine-version 0.10.1.1 1x16000)
+kvplan_cli_test(engine_vllm_021_refused EXIT 2 MATCH "vLLM 0[.]21 and later subtract their own CUDA-graph estimate"
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --engine-version 0.21.0 1x16000)
+kvplan_cli_test(engine_version_one_set EXIT 2 MATCH "kvplan keeps one set of TensorRT-LLM rules"
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --engine-version 1.0.0 1x16000)
+kvplan_cli_test(engine_chunked_prefill_sglang_only EXIT 2 MATCH "--chunked-prefill-size is SGLang's option; vLLM is not given it"
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --chunked-prefill-size 4096 1x16000)

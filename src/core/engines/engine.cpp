@@ -35,7 +35,7 @@ EngineProfile make_vllm() {
   p.share_ppm = 900'000;
   p.share_option = "--gpu-memory-utilization";
   p.rule = CapacityRule::paged_floor;
-  p.cuda_context_bytes = 0;  // vLLM subtracts non-torch growth, not the context: default_non_torch_bytes
+  p.cuda_context_bytes = 0;  // vLLM subtracts non-torch growth, not the context: vllm_rules::non_torch_bytes
   p.estimates_activation = true;
   p.max_num_batched_tokens = 8192;
   p.max_num_seqs = 256;
@@ -56,21 +56,23 @@ EngineProfile make_sglang() {
   EngineProfile p;
   p.engine = Engine::sglang;
   p.name = "SGLang";
-  p.version = "SGLang 2025 (model_runner_kv_cache_mixin.py @ 001ccef0)";
+  p.version = "SGLang v0.3.0 to v0.5.18, by --engine-version (server_args.py, model_runner.py)";
   p.block_size = 1;
-  p.share_ppm = 880'000;
+  p.share_ppm = 880'000;  // when the GPU's memory is unknown; else sglang::memory_settings
   p.share_option = "--mem-fraction-static";
+  p.shape = BudgetShape::share_after_context;
   p.rule = CapacityRule::token_pages;
-  p.cuda_context_bytes = 512 * kMiB;
+  p.cuda_context_bytes = 0;  // sglang::preload_bytes, by tp
   p.shares_prefixes = true;
   p.budget_rule =
-      "KV = (total - CUDA context - weights) - total x (1 - mem_fraction_static) = floor(total x "
-      "mem_fraction_static) - weights - CUDA context; activations live in the (1 - mem_fraction_static) reserve";
+      "KV = free after weights - free before weights x (1 - mem_fraction_static) = (total - in use before "
+      "weights) x mem_fraction_static - weights; activations and CUDA graphs live in the rest";
   p.capacity_text =
       "max_total_num_tokens = floor(KV / cell_size) rounded down to page_size; pools hold tokens + page_size rows";
   p.source =
-      "sgl-project/sglang python/sglang/srt/model_executor/model_runner_kv_cache_mixin.py (profile_max_num_token), "
-      "python/sglang/srt/mem_cache/memory_pool.py (MHATokenToKVPool)";
+      "sgl-project/sglang python/sglang/srt/model_executor/model_runner.py (init_torch_distributed, "
+      "profile_max_num_token; model_runner_kv_cache_mixin.py from v0.5.7), python/sglang/srt/server_args.py "
+      "(mem_fraction_static defaults), python/sglang/srt/mem_cache/memory_pool.py (MHATokenToKVPool)";
   return p;
 }
 

@@ -214,3 +214,42 @@ VllmRequest vllm_request(const ModelSpec& model, const KvDtypes& dt, std::uint64
 }
 
 }  // namespace kvplan
+
+namespace kvplan::vllm_rules {
+namespace {
+constexpr Release kOldest{0, 9, 2, 0, 0};
+constexpr Release kNewest{0, 20, 0, 0, 0};  // the v0.20 series: any patch release
+constexpr Release kNcclBeforeSnapshot{0, 11, 0, 0, 0};  // #25359 (abad204b), first in v0.11.0
+std::uint64_t hundredths_gib(std::uint64_t h) { return (h * (1ULL << 30) + 50) / 100; }
+}  // namespace
+
+Release newest_version() { return kNewest; }
+
+Release parse_version(std::string_view text) {
+  // Any 0.20.x is the v0.20 series; 0.21 and later are refused below with what plans them.
+  Release probe;
+  try {
+    probe = parse_release(text, "vLLM", kOldest, Release{0, 20, 0xFFFFFFFFu, 0, 0}, "0.20.x");
+  } catch (const Error& e) {
+    const std::string why = e.what();
+    if (why.find("newer than") == std::string::npos) throw;
+    throw Error("--engine-version '" + escape_control(text) +
+                "': vLLM 0.21 and later subtract their own CUDA-graph estimate from the KV budget and default to "
+                "0.92 utilization (#38284), which kvplan does not predict; plan it with --engine-version 0.20.0 "
+                "--gpu-memory-utilization 0.92 --cuda-graph-memory <the log's 'Estimated CUDA graph memory'>");
+  }
+  return probe;
+}
+
+NonTorch non_torch_bytes(const Release& v, std::uint64_t tp, bool nvlink) {
+  // Measured on H100s: llm-d-benchmark's runs of vLLM 0.11+ (0.13-0.14 GiB at tp 1, 0.54-0.55 GiB at
+  // tp 2); before v0.11, fitted to DaisukeTakai/eval_dataset's v0.10.0 runs at tp 4 and 8 (2.16-2.31
+  // GiB implied by their KV memory; docs/validation.md).
+  if (tp == 1) return {hundredths_gib(13), "measured in vLLM start-ups at tp 1 (see notes)"};
+  if (v < kNcclBeforeSnapshot && nvlink)
+    return {hundredths_gib(220), "before v0.11 NCCL and custom all-reduce count (v0.10.0 start-ups, see notes)", true};
+  return {hundredths_gib(55), tp == 2 ? "measured in vLLM start-ups at tp 2 (see notes)"
+                                      : "measured at tp 2, taken for tp > 2 (see notes)"};
+}
+
+}  // namespace kvplan::vllm_rules

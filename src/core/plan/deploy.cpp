@@ -9,6 +9,7 @@
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/core/numbers/text.hpp"
+#include "kvplan/core/engines/sglang.hpp"
 #include "kvplan/core/plan/fit.hpp"
 
 namespace kvplan {
@@ -86,9 +87,15 @@ void check_model_supported(const ModelSpec& m, const EngineProfile& p) {
                   "'s state pool is not modelled by kvplan; --engine vllm plans them (kvplan size sizes them)");
 }
 
+// The engine's default for memory in use beside the weights, and why.
+struct ContextDefault {
+  std::uint64_t bytes = 0;
+  std::string basis;
+};
+
 StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineProfile& p, const StageShard& shard,
                      std::uint64_t share, std::uint64_t unit_tokens, const BatchDefaults& batch,
-                     std::optional<std::uint64_t> llamacpp_compute) {
+                     std::optional<std::uint64_t> llamacpp_compute, const ContextDefault& context_default) {
   StagePlan st;
   st.shard = shard;
   const BudgetOptions& b = req.budget;
@@ -124,14 +131,16 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
     const std::uint64_t rope = vllm_rope_cache_bytes(m, act);
     if (rope) st.lines.push_back({"RoPE cos/sin cache", rope, "max_position_embeddings x rotary dim x " + act.name});
   }
-  const std::uint64_t non_torch = default_non_torch_bytes(p, req.parallel.tp);
+  const std::uint64_t non_torch = context_default.bytes;
+  const bool after_context = p.shape == BudgetShape::share_after_context;
+  const std::uint64_t context = b.cuda_context_bytes.value_or(non_torch);
   if (b.cuda_context_bytes || non_torch)
-    st.lines.push_back({p.engine == Engine::vllm ? "non-torch memory" : "CUDA context, non-torch",
-                        b.cuda_context_bytes.value_or(non_torch),
-                        b.cuda_context_bytes ? "given (--cuda-context-memory)"
-                        : p.engine == Engine::vllm ? (req.parallel.tp <= 2 ? "measured in vLLM start-ups at this tp (see notes)"
-                                                                           : "measured at tp 2, taken for tp > 2 (see notes)")
-                                                   : "stated default (see notes)"});
+    st.lines.push_back({p.engine == Engine::vllm ? "non-torch memory"
+                        : after_context          ? "in use before weights (CUDA context, NCCL)"
+                                                 : "CUDA context, non-torch",
+                        context,
+                        b.cuda_context_bytes ? "given (--cuda-context-memory)" : context_default.basis,
+                        after_context});
   std::uint64_t activation = 0;
   std::string basis;
   if (b.activation_bytes) {
@@ -166,6 +175,11 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   } else if (p.shape == BudgetShape::share_of_total) {
     st.usable_bytes = apply_share(req.capacity_bytes, share);
     st.kv_budget_signed = to_signed(st.usable_bytes) - to_signed(non_kv);
+  } else if (after_context) {
+    // SGLang: rest = free after weights - free before x (1 - share) = free before x share - weights.
+    const std::uint64_t before = req.capacity_bytes > context ? req.capacity_bytes - context : 0;
+    st.usable_bytes = apply_share(before, share);
+    st.kv_budget_signed = to_signed(st.usable_bytes) - to_signed(non_kv - (b.cuda_context_bytes || non_torch ? context : 0));
   } else {
     st.usable_bytes = req.capacity_bytes;
     st.kv_budget_signed = st.available_bytes <= 0
@@ -235,6 +249,14 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
       break;
     }
     case Engine::sglang: {
+      // model_runner.py: free memory around the weights load, GB = 2^30.
+      std::uint64_t before_weights = plan.capacity_bytes;
+      for (const auto& l : st.lines)
+        if (l.before_share) before_weights = before_weights > l.bytes ? before_weights - l.bytes : 0;
+      plan.engine_log.push_back("Load weight begin. avail mem=" + gib2(before_weights) + " GB");
+      plan.engine_log.push_back("Load weight end. avail mem=" +
+                                gib2(before_weights > st.weight_bytes ? before_weights - st.weight_bytes : 0) +
+                                " GB, mem usage=" + gib2(st.weight_bytes) + " GB.");
       if (plan.token_capacity == 0) {
         plan.engine_log.push_back("RuntimeError: Not enough memory. Please try to increase --mem-fraction-static.");
         break;
@@ -248,7 +270,10 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
                                   gib2(checked_mul(rows, st.shard.k_bytes_per_token, "KV bytes")) + " GB, V size: " +
                                   gib2(checked_mul(rows, st.shard.v_bytes_per_token, "KV bytes")) + " GB");
       }
-      plan.engine_log.push_back("max_total_num_tokens=" + str(plan.token_capacity) + ", context_len=" + str(L));
+      plan.engine_log.push_back("max_total_num_tokens=" + str(plan.token_capacity) + ", chunked_prefill_size=" +
+                                str(plan.chunked_prefill_size) + ", max_prefill_tokens=" +
+                                str(sglang::kMaxPrefillTokens) + ", max_running_requests=" +
+                                str(plan.max_running_requests) + ", context_len=" + str(L));
       break;
     }
     case Engine::trtllm: {
@@ -509,15 +534,6 @@ const char* unit_name(const Capacity& c) {
   return "units";
 }
 
-std::uint64_t default_non_torch_bytes(const EngineProfile& p, std::uint64_t tp) {
-  // vLLM >= 0.9.2 subtracts only what non-torch memory grew by from its start-up snapshot to the
-  // end of profiling (gpu_worker.py determine_available_memory, non_torch_increase): the CUDA
-  // context is in the snapshot. Measured on H100s (llm-d-benchmark empirical-vllm-memory-results.md,
-  // 9 runs): 0.13-0.14 GiB at tp 1, 0.54-0.55 GiB at tp 2 (NCCL and custom all-reduce buffers).
-  if (p.engine == Engine::vllm) return tp == 1 ? 139586437ULL /* 0.13 GiB */ : 590558003ULL /* 0.55 GiB */;
-  return p.cuda_context_bytes;
-}
-
 std::uint64_t vllm_profile_peak_bytes(const ModelSpec& m, const DType& act, std::uint64_t tp, std::uint64_t t,
                                       std::uint64_t s) {
   // The profile run's peak is the larger of the forward pass over T tokens and the dummy sampler
@@ -569,6 +585,38 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   plan.engine = req.engine;
   plan.capacity_bytes = req.capacity_bytes;
   plan.share_ppm = req.budget.share_ppm.value_or(p.share_ppm);
+  std::optional<sglang::Version> sglang_version;
+  std::optional<Release> vllm_version;
+  if (req.engine == Engine::sglang) {
+    // SGLang settles its share, chunked prefill and CUDA-graph batch from the GPU's nvidia-smi
+    // total before loading anything (server_args.py), by version.
+    sglang_version = req.engine_version.empty() ? sglang::newest_version() : sglang::parse_version(req.engine_version);
+    sglang::MemoryInput in;
+    in.gpu_mem_mib = req.capacity_bytes >> 20;
+    in.tp = req.parallel.tp;
+    in.pp = req.parallel.pp;
+    in.mla = m.mla.has_value();
+    in.vision_layers = m.vision_layers;
+    in.vision_hidden = m.vision_hidden;
+    in.chunked_prefill_size = req.budget.chunked_prefill_size;
+    in.cuda_graph_max_bs = req.budget.cuda_graph_max_bs;
+    in.mem_fraction_ppm = req.budget.share_ppm.value_or(0);
+    const sglang::MemorySettings set = sglang::memory_settings(*sglang_version, in);
+    plan.share_ppm = set.mem_fraction_ppm;
+    plan.share_rule = set.rule;
+    plan.chunked_prefill_size = set.chunked_prefill_size;
+    plan.engine_version = sglang_version->text();
+  } else if (req.engine == Engine::vllm) {
+    vllm_version = req.engine_version.empty() ? vllm_rules::newest_version() : vllm_rules::parse_version(req.engine_version);
+    plan.engine_version = vllm_version->text();
+  } else if (!req.engine_version.empty()) {
+    throw Error(std::string("--engine-version: kvplan keeps one set of ") + p.name + " rules (" + p.version +
+                "); vLLM's and SGLang's are kept by version");
+  }
+  if (req.engine != Engine::sglang && (req.budget.chunked_prefill_size || req.budget.cuda_graph_max_bs)) {
+    throw Error(std::string(req.budget.chunked_prefill_size ? "--chunked-prefill-size" : "--cuda-graph-max-bs") +
+                " is SGLang's option; " + p.name + " is not given it");
+  }
   plan.kv_memory_given = req.budget.kv_cache_memory.has_value();
   plan.parallel = req.parallel;
   plan.weight_dtype = req.weight_dtype.name;
@@ -588,6 +636,15 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     unit_tokens = 1;
   }
 
+  // What the engine has in use beside its weights before it sizes the cache, by version.
+  ContextDefault context_default{p.cuda_context_bytes, "stated default (see notes)"};
+  if (sglang_version) {
+    const sglang::Preload pre = sglang::preload_bytes(*sglang_version, req.parallel.tp, req.gpu_nvlink);
+    context_default = {pre.bytes, pre.basis + " (see notes)"};
+  } else if (vllm_version) {
+    const vllm_rules::NonTorch nt = vllm_rules::non_torch_bytes(*vllm_version, req.parallel.tp, req.gpu_nvlink);
+    context_default = {nt.bytes, nt.basis};
+  }
   BatchDefaults batch = batch_defaults(req.engine, req.capacity_bytes, req.gpu_label);
   if (req.budget.max_num_batched_tokens) batch.max_num_batched_tokens = req.budget.max_num_batched_tokens;
   if (req.budget.max_num_seqs) batch.max_num_seqs = req.budget.max_num_seqs;
@@ -602,9 +659,10 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     llamacpp_compute = llamacpp::compute_buffer_estimate(m, llamacpp::plan(m, o));
   }
   // vLLM sizes from CUDA's total (MemorySnapshot.total_memory = torch.cuda.mem_get_info()[1]),
-  // not nvidia-smi's, which it reads only for the batch defaults above.
+  // not nvidia-smi's, which it reads only for the batch defaults above; SGLang from CUDA's free
+  // memory (get_available_gpu_memory), nvidia-smi's total only for its defaults.
   DeployRequest sized = req;
-  if (req.engine == Engine::vllm && req.cuda_total_bytes > 0) {
+  if ((req.engine == Engine::vllm || req.engine == Engine::sglang) && req.cuda_total_bytes > 0) {
     sized.capacity_bytes = req.cuda_total_bytes;
     plan.capacity_bytes = req.cuda_total_bytes;
     plan.nvidia_smi_bytes = req.capacity_bytes;
@@ -612,7 +670,8 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   }
   const std::vector<StageShard> shards = shard_model(m, req.kv, req.parallel);
   for (const auto& shard : shards)
-    plan.stages.push_back(plan_stage(m, sized, p, shard, plan.share_ppm, unit_tokens, batch, llamacpp_compute));
+    plan.stages.push_back(plan_stage(m, sized, p, shard, plan.share_ppm, unit_tokens, batch, llamacpp_compute,
+                                     context_default));
   // Every worker sizes its own pool; the engine then takes the minimum over all of them.
   for (std::size_t i = 1; i < plan.stages.size(); ++i)
     if (plan.stages[i].units < plan.stages[plan.limiting_stage].units) plan.limiting_stage = i;
@@ -672,6 +731,9 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     plan.estimated_max_model_len =
         std::min(plan.max_model_len, checked_mul(c.usable() + (req.engine == Engine::vllm ? c.reserved_units : 0),
                                                  unit_tokens, "longest context"));
+  if (sglang_version)
+    plan.max_running_requests =
+        sglang::default_max_running_requests(*sglang_version, plan.token_capacity, plan.max_model_len);
   engine_lines(plan, req, lim);
   if (req.engine == Engine::llamacpp) finish_llamacpp(plan, m, req, lim);
 
@@ -684,11 +746,21 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
                          " params on the first pipeline stage, split by tp");
   else if (!m.vision_note.empty())
     plan.notes.push_back("weights: " + m.vision_note);
-  if (rule_used && plan.nvidia_smi_bytes)
+  if (rule_used && plan.nvidia_smi_bytes && req.engine == Engine::sglang)
+    plan.notes.push_back("GPU memory: SGLang measures CUDA's free memory (torch.cuda.mem_get_info) out of a total of " +
+                         grouped(plan.capacity_bytes) + " B here, not nvidia-smi's " + grouped(plan.nvidia_smi_bytes) +
+                         " B, which sets its defaults; it moves a little with the driver (" + plan.capacity_source + ")");
+  else if (rule_used && plan.nvidia_smi_bytes)
     plan.notes.push_back("GPU memory: vLLM multiplies CUDA's total (torch.cuda.mem_get_info), " +
                          grouped(plan.capacity_bytes) + " B here, not nvidia-smi's " + grouped(plan.nvidia_smi_bytes) +
                          " B; it moves a little with the driver (" + plan.capacity_source + ")");
-  if (rule_used && !b.cuda_context_bytes && req.engine == Engine::vllm)
+  if (rule_used && !b.cuda_context_bytes && vllm_version &&
+      vllm_rules::non_torch_bytes(*vllm_version, req.parallel.tp, req.gpu_nvlink).nccl_counted)
+    plan.notes.push_back("non-torch memory: before v0.11 (#25359) vLLM took its start-up snapshot before setting NCCL up, "
+                         "so at tp > 1 over NVLink the NCCL and custom all-reduce buffers count as non-torch growth: "
+                         "2.2 GiB per GPU, fitted to v0.10.0 start-ups at tp 4 and 8 on H100s, not a measurement of "
+                         "this deployment; set --cuda-context-memory");
+  else if (rule_used && !b.cuda_context_bytes && req.engine == Engine::vllm)
     plan.notes.push_back("non-torch memory: what vLLM measured it grow by during start-up on H100s (0.13 GiB at "
                          "tp 1, 0.55 GiB at tp 2; llm-d-benchmark's published runs), not a measurement of this "
                          "deployment; the CUDA context is not subtracted (it predates vLLM's snapshot); set "
@@ -719,9 +791,14 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     plan.notes.push_back("CUDA graphs: vLLM v1 captures them after the KV cache is allocated, out of the "
                          "(1 - gpu_memory_utilization) headroom, so they are not subtracted; set --cuda-graph-memory "
                          "to subtract them");
-  if (req.engine == Engine::sglang && !b.share_ppm)
-    plan.notes.push_back("mem_fraction_static 0.88 is a stated default: SGLang chooses its own from the GPU's memory "
-                         "and tp; give --mem-fraction-static as your server logs it");
+  if (req.engine == Engine::sglang && !plan.share_rule.empty())
+    plan.notes.push_back("mem_fraction_static " + share_text(plan.share_ppm) + ", SGLang " + plan.engine_version +
+                         "'s rule for " + grouped(req.capacity_bytes >> 20) + " MiB (nvidia-smi): " + plan.share_rule +
+                         " (server_args.py; --engine-version picks another release's)");
+  if (req.engine == Engine::sglang && rule_used && !b.cuda_context_bytes)
+    plan.notes.push_back("in use before weights: what SGLang start-ups logged in use before \"Load weight begin\" "
+                         "(CUDA context, NCCL and custom all-reduce buffers), not a measurement of this deployment; "
+                         "set --cuda-context-memory to your total minus that line's avail mem");
   if (b.kv_cache_memory)
     plan.notes.push_back("--kv-cache-memory: the KV budget is given per GPU; the utilization share is ignored, as "
                          "vLLM does");

@@ -13,12 +13,7 @@ CapacitySweep::CapacitySweep(const std::vector<ModelSpec>& models, const std::ve
   const EngineProfile& p = engine_profile(request.engine);
   engine_ = request.engine;
   rule_ = p.rule;
-  shape_ = p.shape;
-  share_ppm_ = request.budget.share_ppm.value_or(p.share_ppm);
-  for (std::uint64_t g : gpu_bytes) {
-    gpus_.push_back(g);
-    gpu_usable_.push_back(apply_share(g, share_ppm_));
-  }
+  for (std::uint64_t g : gpu_bytes) gpus_.push_back(g);
   for (const auto& spec : models) {
     Model m;
     for (std::uint64_t g : gpu_bytes) {
@@ -27,9 +22,7 @@ CapacitySweep::CapacitySweep(const std::vector<ModelSpec>& models, const std::ve
       r.cuda_total_bytes = 0;  // a bare size: no catalog GPU's CUDA figure applies
       const DeployPlan plan = plan_deployment(spec, r);
       const StagePlan& st = plan.stages.front();
-      std::uint64_t non_kv = 0;
-      for (const auto& l : st.lines) non_kv = checked_add(non_kv, l.bytes, "non-KV memory");
-      m.non_kv.push_back(non_kv);
+      m.kv.push_back(st.kv_budget_bytes);  // the plan's own budget rule, per GPU
       m.bytes_per_token = st.shard.kv_bytes_per_token;
       m.max_model_len = plan.max_model_len;
       m.unit_bytes = plan.unit_bytes;
@@ -37,21 +30,12 @@ CapacitySweep::CapacitySweep(const std::vector<ModelSpec>& models, const std::ve
       unit_tokens_ = plan.capacity.unit_tokens;
       if (plan.llamacpp) m.plans.push_back(plan);
     }
-    m.kv_given = request.budget.kv_cache_memory.value_or(0);
     models_.push_back(m);
   }
   reserved_ = p.reserved_blocks;
 }
 
-std::uint64_t CapacitySweep::kv_bytes(const Model& m, std::size_t gpu) const {
-  if (m.kv_given) return m.kv_given;
-  if (shape_ == BudgetShape::share_of_total) {
-    const std::uint64_t usable = gpu_usable_[gpu];
-    return usable > m.non_kv[gpu] ? usable - m.non_kv[gpu] : 0;
-  }
-  const std::uint64_t cap = gpus_[gpu];
-  return cap > m.non_kv[gpu] ? apply_share(cap - m.non_kv[gpu], share_ppm_) : 0;
-}
+std::uint64_t CapacitySweep::kv_bytes(const Model& m, std::size_t gpu) const { return m.kv[gpu]; }
 
 std::uint64_t CapacitySweep::per_request_units(const Model& m, std::uint64_t tokens) const {
   if (m.capacity.vllm || m.capacity.layer_pages) return m.capacity.units_for(tokens);  // groups: the plan's own rule

@@ -20,6 +20,9 @@ Engine parse_engine(std::string_view text);
 enum class BudgetShape {
   share_of_total,  // KV = floor(total × share) − weights − other non-KV memory (vLLM, SGLang, ...)
   share_of_free,   // KV = floor((total − weights − other non-KV memory) × share) (TensorRT-LLM)
+  // KV = floor((total − memory in use before the weights load) × share) − weights − the rest
+  // (SGLang: profile_max_num_token measures free memory before and after loading the weights).
+  share_after_context,
 };
 
 // How the KV memory is cut into units that sequences take.

@@ -5,8 +5,10 @@
 // docs/formulas.md states each rule with its source. Pure functions; no I/O.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "kvplan/core/engines/release.hpp"
 #include "kvplan/core/model/model.hpp"
 #include "kvplan/core/sizing/sizing.hpp"
 
@@ -86,3 +88,23 @@ VllmRequest vllm_request(const std::vector<LayerSpec>& layers, const KvDtypes& d
 VllmRequest vllm_request(const ModelSpec& model, const KvDtypes& dt, std::uint64_t tokens, const VllmConfig& cfg);
 
 }  // namespace kvplan
+
+namespace kvplan::vllm_rules {
+
+// vLLM releases whose memory rules kvplan keeps (docs/formulas.md, "vLLM by version"): v0.9.2
+// through the v0.20 series. v0.21 subtracts its own CUDA-graph estimate and defaults to 0.92
+// utilization (#38284), which kvplan cannot predict: refused with the options that plan it.
+Release parse_version(std::string_view text);
+Release newest_version();
+
+// What vLLM subtracts as non-torch growth from its start-up snapshot. Before v0.11 (#25359) the
+// snapshot preceded NCCL's set-up, so at tp > 1 over NVLink the NCCL and custom all-reduce
+// buffers counted too.
+struct NonTorch {
+  std::uint64_t bytes = 0;
+  std::string basis;
+  bool nccl_counted = false;  // the pre-v0.11 NCCL buffers are in `bytes`
+};
+NonTorch non_torch_bytes(const Release& version, std::uint64_t tp, bool nvlink);
+
+}  // namespace kvplan::vllm_rules

@@ -15,6 +15,9 @@ struct GpuSpec {
   std::uint64_t cuda_memory_bytes = 0;
   std::string cuda_memory_source;
   std::uint64_t bandwidth_bytes_per_s = 0;  // datasheet memory bandwidth
+  // An SXM part on an NVLink/NVSwitch board: engines set up custom all-reduce buffers at tp > 1
+  // (PCIe cards beyond two run plain NCCL).
+  bool nvlink = false;
   std::string marketed;                     // e.g. "80 GB HBM3"
   std::string source;
 };

@@ -151,6 +151,9 @@ struct ModelSpec {
   // config.json's vision_config (docs/formulas.md, "Multimodal towers"); served with the model.
   std::uint64_t vision_params = 0;
   std::string vision_note;  // which tower, and what of it the engine loads
+  // vision_config's num_hidden_layers and hidden_size (0: no vision_config): SGLang lowers its
+  // default mem_fraction_static by the tower's size (server_args.py adjust_mem_fraction_for_vlm).
+  std::uint64_t vision_layers = 0, vision_hidden = 0;
 
   std::uint64_t published_params = 0;  // 0: unknown
   std::string params_source;

@@ -32,6 +32,8 @@ struct BudgetOptions {
   std::optional<std::uint64_t> kv_cache_memory;       // KV bytes per GPU, replacing the rule (vLLM)
   std::uint64_t max_num_batched_tokens = 0;           // 0: the engine's default
   std::uint64_t max_num_seqs = 0;                     // 0: the engine's default
+  std::uint64_t chunked_prefill_size = 0;             // SGLang's; 0: its default for the GPU
+  std::uint64_t cuda_graph_max_bs = 0;                // SGLang's; 0: its default for the GPU
 };
 
 struct DeployRequest {
@@ -41,6 +43,7 @@ struct DeployRequest {
   std::uint64_t cuda_total_bytes = 0;
   std::string cuda_total_source;
   std::string gpu_label;
+  bool gpu_nvlink = false;          // SXM/NVLink board (custom all-reduce buffers at tp > 1)
   DType weight_dtype;
   std::string weight_dtype_rule;    // served_dtype's rule when "auto" changed the checkpoint's dtype
   bool weights_as_stored = false;   // price weights from the model file's tensors (GGUF), not weight_dtype
@@ -53,6 +56,9 @@ struct DeployRequest {
   // vLLM's and SGLang's --quantization: empty, or a method the checkpoint must be quantized with
   // (fp8 also quantizes a 16-bit checkpoint online); see serving_quantization.
   std::string quantization;
+  // --engine-version: the release whose rules apply where they differ by version (SGLang's
+  // default mem_fraction_static); empty: the newest kvplan documents.
+  std::string engine_version;
   // llama.cpp's own flags (-ctk/-ctv, -fa, -b, -ub, --swa-full, -kvu); -c and -np come from each
   // question (a scenario NxT is -np N -c N*T). Used with Engine::llamacpp only.
   llamacpp::Options llamacpp;
@@ -62,6 +68,9 @@ struct BudgetLine {
   std::string item;   // "weights", "peak activation", ...
   std::uint64_t bytes = 0;
   std::string basis;  // "computed", "stated default", "estimated: ...", "given"
+  // Taken from the total before the usable share applies (SGLang's memory in use before the
+  // weights load, which its profile's "free before" already lacks).
+  bool before_share = false;
 };
 
 // The generic engine's paged model when layers keep different amounts (sliding windows, chunked
@@ -167,6 +176,10 @@ struct DeployPlan {
   std::uint64_t units_per_max_len_request = 0;  // units one request of max_model_len takes
   std::uint64_t max_num_batched_tokens = 0;     // as resolved (given, or the engine's default)
   std::uint64_t max_num_seqs = 0;
+  std::string engine_version;             // the release whose rules applied ("" when one set)
+  std::string share_rule;                 // how the engine's default share was reached
+  std::uint64_t chunked_prefill_size = 0;   // SGLang's, as resolved
+  std::uint64_t max_running_requests = 0;   // SGLang's default from the pool
   bool serves_max_model_len = true;       // vLLM refuses to start otherwise
   std::uint64_t estimated_max_model_len = 0;   // the longest that fits one request
   std::vector<std::string> engine_log;    // the engine's own lines
@@ -204,9 +217,6 @@ KvDtypes resolve_kv_dtypes(Engine engine, const ModelSpec& model, const DType& s
 // -c -np` prints, and what every llama.cpp scenario, inverse question and check is decided by.
 llamacpp::Fit llamacpp_context(const DeployPlan& plan, std::uint64_t n_seq, std::uint64_t n_ctx);
 
-// Non-torch memory an engine's budget subtracts by default: vLLM's measured start-up growth by tp
-// (docs/formulas.md), else the profile's stated CUDA context.
-std::uint64_t default_non_torch_bytes(const EngineProfile& profile, std::uint64_t tp);
 // The dtype activations, the RoPE cache and the logits live in: the served dtype when it is a
 // float type (fp16, bf16, fp32), else the checkpoint's (fp16 when neither is).
 const DType& activation_dtype(const ModelSpec& model, const DType& served);

@@ -27,20 +27,16 @@ class CapacitySweep {
  private:
   struct Model {
     std::uint64_t bytes_per_token = 0;  // per GPU
-    std::vector<std::uint64_t> non_kv;  // per GPU of the sweep: weights + context + activation + ...
+    std::vector<std::uint64_t> kv;      // per GPU of the sweep: the KV budget its plan gives
     std::uint64_t max_model_len = 0;
-    std::uint64_t kv_given = 0;         // --kv-cache-memory, 0 when not given
     std::uint64_t unit_bytes = 0;       // bytes of one unit (vLLM: one block id over every group)
     Capacity capacity;                  // the plan's per-request rule (units_for)
     std::vector<DeployPlan> plans;      // llama.cpp: the plan per GPU (its context decides, not a pool)
   };
   std::vector<Model> models_;
   std::vector<std::uint64_t> gpus_;        // capacity
-  std::vector<std::uint64_t> gpu_usable_;  // capacity x share (share_of_total engines)
   CapacityRule rule_;
-  BudgetShape shape_;
   Engine engine_;
-  std::uint64_t share_ppm_;
   std::uint64_t unit_tokens_;
   std::uint64_t reserved_;
   std::uint64_t kv_bytes(const Model& m, std::size_t gpu) const;
