@@ -118,3 +118,7 @@ kvplan_cli_test(fit_try_none EXIT 0 NOMATCH "Try [(]" MATCH "Every workload fits
                 ARGS fit --model llama-3.1-8b --gpu h100 --engine vllm 32x500)
 kvplan_cli_test(check_try EXIT 1 MATCH "^  try --tensor-parallel-size 4: fits on 4 GPUs$"
                 ARGS check ${EXAMPLES}/deploy/chat-70b-tp2.yaml)
+# SGLang's share starts from its own default for the GPU (0.83 on an H100 in v0.5.18), not 0.88:
+# the smallest share that serves 3x131072 with a tenth free is 0.88 (tight at 0.83).
+kvplan_cli_test(fit_try_sglang_share EXIT 0 MATCH "--mem-fraction-static 0[.]88 +fits"
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 3x131072)

@@ -110,7 +110,7 @@ std::vector<Suggestion> suggest_changes(const ModelSpec& m, const DeployRequest&
   // allocator's headroom).
   const EngineProfile& p = engine_profile(req.engine);
   if (*p.share_option && !req.budget.kv_cache_memory) {
-    const std::uint64_t now = req.budget.share_ppm.value_or(p.share_ppm);
+    const std::uint64_t now = plan.share_ppm;  // the engine's own default when none is given (SGLang's by GPU)
     for (std::uint64_t share = (now / 10'000 + 1) * 10'000; share <= 980'000; share += 10'000) {
       DeployRequest r = req;
       r.budget.share_ppm = share;
