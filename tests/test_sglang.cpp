@@ -151,3 +151,14 @@ TEST_CASE("SGLang v0.3: 0.83 at tp 8 (0.82 from v0.3.6), 8,192-token chunks, 5,1
   CHECK(default_max_running_requests(parse_version("0.3.5"), 2170757, 131072) == 4097);
   CHECK(default_max_running_requests(parse_version("0.3.0"), 2170757, 131072) == 5121);
 }
+
+TEST_CASE("SGLang: a reserve as large as the GPU is refused, in bounded time") {
+  MemoryInput in = gpu(kH100);
+  in.chunked_prefill_size = 1ULL << 32;  // the piecewise sizes are counted, not stepped through
+  CHECK_THROWS_WITH(memory_settings(newest_version(), in), Catch::Contains("nothing is left for the static share"));
+  in.chunked_prefill_size = 1ULL << 60;
+  CHECK_THROWS_WITH(memory_settings(newest_version(), in), Catch::Contains("--chunked-prefill-size is above 2^32"));
+  in.chunked_prefill_size = 0;
+  in.cuda_graph_max_bs = 1ULL << 40;
+  CHECK_THROWS_WITH(memory_settings(parse_version("0.5.3"), in), Catch::Contains("--cuda-graph-max-bs"));
+}

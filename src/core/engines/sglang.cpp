@@ -68,7 +68,7 @@ std::uint64_t piecewise_sizes(std::uint64_t max) {
   range(288, 512, 32);
   range(576, 1024, 64);
   range(1280, 4096, 256);
-  range(4608, max, 512);
+  if (max >= 4608) n += (max - 4608) / 512 + 1;  // counted, not stepped: max is the user's chunk size
   return n;
 }
 
@@ -106,6 +106,11 @@ Version parse_version(std::string_view text) { return parse_release(text, "SGLan
 
 MemorySettings memory_settings(const Version& ver, const MemoryInput& in) {
   if (in.tp == 0 || in.pp == 0) throw Error("tensor- and pipeline-parallel sizes must be at least 1");
+  // Bounds that keep every term below 2^53 (exact in a double) whatever the options say.
+  if (in.chunked_prefill_size > (1ULL << 32)) throw Error("--chunked-prefill-size is above 2^32 tokens");
+  if (in.cuda_graph_max_bs > (1ULL << 32)) throw Error("--cuda-graph-max-bs is above 2^32 sequences");
+  if (in.tp > (1ULL << 16) || in.pp > (1ULL << 16)) throw Error("tensor- or pipeline-parallel size above 65,536");
+  if (in.gpu_mem_mib > (1ULL << 40)) throw Error("GPU memory above 2^40 MiB");
   const std::uint64_t gpu = in.gpu_mem_mib;
   const std::uint64_t parallel = in.tp * in.pp;
   const BatchDefaults d = batch_defaults(ver, gpu, in.tp);
@@ -193,6 +198,11 @@ MemorySettings memory_settings(const Version& ver, const MemoryInput& in) {
     f *= factor;
     out.rule += (out.rule.empty() ? "" : "; ") + why + " = " + fixed(f, 4);
   }
+  // A reserve as large as the GPU (a huge --chunked-prefill-size) leaves SGLang nothing to share.
+  if (!(f > 0) || f > 1)
+    throw Error("SGLang's default mem_fraction_static comes out at " + fixed(f, 3) + " (" + out.rule +
+                "): nothing is left for the static share; give --mem-fraction-static or a smaller "
+                "--chunked-prefill-size / --cuda-graph-max-bs");
   out.mem_fraction_ppm = to_ppm(f);
   return out;
 }
