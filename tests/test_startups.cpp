@@ -47,6 +47,18 @@ struct Run {
   Logged logged;
 };
 
+// A fixture's model: a shipped spec ({spec: NAME}) or a config.json fixture ({config: NAME}).
+void load_model(const YAML::Node& m, const Catalog& catalog, const std::string& dir, ModelSpec& model,
+                std::string& label) {
+  label = (m["spec"] ? m["spec"] : m["config"]).as<std::string>();
+  if (m["spec"]) {
+    model = catalog.model(label);
+  } else {
+    const std::string path = dir + "hf/" + label + ".config.json";
+    model = import_hf_config(read_text_file(path), path);
+  }
+}
+
 std::vector<Run> load_runs() {
   const std::string dir = std::string(KVPLAN_SOURCE_DIR) + "/tests/fixtures/";
   const YAML::Node root = YAML::LoadFile(dir + "startups/vllm.yaml");
@@ -72,14 +84,7 @@ std::vector<Run> load_runs() {
     if (n["gap"]) r.gap = n["gap"].as<std::string>();
     if (n["held_out"]) r.held_out = n["held_out"].as<bool>();
     const YAML::Node m = n["model"];
-    if (m["spec"]) {
-      r.model = catalog.model(m["spec"].as<std::string>());
-      r.model_label = m["spec"].as<std::string>();
-    } else {
-      const std::string path = dir + "hf/" + m["config"].as<std::string>() + ".config.json";
-      r.model = import_hf_config(read_text_file(path), path);
-      r.model_label = m["config"].as<std::string>();
-    }
+    load_model(m, catalog, dir, r.model, r.model_label);
     // A run's --rope-scaling that extends the context (vLLM's max_model_len may then exceed the config's).
     if (m["max_position_embeddings"]) r.model.max_position_embeddings = m["max_position_embeddings"].as<std::uint64_t>();
     r.tp = n["tp"].as<std::uint64_t>();
@@ -283,14 +288,7 @@ std::vector<SglangRun> load_sglang_runs() {
     if (n["gap"]) r.gap = n["gap"].as<std::string>();
     if (n["held_out"]) r.held_out = n["held_out"].as<bool>();
     const YAML::Node m = n["model"];
-    if (m["spec"]) {
-      r.model = catalog.model(m["spec"].as<std::string>());
-      r.model_label = m["spec"].as<std::string>();
-    } else {
-      const std::string path = dir + "hf/" + m["config"].as<std::string>() + ".config.json";
-      r.model = import_hf_config(read_text_file(path), path);
-      r.model_label = m["config"].as<std::string>();
-    }
+    load_model(m, catalog, dir, r.model, r.model_label);
     r.tp = n["tp"].as<std::uint64_t>();
     if (n["page_size"]) r.page_size = n["page_size"].as<std::uint64_t>();
     if (n["context_length"]) r.context_length = n["context_length"].as<std::uint64_t>();
