@@ -119,6 +119,7 @@ DeployRequest request(const Run& r) {
   q.cuda_total_source = g.cuda_memory_source;
   q.gpu_label = g.display_name;
   q.gpu_nvlink = r.nvlink.value_or(g.nvlink);
+  q.gpu_compute_capability = g.compute_capability;
   q.weight_dtype = served_dtype(Engine::vllm, r.model, "auto").dtype;  // as make_deploy_request does
   KvRequest kv;
   if (!r.kv_cache_dtype.empty()) kv.both = dtype_by_name(r.kv_cache_dtype);
@@ -317,6 +318,7 @@ DeployRequest sglang_request(const SglangRun& r) {
   q.cuda_total_source = g.cuda_memory_source;
   q.gpu_label = g.display_name;
   q.gpu_nvlink = g.nvlink;
+  q.gpu_compute_capability = g.compute_capability;
   q.weight_dtype = served_dtype(Engine::sglang, r.model, "auto").dtype;
   q.kv = resolve_kv_dtypes(Engine::sglang, r.model, q.weight_dtype, {});
   q.max_model_len = r.context_length;

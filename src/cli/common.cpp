@@ -88,7 +88,8 @@ GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std:
     return GpuTarget{bytes, 0, "", "a GPU with " + gpu_memory};
   }
   const GpuSpec& spec = catalog.gpu(gpu);
-  return GpuTarget{spec.memory_bytes, spec.cuda_memory_bytes, spec.cuda_memory_source, spec.display_name, spec.nvlink};
+  return GpuTarget{spec.memory_bytes, spec.cuda_memory_bytes, spec.cuda_memory_source, spec.display_name, spec.nvlink,
+                   spec.compute_capability};
 }
 
 void target_gpu(DeployRequest& r, const GpuTarget& gpu) {
@@ -97,6 +98,7 @@ void target_gpu(DeployRequest& r, const GpuTarget& gpu) {
   r.cuda_total_source = gpu.cuda_total_source;
   r.gpu_label = gpu.label;
   r.gpu_nvlink = gpu.nvlink;
+  r.gpu_compute_capability = gpu.compute_capability;
 }
 
 ServedDtype resolve_weight_dtype(const ModelSpec& model, const std::string& dtype, Engine engine) {

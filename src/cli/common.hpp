@@ -65,6 +65,7 @@ struct GpuTarget {
   std::string cuda_total_source;
   std::string label;
   bool nvlink = false;
+  std::uint32_t compute_capability = 0;  // major x 10 + minor; 0: not known (--gpu-memory)
 };
 GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory);
 // The request's target: nvidia-smi's total, CUDA's (what vLLM sizes from) and the name.

@@ -131,6 +131,7 @@ void use_gpu(DeployRequest& req, const GpuSpec& g) {
   req.cuda_total_source = g.cuda_memory_source;
   req.gpu_label = g.display_name;
   req.gpu_nvlink = g.nvlink;
+  req.gpu_compute_capability = g.compute_capability;
 }
 
 void read_common(const Fields& f, const ModelSpec& model, DeployRequest& r, KvRequest& kv) {

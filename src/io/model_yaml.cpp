@@ -1,5 +1,8 @@
 #include "kvplan/io/model_yaml.hpp"
 
+#include <algorithm>
+#include <string>
+
 #include "kvplan/core/model/quantization.hpp"
 
 #include "kvplan/core/numbers/dtype.hpp"
@@ -266,7 +269,7 @@ std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::strin
   for (const auto& item : list) {
     const Reader g(item, origin, "gpus[" + std::to_string(out.size()) + "].");
     g.reject_unknown({"name", "display_name", "aliases", "memory_bytes", "cuda_memory_bytes", "cuda_memory_source",
-                      "marketed", "bandwidth_bytes_per_s", "nvlink", "source"});
+                      "marketed", "bandwidth_bytes_per_s", "nvlink", "compute_capability", "source"});
     GpuSpec gpu;
     gpu.name = g.str("name");
     gpu.display_name = g.str_or("display_name", gpu.name);
@@ -281,6 +284,17 @@ std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::strin
     gpu.marketed = g.str_or("marketed", "");
     gpu.bandwidth_bytes_per_s = g.u64_or("bandwidth_bytes_per_s", 0);
     gpu.nvlink = g.boolean_or("nvlink", false);
+    if (g.has("compute_capability")) {
+      // "9.0": the CUDA major.minor, kept as major x 10 + minor.
+      const std::string cc = g.str("compute_capability");
+      if (cc.size() < 3 || cc.size() > 4 || cc[cc.size() - 2] != '.' ||
+          !std::all_of(cc.begin(), cc.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); }) ||
+          std::count(cc.begin(), cc.end(), '.') != 1)
+        g.fail("compute_capability", "expected CUDA's major.minor, like 9.0 or 8.9");
+      gpu.compute_capability = static_cast<std::uint32_t>(std::stoul(cc.substr(0, cc.size() - 2)) * 10 +
+                                                          static_cast<std::uint32_t>(cc.back() - '0'));
+      if (gpu.compute_capability < 10) g.fail("compute_capability", "expected CUDA's major.minor, like 9.0 or 8.9");
+    }
     gpu.source = g.str_or("source", "");
     out.push_back(gpu);
   }

@@ -59,6 +59,11 @@ void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format for
                           {"cuda_memory_source", g.cuda_memory_source},
                           {"marketed", g.marketed},
                           {"bandwidth_bytes_per_s", g.bandwidth_bytes_per_s},
+                          {"nvlink", g.nvlink},
+                          {"compute_capability",
+                           g.compute_capability ? json(fmt::format("{}.{}", g.compute_capability / 10,
+                                                                   g.compute_capability % 10))
+                                                : json(nullptr)},
                           {"source", g.source}});
     }
     write_json(out, "gpus", json{{"gpus", list}});

@@ -241,6 +241,94 @@ Release parse_version(std::string_view text) {
   return probe;
 }
 
+namespace {
+constexpr Release kTritonKernelsBundled{0, 12, 0, 0, 0};  // vllm/third_party/triton_kernels (#28788)
+constexpr Release kTritonKernels36{0, 17, 0, 0, 0};       // v3.6.0 with torch 2.10 (#30525)
+
+std::uint64_t ru(std::uint64_t x, std::uint64_t m) { return round_up(x, m, "MXFP4 expert size"); }
+
+// gate_up (2I x H) and down (H x I): values two a byte, one E8M0 scale per 32 inputs, biases of
+// `bias_bytes` each (2I + H), for the padded sizes h and i.
+std::uint64_t padded_expert_bytes(std::uint64_t h, std::uint64_t i, std::uint64_t bias_bytes) {
+  const std::uint64_t values = checked_add(checked_mul(2 * i, h, "MXFP4 expert size") / 2,
+                                           checked_mul(h, i, "MXFP4 expert size") / 2, "MXFP4 expert size");
+  const std::uint64_t scales = checked_add(checked_mul(2 * i, ceil_div(h, 32), "MXFP4 expert size"),
+                                           checked_mul(h, ceil_div(i, 32), "MXFP4 expert size"), "MXFP4 expert size");
+  return checked_add(checked_add(values, scales, "MXFP4 expert size"),
+                     checked_mul(bias_bytes, checked_add(2 * i, h, "MXFP4 expert size"), "MXFP4 expert size"),
+                     "MXFP4 expert size");
+}
+}  // namespace
+
+std::optional<Mxfp4Choice> mxfp4_backend(const Release& v, std::uint32_t cc) {
+  // vllm/model_executor/layers/quantization/mxfp4.py get_mxfp4_backend (the fused_moe/oracle/mxfp4.py
+  // priority list from 2026-03); read at the commits docs/formulas.md names.
+  if (cc == 0) return std::nullopt;
+  if (cc < 90)
+    return Mxfp4Choice{Mxfp4Backend::marlin, "Marlin",
+                       "compute capability below 9.0 has no native FP4: weight-only Marlin in every release"};
+  if (cc < 100) {
+    if (v < kTritonKernelsBundled)
+      return Mxfp4Choice{Mxfp4Backend::marlin, "Marlin",
+                         "before v0.12 vLLM's wheels and images lack triton_kernels, so Hopper falls back to Marlin"};
+    if (v < kTritonKernels36)
+      return Mxfp4Choice{Mxfp4Backend::triton_v3_5, "Triton (triton_kernels v3.5.0)",
+                         "v0.12-v0.16 bundle triton_kernels v3.5.0 (Hopper value and scale swizzle); "
+                         "v0.16's own bundle is not certain"};
+    return Mxfp4Choice{Mxfp4Backend::triton_v3_6, "Triton (triton_kernels v3.6.0)",
+                       "v0.17+ bundle triton_kernels v3.6.0, whose Hopper value layout pads to 64; no start-up checks "
+                       "this release yet"};
+  }
+  if (cc < 110)
+    return Mxfp4Choice{Mxfp4Backend::flashinfer_trtllm, "FlashInfer TRT-LLM",
+                       "Blackwell (SM100) runs FlashInfer's TRT-LLM MXFP4 kernel whenever FlashInfer is installed "
+                       "(vLLM's images; a default dependency from v0.11.1)"};
+  return Mxfp4Choice{Mxfp4Backend::marlin, "Marlin",
+                     "compute capability 11+ has neither the Triton nor the TRT-LLM kernel in vLLM's list: Marlin "
+                     "(kvplan's reading of the code; no start-up checks it)"};
+}
+
+std::uint64_t mxfp4_checkpoint_expert_bytes(std::uint64_t hidden, std::uint64_t intermediate, std::uint64_t tp,
+                                            bool biases) {
+  if (tp == 0) throw Error("tensor-parallel size must be at least 1");
+  return padded_expert_bytes(hidden, intermediate / tp, biases ? 2 : 0);
+}
+
+std::uint64_t mxfp4_expert_bytes(Mxfp4Backend b, std::uint64_t hidden, std::uint64_t intermediate, std::uint64_t tp,
+                                 bool biases) {
+  if (tp == 0) throw Error("tensor-parallel size must be at least 1");
+  const std::uint64_t ip = intermediate / tp;
+  switch (b) {
+    case Mxfp4Backend::marlin:  // marlin_utils_fp4.py: repacked and permuted, same bytes; bias in bf16
+      return padded_expert_bytes(ru(hidden, 256), ru(ip, 128), biases ? 2 : 0);
+    case Mxfp4Backend::flashinfer_trtllm:  // shuffled for the TRT-LLM kernel, same bytes; bias in fp32
+      return padded_expert_bytes(ru(hidden, 256), ru(ip, 256), biases ? 4 : 0);
+    case Mxfp4Backend::triton_v3_5:
+    case Mxfp4Backend::triton_v3_6: {
+      // Intermediate padded to 64; values re-laid by HopperMXValueLayout (storage K/2 x N, padded
+      // to 16 x 32 in v3.5.0 and to 64 x 64 in v3.6.0); scales re-laid by HopperMXScaleLayout
+      // (N to 2 x 8 warps x 2 x 8 = 256, K/32 to even) into a new tensor while the checkpoint's
+      // scale Parameters stay registered (two copies); biases to fp32.
+      const std::uint64_t h = hidden, i = ru(ip, 64);
+      const bool v36 = b == Mxfp4Backend::triton_v3_6;
+      const auto values = [&](std::uint64_t k_packed, std::uint64_t n) {
+        return checked_mul(ru(k_packed, v36 ? 64 : 16), ru(n, v36 ? 64 : 32), "MXFP4 expert size");
+      };
+      std::uint64_t bytes = checked_add(values(h / 2, 2 * i), values(i / 2, h), "MXFP4 expert size");
+      const std::uint64_t swizzled = checked_add(checked_mul(ru(2 * i, 256), ru(ceil_div(h, 32), 2), "MXFP4 expert size"),
+                                                 checked_mul(ru(h, 256), ru(ceil_div(i, 32), 2), "MXFP4 expert size"),
+                                                 "MXFP4 expert size");
+      const std::uint64_t original = checked_add(checked_mul(2 * i, ceil_div(h, 32), "MXFP4 expert size"),
+                                                 checked_mul(h, ceil_div(i, 32), "MXFP4 expert size"),
+                                                 "MXFP4 expert size");
+      bytes = checked_add(bytes, checked_add(swizzled, original, "MXFP4 expert size"), "MXFP4 expert size");
+      if (biases) bytes = checked_add(bytes, checked_mul(4, checked_add(2 * i, h, "MXFP4 expert size"), "MXFP4 expert size"), "MXFP4 expert size");
+      return bytes;
+    }
+  }
+  return 0;
+}
+
 NonTorch non_torch_bytes(const Release& v, std::uint64_t tp, bool nvlink) {
   // Measured on H100s: llm-d-benchmark's runs of vLLM 0.11+ (0.13-0.14 GiB at tp 1, 0.54-0.55 GiB at
   // tp 2); before v0.11, fitted to DaisukeTakai/eval_dataset's v0.10.0 runs at tp 4 and 8 (2.16-2.31

@@ -93,9 +93,27 @@ struct ContextDefault {
   std::string basis;
 };
 
+// vLLM's MXFP4 MoE backend holds gpt-oss's experts in more bytes than the checkpoint (padding,
+// scale copies, fp32 biases): the difference for one GPU's expert layers, 0 when none applies.
+std::uint64_t mxfp4_layout_extra(const ModelSpec& m, const StageShard& shard, std::uint64_t tp,
+                                 const vllm_rules::Mxfp4Choice& choice, std::uint64_t* per_expert_layer) {
+  const MoeSpec& e = *m.moe;
+  const std::uint64_t held = vllm_rules::mxfp4_expert_bytes(choice.backend, m.hidden_size, e.moe_intermediate_size,
+                                                            tp, m.mlp_bias);
+  const std::uint64_t stored = vllm_rules::mxfp4_checkpoint_expert_bytes(m.hidden_size, e.moe_intermediate_size, tp,
+                                                                         m.mlp_bias);
+  const std::uint64_t per = held > stored ? held - stored : 0;
+  if (per_expert_layer) *per_expert_layer = per;
+  std::uint64_t layers = 0;
+  for (std::uint64_t i = shard.first_layer; i < shard.first_layer + shard.layers; ++i)
+    if (layer_has_experts(m, i)) ++layers;
+  return checked_mul(per, e.num_experts, layers, "MXFP4 expert layout");
+}
+
 StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineProfile& p, const StageShard& shard,
                      std::uint64_t share, std::uint64_t unit_tokens, const BatchDefaults& batch,
-                     std::optional<std::uint64_t> llamacpp_compute, const ContextDefault& context_default) {
+                     std::optional<std::uint64_t> llamacpp_compute, const ContextDefault& context_default,
+                     const std::optional<vllm_rules::Mxfp4Choice>& mxfp4) {
   StagePlan st;
   st.shard = shard;
   const BudgetOptions& b = req.budget;
@@ -129,7 +147,17 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   if (p.engine == Engine::vllm && !b.weight_bytes_per_gpu) {
     const DType& act = activation_dtype(m, req.weight_dtype);
     const std::uint64_t rope = vllm_rope_cache_bytes(m, act);
-    if (rope) st.lines.push_back({"RoPE cos/sin cache", rope, "max_position_embeddings x rotary dim x " + act.name});
+    if (rope)
+      st.lines.push_back({"RoPE cos/sin cache", rope,
+                          "max_position_embeddings x rotary dim x " + (m.model_type == "gpt_oss" ? "fp32" : act.name)});
+  }
+  if (mxfp4 && !b.weight_bytes_per_gpu) {
+    std::uint64_t per = 0;
+    const std::uint64_t extra = mxfp4_layout_extra(m, shard, req.parallel.tp, *mxfp4, &per);
+    if (extra)
+      st.lines.push_back({"MXFP4 expert layout", extra,
+                          "vLLM's " + mxfp4->name + " MoE backend: +" + grouped(per) +
+                              " B per expert and layer over the checkpoint (see notes)"});
   }
   const std::uint64_t non_torch = context_default.bytes;
   const bool after_context = p.shape == BudgetShape::share_after_context;
@@ -519,7 +547,9 @@ std::uint64_t vllm_rope_cache_bytes(const ModelSpec& m, const DType& act) {
   // dim is taken (an upper bound for GPT-NeoX's 25%).
   if (m.learned_position_embeddings > 0 || m.model_type == "jamba") return 0;
   const std::uint64_t dim = m.mla ? m.mla->qk_rope_head_dim : m.head_dim;
-  return checked_mul(checked_mul(m.max_position_embeddings, dim, "RoPE cache"), act.tensor_bytes(1), "RoPE cache");
+  // gpt_oss.py builds its YaRN rotary embedding with dtype=torch.float32.
+  const std::uint64_t element = m.model_type == "gpt_oss" ? 4 : act.tensor_bytes(1);
+  return checked_mul(checked_mul(m.max_position_embeddings, dim, "RoPE cache"), element, "RoPE cache");
 }
 
 const char* unit_name(const Capacity& c) {
@@ -645,6 +675,14 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     const vllm_rules::NonTorch nt = vllm_rules::non_torch_bytes(*vllm_version, req.parallel.tp, req.gpu_nvlink);
     context_default = {nt.bytes, nt.basis};
   }
+  // gpt-oss's MXFP4 experts as vLLM's MoE backend for this GPU and release holds them.
+  std::optional<vllm_rules::Mxfp4Choice> mxfp4;
+  if (vllm_version && m.quant && m.quant->method == "mxfp4" && m.model_type == "gpt_oss" && m.moe) {
+    if (*vllm_version < Release{0, 10, 1, 0, 0})
+      throw Error("--engine-version " + vllm_version->text() + ": vLLM serves gpt-oss's MXFP4 checkpoints from v0.10.1");
+    mxfp4 = vllm_rules::mxfp4_backend(*vllm_version, req.gpu_compute_capability);
+    plan.mxfp4_backend = mxfp4 ? mxfp4->name : "";
+  }
   BatchDefaults batch = batch_defaults(req.engine, req.capacity_bytes, req.gpu_label);
   if (req.budget.max_num_batched_tokens) batch.max_num_batched_tokens = req.budget.max_num_batched_tokens;
   if (req.budget.max_num_seqs) batch.max_num_seqs = req.budget.max_num_seqs;
@@ -671,7 +709,7 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   const std::vector<StageShard> shards = shard_model(m, req.kv, req.parallel);
   for (const auto& shard : shards)
     plan.stages.push_back(plan_stage(m, sized, p, shard, plan.share_ppm, unit_tokens, batch, llamacpp_compute,
-                                     context_default));
+                                     context_default, mxfp4));
   // Every worker sizes its own pool; the engine then takes the minimum over all of them.
   for (std::size_t i = 1; i < plan.stages.size(); ++i)
     if (plan.stages[i].units < plan.stages[plan.limiting_stage].units) plan.limiting_stage = i;
@@ -723,7 +761,8 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   } else if (p.rule == CapacityRule::static_max_len) {
     plan.estimated_max_model_len = std::min(plan.max_model_len, lim.max_tokens);
   } else if (c.vllm || c.layer_pages) {
-    // vLLM's estimate_max_model_len (and the generic layer pages): the longest length whose blocks fit (binary search).: the longest length whose blocks fit the KV memory (binary search).
+    // vLLM's estimate_max_model_len (and the generic layer pages): the longest length whose blocks
+    // fit the KV memory (binary search).
     plan.estimated_max_model_len = largest_fitting(0, plan.max_model_len, [&](std::uint64_t len) {
       return checked_mul(c.units_for(len), plan.unit_bytes, "KV bytes") <= lim.kv_budget_bytes;
     });
@@ -769,6 +808,15 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     plan.notes.push_back("CUDA context and non-torch memory: a stated " + str(p.cuda_context_bytes >> 20) +
                          " MiB, not a measurement (for scale: vLLM logged non_torch_memory=0.35GiB on one RTX 3090 "
                          "in https://github.com/vllm-project/vllm/issues/10517); set --cuda-context-memory");
+  if (mxfp4 && !b.weight_bytes_per_gpu)
+    plan.notes.push_back("MXFP4 experts: vLLM " + plan.engine_version + " runs them through its " + mxfp4->name +
+                         " MoE backend here (" + mxfp4->basis + "), which pads and re-lays them out after loading; "
+                         "the layout line is what \"Model loading took\" holds beyond the checkpoint's tensors "
+                         "(docs/formulas.md, \"vLLM: MXFP4 experts by backend\")");
+  else if (req.engine == Engine::vllm && m.quant && m.quant->method == "mxfp4" && !b.weight_bytes_per_gpu)
+    plan.notes.push_back("MXFP4 experts: counted as the checkpoint stores them; vLLM pads them by a backend chosen "
+                         "from the GPU's compute capability, which a --gpu-memory target does not say (pick a "
+                         "catalog --gpu, or give --weights-memory)");
   // The dtype plan_stage priced the activations in.
   const std::string act = activation_dtype(m, req.weight_dtype).name;
   if (rule_used && !b.activation_bytes && req.engine == Engine::vllm)

@@ -4,6 +4,7 @@
 // MLAAttentionSpec, MambaSpec). These are the bytes vLLM sets aside to admit a request of n tokens;
 // docs/formulas.md states each rule with its source. Pure functions; no I/O.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,5 +107,30 @@ struct NonTorch {
   bool nccl_counted = false;  // the pre-v0.11 NCCL buffers are in `bytes`
 };
 NonTorch non_torch_bytes(const Release& version, std::uint64_t tp, bool nvlink);
+
+// gpt-oss's MXFP4 experts as vLLM holds them after process_weights_after_loading: each MoE
+// backend pads the matrices and re-lays the scales and biases out for its kernel, so "Model
+// loading took" exceeds the checkpoint (docs/formulas.md, "vLLM: MXFP4 experts by backend").
+enum class Mxfp4Backend {
+  marlin,             // weight-only Marlin: hidden to 256, intermediate to 128; bf16 biases
+  triton_v3_5,        // OpenAI triton_kernels v3.5.0 on Hopper: swizzled scales beside the originals, fp32 biases
+  triton_v3_6,        // the same with v3.6.0's value layout padded to 64 in both dims
+  flashinfer_trtllm,  // FlashInfer's TRT-LLM kernel on Blackwell: both dims to 256, fp32 biases
+};
+struct Mxfp4Choice {
+  Mxfp4Backend backend = Mxfp4Backend::marlin;
+  std::string name;   // "Marlin", "Triton (triton_kernels v3.5.0)", ...
+  std::string basis;  // why vLLM picks it on this GPU and release
+};
+// The backend vLLM's default picks (no environment overrides, no LoRA, no expert parallelism) on
+// a GPU of compute capability `cc` (major x 10 + minor: 80, 90, 100); cc 0 (not known): none.
+std::optional<Mxfp4Choice> mxfp4_backend(const Release& version, std::uint32_t compute_capability);
+// Bytes of one expert of one layer on one tensor-parallel rank (gate_up and down: packed values,
+// scales, biases when `biases`): as the checkpoint stores it, and as `backend` holds it.
+// hidden and intermediate are the model's; intermediate is split by tp before the padding.
+std::uint64_t mxfp4_checkpoint_expert_bytes(std::uint64_t hidden, std::uint64_t intermediate, std::uint64_t tp,
+                                            bool biases);
+std::uint64_t mxfp4_expert_bytes(Mxfp4Backend backend, std::uint64_t hidden, std::uint64_t intermediate,
+                                 std::uint64_t tp, bool biases);
 
 }  // namespace kvplan::vllm_rules

@@ -18,6 +18,9 @@ struct GpuSpec {
   // An SXM part on an NVLink/NVSwitch board: engines set up custom all-reduce buffers at tp > 1
   // (PCIe cards beyond two run plain NCCL).
   bool nvlink = false;
+  // CUDA compute capability, major x 10 + minor (90 for 9.0); 0: not known. Engines pick kernels,
+  // and with them weight layouts, by it (vLLM's MXFP4 MoE backend).
+  std::uint32_t compute_capability = 0;
   std::string marketed;                     // e.g. "80 GB HBM3"
   std::string source;
 };

@@ -44,6 +44,7 @@ struct DeployRequest {
   std::string cuda_total_source;
   std::string gpu_label;
   bool gpu_nvlink = false;          // SXM/NVLink board (custom all-reduce buffers at tp > 1)
+  std::uint32_t gpu_compute_capability = 0;  // major x 10 + minor (vLLM picks its MXFP4 kernel by it); 0: not known
   DType weight_dtype;
   std::string weight_dtype_rule;    // served_dtype's rule when "auto" changed the checkpoint's dtype
   bool weights_as_stored = false;   // price weights from the model file's tensors (GGUF), not weight_dtype
@@ -178,6 +179,7 @@ struct DeployPlan {
   std::uint64_t max_num_seqs = 0;
   std::string engine_version;             // the release whose rules applied ("" when one set)
   std::string share_rule;                 // how the engine's default share was reached
+  std::string mxfp4_backend;              // vLLM's MoE backend for MXFP4 experts ("" when none applies)
   std::uint64_t chunked_prefill_size = 0;   // SGLang's, as resolved
   std::uint64_t max_running_requests = 0;   // SGLang's default from the pool
   bool serves_max_model_len = true;       // vLLM refuses to start otherwise
