@@ -311,7 +311,9 @@ TEST_CASE("TensorRT-LLM: 69,524,783,104 bytes -> 132,608 tokens (TensorRT-LLM is
   // cache.", "Using 132608 tokens in paged KV cache." Llama-2-7B fp16: 524,288 B per token;
   // tokens_per_block 64 (TRT engine flow).
   const ModelSpec m = shipped("llama-2-7b");
-  const DeployPlan p = plan_deployment(m, given_kv(Engine::trtllm, 69'524'783'104ULL, fp16, 4096, 64));
+  DeployRequest r = given_kv(Engine::trtllm, 69'524'783'104ULL, fp16, 4096, 64);
+  r.trtllm_backend = "tensorrt";  // an engine-flow log (the C++ executor's lines)
+  const DeployPlan p = plan_deployment(m, r);
   CHECK(p.stages[0].max_tokens == 132608);
   CHECK(p.capacity.units == 2072);
   CHECK(p.token_capacity == 132608);
@@ -325,6 +327,7 @@ TEST_CASE("TensorRT-LLM: available 70.48 GiB x 0.9 -> 4,060 blocks of 64, 63.44 
   // 262,144 B per token. Blocks round UP: ceil(259,817 / 64) = 4,060.
   const ModelSpec m = shipped("llama-2-7b");
   DeployRequest r = given_kv(Engine::trtllm, gib("79.10GiB"), fp8, 4096, 64);
+  r.trtllm_backend = "tensorrt";  // an engine-flow log (the C++ executor's lines)
   r.budget.share_ppm = 900'000;
   r.budget.weight_bytes_per_gpu = gib("79.10GiB") - gib("70.48GiB");  // what the engine found used
   const DeployPlan p = plan_deployment(m, r);

@@ -24,8 +24,11 @@
 #include "kvplan/io/files.hpp"
 #include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/model_yaml.hpp"
+#include "startup_fixtures.hpp"
 
 using namespace kvplan;
+using kvplan::test::load_model;
+using kvplan::test::use_catalog_gpu;
 
 namespace {
 
@@ -46,18 +49,6 @@ struct Run {
   std::optional<bool> nvlink;  // the GPUs' link when the catalog card's does not hold (one per node)
   Logged logged;
 };
-
-// A fixture's model: a shipped spec ({spec: NAME}) or a config.json fixture ({config: NAME}).
-void load_model(const YAML::Node& m, const Catalog& catalog, const std::string& dir, ModelSpec& model,
-                std::string& label) {
-  label = (m["spec"] ? m["spec"] : m["config"]).as<std::string>();
-  if (m["spec"]) {
-    model = catalog.model(label);
-  } else {
-    const std::string path = dir + "hf/" + label + ".config.json";
-    model = import_hf_config(read_text_file(path), path);
-  }
-}
 
 std::vector<Run> load_runs() {
   const std::string dir = std::string(KVPLAN_SOURCE_DIR) + "/tests/fixtures/";
@@ -114,12 +105,8 @@ DeployRequest request(const Run& r) {
   const GpuSpec& g = catalog.gpu(r.gpu);
   DeployRequest q;
   q.engine = Engine::vllm;
-  q.capacity_bytes = g.memory_bytes;
-  q.cuda_total_bytes = g.cuda_memory_bytes;
-  q.cuda_total_source = g.cuda_memory_source;
-  q.gpu_label = g.display_name;
+  use_catalog_gpu(q, g);
   q.gpu_nvlink = r.nvlink.value_or(g.nvlink);
-  q.gpu_compute_capability = g.compute_capability;
   q.weight_dtype = served_dtype(Engine::vllm, r.model, "auto").dtype;  // as make_deploy_request does
   KvRequest kv;
   if (!r.kv_cache_dtype.empty()) kv.both = dtype_by_name(r.kv_cache_dtype);
@@ -313,12 +300,7 @@ DeployRequest sglang_request(const SglangRun& r) {
   const GpuSpec& g = catalog.gpu(r.gpu);
   DeployRequest q;
   q.engine = Engine::sglang;
-  q.capacity_bytes = g.memory_bytes;
-  q.cuda_total_bytes = g.cuda_memory_bytes;
-  q.cuda_total_source = g.cuda_memory_source;
-  q.gpu_label = g.display_name;
-  q.gpu_nvlink = g.nvlink;
-  q.gpu_compute_capability = g.compute_capability;
+  use_catalog_gpu(q, g);
   q.weight_dtype = served_dtype(Engine::sglang, r.model, "auto").dtype;
   q.kv = resolve_kv_dtypes(Engine::sglang, r.model, q.weight_dtype, {});
   q.max_model_len = r.context_length;

@@ -13,6 +13,7 @@
 #include "kvplan/io/files.hpp"
 #include "kvplan/io/hf_config.hpp"
 #include "kvplan/io/model_yaml.hpp"
+#include "startup_fixtures.hpp"
 
 using namespace kvplan;
 using vllm_rules::Mxfp4Backend;
@@ -29,11 +30,7 @@ DeployRequest vllm_on(const std::string& gpu, const std::string& version, std::u
   const GpuSpec& g = catalog.gpu(gpu);
   DeployRequest q;
   q.engine = Engine::vllm;
-  q.capacity_bytes = g.memory_bytes;
-  q.cuda_total_bytes = g.cuda_memory_bytes;
-  q.gpu_label = g.display_name;
-  q.gpu_nvlink = g.nvlink;
-  q.gpu_compute_capability = g.compute_capability;
+  kvplan::test::use_catalog_gpu(q, g);
   q.weight_dtype = dtype_by_name("bf16");
   q.kv = kv_dtypes(dtype_by_name("bf16"));
   q.max_model_len = 16000;

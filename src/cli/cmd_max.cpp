@@ -53,9 +53,10 @@ int run_max(const MaxOptions& o, const CommonOptions& common) {
     report::MaxColumn c;
     c.plan = plan_deployment(model, make_deploy_request(catalog, model, o.target, o.deploy, tp));
     c.context = o.context.empty() ? c.plan.max_model_len : parse_count_option(o.context, "--context");
-    if (c.context > c.plan.max_model_len)
-      throw Error("--context " + std::to_string(c.context) + " exceeds max-model-len " +
-                  std::to_string(c.plan.max_model_len));
+    // Against the length asked for: TensorRT-LLM may have lowered it to its pool (then 0 fit).
+    const std::uint64_t asked = c.plan.requested_max_model_len ? c.plan.requested_max_model_len : c.plan.max_model_len;
+    if (c.context > asked)
+      throw Error("--context " + std::to_string(c.context) + " exceeds max-model-len " + std::to_string(asked));
     c.max_sequences = max_sequences(c.plan, c.context, view.margin_ppm);
     c.batch = o.batch.empty() ? 0 : parse_count_option(o.batch, "--batch");
     if (c.batch) c.max_context = max_context(c.plan, c.batch, view.margin_ppm);

@@ -12,7 +12,8 @@ bool DeployOptions::engaged() const {
          !mem_fraction_static.empty() || !free_gpu_memory_fraction.empty() || !kv_cache_memory.empty() ||
          !cuda_context_memory.empty() || !activation_memory.empty() || !cuda_graph_memory.empty() ||
          !weights_memory.empty() || !max_num_batched_tokens.empty() || !max_num_seqs.empty() || !shared_prefix.empty() ||
-         !engine_version.empty() || !chunked_prefill_size.empty() || !cuda_graph_max_bs.empty();
+         !engine_version.empty() || !chunked_prefill_size.empty() || !cuda_graph_max_bs.empty() ||
+         !trtllm_backend.empty();
 }
 
 void add_target_options(CLI::App& app, TargetOptions& t) {
@@ -50,8 +51,13 @@ void add_deploy_options(CLI::App& app, DeployOptions& d) {
                  "SGLang's static share (default: SGLang's own rule for the GPU, tp and version)")
       ->type_name("F");
   app.add_option("--engine-version", d.engine_version,
-                 "The engine release whose rules apply where they differ (SGLang 0.3.0 to 0.5.18; default the newest)")
+                 "The engine release whose rules apply where they differ (vLLM 0.9.2 to 0.20.x, SGLang 0.3.0 to "
+                 "0.5.18, TensorRT-LLM 0.20.0 to 1.2.x; default the newest)")
       ->type_name("V");
+  app.add_option("--trtllm-backend", d.trtllm_backend,
+                 "TensorRT-LLM's runtime: pytorch (trtllm-serve's default: a profiled budget) or tensorrt (prebuilt "
+                 "engines)")
+      ->type_name("RUNTIME");
   app.add_option("--chunked-prefill-size", d.chunked_prefill_size,
                  "SGLang's chunked prefill size (default: SGLang's for the GPU); part of its default share")
       ->type_name("N");
@@ -165,6 +171,7 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
     r.budget.max_num_batched_tokens = parse_count_option(d.max_num_batched_tokens, "--max-num-batched-tokens");
   if (!d.max_num_seqs.empty()) r.budget.max_num_seqs = parse_count_option(d.max_num_seqs, "--max-num-seqs");
   r.engine_version = d.engine_version;
+  r.trtllm_backend = d.trtllm_backend;
   if (!d.chunked_prefill_size.empty())
     r.budget.chunked_prefill_size = parse_count_option(d.chunked_prefill_size, "--chunked-prefill-size");
   if (!d.cuda_graph_max_bs.empty())

@@ -1,5 +1,6 @@
 #include "kvplan/core/engines/sglang.hpp"
 #include "kvplan/core/engines/vllm.hpp"
+#include "kvplan/core/engines/trtllm.hpp"
 #include "kvplan/io/deploy_config.hpp"
 
 #include "kvplan/core/model/quantization.hpp"
@@ -43,6 +44,7 @@ const std::vector<std::string> kOwnKeys = {
     "gpu_memory_utilization", "mem_fraction_static", "free_gpu_memory_fraction", "kv_cache_memory",
     "cuda_context_memory", "activation_memory", "cuda_graph_memory", "weights_memory", "overhead",
     "max_num_batched_tokens", "max_num_seqs", "shared_prefix", "workloads", "min_concurrency", "engine_version",
+    "trtllm_backend",
 };
 
 std::string dashed(std::string s) {
@@ -247,11 +249,22 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
     try {
       if (req.engine == Engine::sglang) sglang::parse_version(version);
       else if (req.engine == Engine::vllm) vllm_rules::parse_version(version);
+      else if (req.engine == Engine::trtllm) trtllm::parse_version(version);
       else throw Error(std::string("kvplan keeps one set of ") + engine_profile(req.engine).name + " rules");
     } catch (const Error& e) {
       r.fail("engine_version", e.what());
     }
     req.engine_version = version;
+  }
+  if (r.has("trtllm_backend")) {
+    const std::string runtime = r.str("trtllm_backend");
+    try {
+      if (req.engine != Engine::trtllm) throw Error("it is TensorRT-LLM's setting (engine: trtllm)");
+      trtllm::parse_runtime(runtime);
+    } catch (const Error& e) {
+      r.fail("trtllm_backend", e.what());
+    }
+    req.trtllm_backend = runtime;
   }
   KvRequest kv;
   read_common(f, c.model, req, kv);

@@ -47,9 +47,13 @@ json stage_json(const StagePlan& s) {
 static std::string rules_text(const DeployPlan& p) {
   const EngineProfile& prof = engine_profile(p.engine);
   if (p.engine_version.empty()) return prof.version;
-  const std::string range = p.engine == Engine::sglang ? "v" + sglang::oldest_version().text() + " to v" +
-                                                             sglang::newest_version().text()
-                                                       : "v0.9.2 to the v0.20 series";
+  const std::string range = p.engine == Engine::sglang   ? "v" + sglang::oldest_version().text() + " to v" +
+                                                               sglang::newest_version().text()
+                            : p.engine == Engine::trtllm ? "0.20.0 to the 1.2 series"
+                                                         : "v0.9.2 to the v0.20 series";
+  if (p.engine == Engine::trtllm)
+    return std::string(prof.name) + " " + p.engine_version + ", " + p.trtllm_backend +
+           " runtime (--engine-version, --trtllm-backend; kvplan keeps " + range + ")";
   return std::string(prof.name) + " " + p.engine_version + " (--engine-version; kvplan keeps " + range + ")";
 }
 
@@ -71,6 +75,7 @@ json plan_json(const DeployPlan& p) {
               {"weight_dtype", p.weight_dtype},
               {"kv_cache_dtype", p.kv_dtype},
               {"max_model_len", p.max_model_len},
+              {"requested_max_model_len", p.requested_max_model_len ? json(p.requested_max_model_len) : json(nullptr)},
               {"kv_heads", p.kv_heads_total},
               {"kv_heads_per_gpu", p.kv_heads_per_gpu},
               {"kv_heads_replicated", p.kv_heads_replicated},

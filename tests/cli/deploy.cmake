@@ -122,3 +122,9 @@ kvplan_cli_test(check_try EXIT 1 MATCH "^  try --tensor-parallel-size 4: fits on
 # the smallest share that serves 3x131072 with a tenth free is 0.88 (tight at 0.83).
 kvplan_cli_test(fit_try_sglang_share EXIT 0 MATCH "--mem-fraction-static 0[.]88 +fits"
   ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 3x131072)
+kvplan_cli_test(check_trtllm_backend_wrong_engine EXIT 2
+                MATCH "trtllm_backend_on_vllm[.]yaml:5:17: field 'trtllm_backend': it is TensorRT-LLM's setting"
+                ARGS check ${DEPLOY_FIXTURES}/trtllm_backend_on_vllm.yaml)
+kvplan_cli_test(check_trtllm_tensorrt EXIT 0
+                MATCH "TensorRT-LLM 1[.]1[.]0, tensorrt runtime"
+                ARGS check --format json ${DEPLOY_FIXTURES}/trtllm_tensorrt.yaml)

@@ -154,7 +154,23 @@ kvplan_cli_test(engine_vllm_pre_011_nccl EXIT 0 MATCH "non-torch memory +2[.]20 
   ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --tp 4 --engine-version 0.10.1.1 1x16000)
 kvplan_cli_test(engine_vllm_021_refused EXIT 2 MATCH "vLLM 0[.]21 and later subtract their own CUDA-graph estimate"
   ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --engine-version 0.21.0 1x16000)
-kvplan_cli_test(engine_version_one_set EXIT 2 MATCH "kvplan keeps one set of TensorRT-LLM rules"
-  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --engine-version 1.0.0 1x16000)
+kvplan_cli_test(engine_version_one_set EXIT 2 MATCH "kvplan keeps one set of llama.cpp rules"
+  ARGS fit --engine llamacpp --model llama-3.1-8b --gpu h100 --engine-version 1.0.0 1x16000)
+kvplan_cli_test(engine_trtllm_bad_version EXIT 2
+  MATCH "--engine-version '1[.]3[.]0': newer than the rules kvplan documents [(]TensorRT-LLM versions 0[.]20[.]0 to 1[.]2[.]x"
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --engine-version 1.3.0 1x16000)
+kvplan_cli_test(engine_trtllm_bad_backend EXIT 2 MATCH "--trtllm-backend 'trt': expected pytorch"
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --trtllm-backend trt 1x16000)
+kvplan_cli_test(engine_trtllm_backend_only EXIT 2 MATCH "--trtllm-backend is TensorRT-LLM's option; vLLM is not given it"
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --trtllm-backend pytorch 1x16000)
+kvplan_cli_test(engine_trtllm_lowers_max_seq_len EXIT 1 MATCH "Adjusted max_seq_len to [0-9]+"
+  ARGS fit --engine trtllm --model qwen2.5-72b --gpu h200 2x131072)
+kvplan_cli_test(engine_trtllm_profile_words EXIT 0
+  MATCH "Peak memory during memory usage profiling [(]torch [+] non-torch[)]: [0-9.]+ GiB, available KV cache memory"
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 1x16000)
+kvplan_cli_test(engine_trtllm_020_tokens EXIT 0 MATCH "Estimated max tokens in KV cache : [0-9]+"
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --engine-version 0.20.0 1x16000)
+kvplan_cli_test(engine_trtllm_tensorrt_words EXIT 0 MATCH "Number of blocks in KV cache primary pool: [0-9]+"
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --trtllm-backend tensorrt 1x16000)
 kvplan_cli_test(engine_chunked_prefill_sglang_only EXIT 2 MATCH "--chunked-prefill-size is SGLang's option; vLLM is not given it"
   ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --chunked-prefill-size 4096 1x16000)

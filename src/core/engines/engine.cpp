@@ -80,24 +80,27 @@ EngineProfile make_trtllm() {
   EngineProfile p;
   p.engine = Engine::trtllm;
   p.name = "TensorRT-LLM";
-  p.version = "TensorRT-LLM 2025 (kvCacheManager.cpp @ b35ac1b6; LLM API KvCacheConfig)";
+  p.version = "TensorRT-LLM 0.20.0 to 1.2.x, by --engine-version and --trtllm-backend (_util.py KvCacheCreator, "
+              "resource_manager.py, kvCacheManager.cpp)";
   p.block_size = 32;
   p.share_ppm = 900'000;
   p.share_option = "--free-gpu-memory-fraction";
   p.shape = BudgetShape::share_of_free;
   p.rule = CapacityRule::paged_ceil;
-  p.cuda_context_bytes = 512 * kMiB;
+  p.cuda_context_bytes = 512 * kMiB;  // the TensorRT runtime's; trtllm::other_memory by runtime
   p.estimates_activation = true;
-  p.max_num_batched_tokens = 8192;
-  p.max_num_seqs = 256;
+  p.max_num_batched_tokens = 8192;  // max_num_tokens
+  p.max_num_seqs = 2048;            // max_batch_size
   p.shares_prefixes = true;
   p.budget_rule =
-      "KV = floor((total - weights - runtime buffers and activations - CUDA context) x free_gpu_memory_fraction)";
+      "KV = (CUDA total - weights - profile peak - other memory) x free_gpu_memory_fraction: the share of what the "
+      "profile leaves free";
   p.capacity_text =
       "max tokens = floor(KV / bytes per token); blocks = ceil(max tokens / tokens_per_block) (rounded UP); min over "
       "ranks";
   p.source =
-      "NVIDIA/TensorRT-LLM cpp/tensorrt_llm/batch_manager/kvCacheManager.cpp (calculateMaxNumBlocks), "
+      "NVIDIA/TensorRT-LLM tensorrt_llm/_torch/pyexecutor/_util.py (KvCacheCreator), resource_manager.py "
+      "(calculate_max_num_blocks), cpp/tensorrt_llm/batch_manager/kvCacheManager.cpp (calculateMaxNumBlocks), "
       "tensorrt_llm/llmapi/llm_args.py (KvCacheConfig), docs/source/reference/memory.md";
   return p;
 }

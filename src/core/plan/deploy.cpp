@@ -10,6 +10,7 @@
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/core/numbers/text.hpp"
 #include "kvplan/core/engines/sglang.hpp"
+#include "kvplan/core/engines/trtllm.hpp"
 #include "kvplan/core/plan/fit.hpp"
 
 namespace kvplan {
@@ -91,6 +92,9 @@ void check_model_supported(const ModelSpec& m, const EngineProfile& p) {
 struct ContextDefault {
   std::uint64_t bytes = 0;
   std::string basis;
+  // Requests of the profile run whose logits count, when not max_num_seqs (TensorRT-LLM's
+  // PyTorch runtime profiles context-only dummy requests that add up to max_num_tokens).
+  std::optional<std::uint64_t> profile_requests;
 };
 
 // vLLM's MXFP4 MoE backend holds gpt-oss's experts in more bytes than the checkpoint (padding,
@@ -165,6 +169,8 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   if (b.cuda_context_bytes || non_torch)
     st.lines.push_back({p.engine == Engine::vllm ? "non-torch memory"
                         : after_context          ? "in use before weights (CUDA context, NCCL)"
+                        : p.engine == Engine::trtllm && context_default.profile_requests
+                                                 ? "other memory (context, graphs)"
                                                  : "CUDA context, non-torch",
                         context,
                         b.cuda_context_bytes ? "given (--cuda-context-memory)" : context_default.basis,
@@ -176,11 +182,14 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
     basis = "given (--activation-memory)";
   } else if (p.estimates_activation) {
     const std::uint64_t t = batch.max_num_batched_tokens;
-    const std::uint64_t s = batch.max_num_seqs;
+    const std::uint64_t s = context_default.profile_requests.value_or(batch.max_num_seqs);
     const DType& act = activation_dtype(m, req.weight_dtype);
     activation = p.engine == Engine::vllm ? vllm_profile_peak_bytes(m, act, req.parallel.tp, t, s)
                                           : estimate_activation_bytes(m, act, req.parallel.tp, t, s);
-    basis = "estimated: " + grouped(t) + " batched tokens, " + grouped(s) + " sequences (see notes)";
+    basis = context_default.profile_requests
+                ? "estimated: a dummy prefill of " + grouped(t) + " tokens in " + grouped(s) +
+                      (s == 1 ? " request (see notes)" : " requests (see notes)")
+                : "estimated: " + grouped(t) + " batched tokens, " + grouped(s) + " sequences (see notes)";
   } else if (llamacpp_compute) {
     activation = *llamacpp_compute;
     basis = "estimated for -c " + grouped(resolve_max_model_len(m, req.max_model_len)) + " -np 1 (see notes)";
@@ -305,13 +314,64 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
       break;
     }
     case Engine::trtllm: {
-      char buf[256];
-      std::snprintf(buf, sizeof buf,
-                    "[TensorRT-LLM][INFO] Memory usage when calculating max tokens in paged kv cache: total: %0.2f GiB, "
-                    "available: %0.2f GiB",
-                    static_cast<double>(req.capacity_bytes) / kGiB, static_cast<double>(st.available_bytes) / kGiB);
-      plan.engine_log.push_back(buf);
-      plan.engine_log.push_back("[TensorRT-LLM][INFO] Number of blocks in KV cache primary pool: " + str(c.units));
+      char buf[512];
+      const trtllm::Runtime runtime = trtllm::parse_runtime(plan.trtllm_backend);
+      const trtllm::Rules rules = trtllm::rules(trtllm::parse_version(plan.engine_version), runtime);
+      const double total = static_cast<double>(plan.capacity_bytes) / kGiB;
+      if (runtime == trtllm::Runtime::pytorch) {
+        // _util.py KvCacheCreator: the profile's peak includes the temporary cache it ran against,
+        // which the budget adds back: K = (total - peak + tmp) x fraction.
+        const std::uint64_t asked = plan.requested_max_model_len ? plan.requested_max_model_len : plan.max_model_len;
+        const std::uint64_t bpt = st.shard.kv_bytes_per_token;
+        std::uint64_t non_kv = 0;
+        for (const auto& l : st.lines) non_kv = checked_add(non_kv, l.bytes, "non-KV memory");
+        // The temporary cache: the dummy requests' blocks, at most fraction x what the weights and the
+        // rest leave free (_get_token_num_for_estimation), in bytes.
+        std::uint64_t tmp_tokens = trtllm::estimation_tokens(plan.max_num_batched_tokens, asked, c.unit_tokens);
+        std::uint64_t weights_and_rest = 0;
+        for (const auto& l : st.lines)
+          if (l.item != "peak activation") weights_and_rest = checked_add(weights_and_rest, l.bytes, "non-KV memory");
+        const std::uint64_t free_before = plan.capacity_bytes > weights_and_rest ? plan.capacity_bytes - weights_and_rest : 0;
+        if (bpt) tmp_tokens = std::min(tmp_tokens, apply_share(free_before, plan.share_ppm) / bpt);
+        const std::uint64_t tmp = checked_mul(tmp_tokens, bpt, "KV bytes");
+        if (checked_add(non_kv, tmp, "KV bytes") > plan.capacity_bytes)
+          plan.notes.push_back("profile: the weights, the other memory, a temporary cache of " + grouped(tmp_tokens) +
+                               " tokens and the activation peak of the dummy prefill need " +
+                               format_gib(checked_add(non_kv, tmp, "KV bytes")) + " GiB, more than the GPU's " +
+                               format_gib(plan.capacity_bytes) +
+                               " GiB: TensorRT-LLM may run out of memory while it estimates its cache (lower "
+                               "max_num_tokens, --max-num-batched-tokens here)");
+        const double k = static_cast<double>(st.kv_budget_bytes) / kGiB;
+        if (rules.logs_memory) {
+          std::snprintf(buf, sizeof buf,
+                        "[TRT-LLM] [I] Peak memory during memory usage profiling (torch + non-torch): %.2f GiB, "
+                        "available KV cache memory when calculating max tokens: %.2f GiB, fraction is set %s, kv size "
+                        "is %llu. device total memory %.2f GiB, , tmp kv_mem %.2f GiB",
+                        static_cast<double>(checked_add(non_kv, tmp, "KV bytes")) / kGiB, k,
+                        trtllm::fraction_text(trtllm::parse_version(plan.engine_version), plan.share_ppm).c_str(),
+                        static_cast<unsigned long long>(st.shard.kv_bytes_per_token),
+                        total, static_cast<double>(tmp) / kGiB);
+          plan.engine_log.push_back(buf);
+          std::snprintf(buf, sizeof buf, "[TRT-LLM] [I] Estimated max memory in KV cache : %.2f GiB", k);
+          plan.engine_log.push_back(buf);
+        } else {
+          plan.engine_log.push_back("[TRT-LLM] [I] Estimated max tokens in KV cache : " + str(st.max_tokens));
+        }
+        if (plan.requested_max_model_len) {
+          // The overlap scheduler (on by default) asks for one token more than max_seq_len.
+          plan.engine_log.push_back("[TRT-LLM] [W] Attention window size " + str(plan.requested_max_model_len + 1) +
+                                    " exceeds upper bound " + str(plan.max_model_len) +
+                                    " for available blocks. Reducing to " + str(plan.max_model_len) + ".");
+          plan.engine_log.push_back("[TRT-LLM] [W] Adjusted max_seq_len to " + str(plan.max_model_len));
+        }
+      } else {
+        std::snprintf(buf, sizeof buf,
+                      "[TensorRT-LLM][INFO] Memory usage when calculating max tokens in paged kv cache: total: %0.2f "
+                      "GiB, available: %0.2f GiB",
+                      total, static_cast<double>(st.available_bytes) / kGiB);
+        plan.engine_log.push_back(buf);
+        plan.engine_log.push_back("[TensorRT-LLM][INFO] Number of blocks in KV cache primary pool: " + str(c.units));
+      }
       plan.engine_log.push_back("[TensorRT-LLM][INFO] Number of tokens per block: " + str(c.unit_tokens) + ".");
       plan.engine_log.push_back("[TensorRT-LLM][INFO] [MemUsageChange] Allocated " +
                                 gib2(checked_mul(c.units, plan.unit_bytes, "KV bytes")) +
@@ -594,7 +654,7 @@ std::uint64_t estimate_activation_bytes(const ModelSpec& m, const DType& act, st
 }
 
 DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req) {
-  const EngineProfile& p = engine_profile(req.engine);
+  EngineProfile p = engine_profile(req.engine);  // a copy: TensorRT-LLM's block rounding is by release
   if (!req.quantization.empty() && req.engine != Engine::vllm && req.engine != Engine::sglang)
     throw Error(std::string("--quantization is vLLM's and SGLang's option; ") + p.name + " is not given it");
   const ModelSpec m = serving_quantization(checkpoint, req.quantization);
@@ -616,7 +676,9 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   plan.capacity_bytes = req.capacity_bytes;
   plan.share_ppm = req.budget.share_ppm.value_or(p.share_ppm);
   std::optional<sglang::Version> sglang_version;
-  std::optional<Release> vllm_version;
+  std::optional<Release> vllm_version, trtllm_version;
+  std::optional<trtllm::Runtime> trtllm_runtime;
+  std::optional<trtllm::Rules> trtllm_rules;
   if (req.engine == Engine::sglang) {
     // SGLang settles its share, chunked prefill and CUDA-graph batch from the GPU's nvidia-smi
     // total before loading anything (server_args.py), by version.
@@ -639,10 +701,19 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   } else if (req.engine == Engine::vllm) {
     vllm_version = req.engine_version.empty() ? vllm_rules::newest_version() : vllm_rules::parse_version(req.engine_version);
     plan.engine_version = vllm_version->text();
+  } else if (req.engine == Engine::trtllm) {
+    trtllm_version = req.engine_version.empty() ? trtllm::newest_version() : trtllm::parse_version(req.engine_version);
+    trtllm_runtime = req.trtllm_backend.empty() ? trtllm::Runtime::pytorch : trtllm::parse_runtime(req.trtllm_backend);
+    trtllm_rules = trtllm::rules(*trtllm_version, *trtllm_runtime);
+    p.rule = trtllm_rules->blocks_round_up ? CapacityRule::paged_ceil : CapacityRule::paged_floor;
+    plan.engine_version = trtllm_version->text();
+    plan.trtllm_backend = trtllm::to_string(*trtllm_runtime);
   } else if (!req.engine_version.empty()) {
     throw Error(std::string("--engine-version: kvplan keeps one set of ") + p.name + " rules (" + p.version +
-                "); vLLM's and SGLang's are kept by version");
+                "); vLLM's, SGLang's and TensorRT-LLM's are kept by version");
   }
+  if (req.engine != Engine::trtllm && !req.trtllm_backend.empty())
+    throw Error(std::string("--trtllm-backend is TensorRT-LLM's option; ") + p.name + " is not given it");
   if (req.engine != Engine::sglang && (req.budget.chunked_prefill_size || req.budget.cuda_graph_max_bs)) {
     throw Error(std::string(req.budget.chunked_prefill_size ? "--chunked-prefill-size" : "--cuda-graph-max-bs") +
                 " is SGLang's option; " + p.name + " is not given it");
@@ -674,6 +745,9 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   } else if (vllm_version) {
     const vllm_rules::NonTorch nt = vllm_rules::non_torch_bytes(*vllm_version, req.parallel.tp, req.gpu_nvlink);
     context_default = {nt.bytes, nt.basis};
+  } else if (trtllm_runtime) {
+    const trtllm::NonTorch nt = trtllm::other_memory(*trtllm_runtime, req.parallel.tp);
+    context_default = {nt.bytes, nt.basis, std::nullopt};
   }
   // gpt-oss's MXFP4 experts as vLLM's MoE backend for this GPU and release holds them.
   std::optional<vllm_rules::Mxfp4Choice> mxfp4;
@@ -688,6 +762,8 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   if (req.budget.max_num_seqs) batch.max_num_seqs = req.budget.max_num_seqs;
   plan.max_num_batched_tokens = batch.max_num_batched_tokens;
   plan.max_num_seqs = batch.max_num_seqs;
+  if (trtllm_runtime == trtllm::Runtime::pytorch)
+    context_default.profile_requests = trtllm::dummy_requests(batch.max_num_batched_tokens, plan.max_model_len);
   std::optional<std::uint64_t> llamacpp_compute;
   if (req.engine == Engine::llamacpp && !req.budget.activation_bytes) {
     // llama.cpp's compute buffer grows with the context: estimated for -c max-model-len -np 1.
@@ -700,7 +776,9 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   // not nvidia-smi's, which it reads only for the batch defaults above; SGLang from CUDA's free
   // memory (get_available_gpu_memory), nvidia-smi's total only for its defaults.
   DeployRequest sized = req;
-  if ((req.engine == Engine::vllm || req.engine == Engine::sglang) && req.cuda_total_bytes > 0) {
+  // TensorRT-LLM too: cudaMemGetInfo's total (mem_get_info in the PyTorch runtime).
+  if ((req.engine == Engine::vllm || req.engine == Engine::sglang || req.engine == Engine::trtllm) &&
+      req.cuda_total_bytes > 0) {
     sized.capacity_bytes = req.cuda_total_bytes;
     plan.capacity_bytes = req.cuda_total_bytes;
     plan.nvidia_smi_bytes = req.capacity_bytes;
@@ -740,6 +818,13 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     plan.token_capacity = checked_mul(c.units, unit_tokens, "token capacity");
   }
 
+  // TensorRT-LLM does not refuse a max_seq_len the pool cannot hold: it lowers it to the pool's
+  // tokens (_validate_and_adjust_attention_windows, "Adjusted max_seq_len to ...").
+  if (req.engine == Engine::trtllm && plan.token_capacity > 0 && plan.token_capacity < plan.max_model_len) {
+    plan.requested_max_model_len = plan.max_model_len;
+    plan.max_model_len = plan.token_capacity;
+    c.max_model_len = plan.max_model_len;
+  }
   const std::uint64_t per_request = c.units_for(plan.max_model_len);
   plan.units_per_max_len_request = per_request;
   // vLLM logs num_blocks / ceil(max_model_len / block_size), counting the null block;
@@ -789,6 +874,11 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     plan.notes.push_back("GPU memory: SGLang measures CUDA's free memory (torch.cuda.mem_get_info) out of a total of " +
                          grouped(plan.capacity_bytes) + " B here, not nvidia-smi's " + grouped(plan.nvidia_smi_bytes) +
                          " B, which sets its defaults; it moves a little with the driver (" + plan.capacity_source + ")");
+  else if (rule_used && plan.nvidia_smi_bytes && req.engine == Engine::trtllm)
+    plan.notes.push_back("GPU memory: TensorRT-LLM takes CUDA's total (cudaMemGetInfo; torch.cuda.mem_get_info in "
+                         "the PyTorch runtime), " + grouped(plan.capacity_bytes) + " B here, not nvidia-smi's " +
+                         grouped(plan.nvidia_smi_bytes) + " B; it moves a little with the driver (" +
+                         plan.capacity_source + ")");
   else if (rule_used && plan.nvidia_smi_bytes)
     plan.notes.push_back("GPU memory: vLLM multiplies CUDA's total (torch.cuda.mem_get_info), " +
                          grouped(plan.capacity_bytes) + " B here, not nvidia-smi's " + grouped(plan.nvidia_smi_bytes) +
@@ -804,6 +894,12 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
                          "tp 1, 0.55 GiB at tp 2; llm-d-benchmark's published runs), not a measurement of this "
                          "deployment; the CUDA context is not subtracted (it predates vLLM's snapshot); set "
                          "--cuda-context-memory");
+  else if (rule_used && !b.cuda_context_bytes && trtllm_runtime == trtllm::Runtime::pytorch)
+    plan.notes.push_back("other memory: what TensorRT-LLM 1.2.1's profile found in use besides the weights and "
+                         "kvplan's activation estimate on published start-ups (1.58 GiB: 1.57 on an H100, 1.59 on an "
+                         "RTX 4070 SUPER, at tp 1; docs/validation.md): the CUDA context, the CUDA graphs captured before the "
+                         "profile (cuda_graph_config up to batch 128), sampler and attention workspaces; fitted, not "
+                         "a measurement of this deployment, and NCCL at tp > 1 is not in it; set --cuda-context-memory");
   else if (rule_used && !b.cuda_context_bytes && p.cuda_context_bytes)
     plan.notes.push_back("CUDA context and non-torch memory: a stated " + str(p.cuda_context_bytes >> 20) +
                          " MiB, not a measurement (for scale: vLLM logged non_torch_memory=0.35GiB on one RTX 3090 "
@@ -824,6 +920,12 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
                          "T x (3 x intermediate/tp + 2 x hidden) x " + act + " bytes and the sampler "
                          "min(max_num_seqs, T) x vocab x 38 B + 2 x T x hidden x " + act +
                          " bytes (calibrated on published H100 runs), not a measurement; set --activation-memory");
+  else if (rule_used && !b.activation_bytes && trtllm_runtime == trtllm::Runtime::pytorch)
+    plan.notes.push_back("peak activation: TensorRT-LLM profiles one prefill of max_num_tokens (" +
+                         grouped(plan.max_num_batched_tokens) + ") as context-only dummy requests of at most "
+                         "max_seq_len - 1 tokens each; kvplan's estimate T x (3 x intermediate/tp + 2 x hidden) x " +
+                         act + " bytes + requests x vocab x 4 (the last token's fp32 logits), not a measurement; "
+                         "set --activation-memory to the log's \"Memory dynamically allocated during inference\"");
   else if (rule_used && !b.activation_bytes && p.estimates_activation)
     plan.notes.push_back("peak activation: kvplan's estimate T x (3 x intermediate/tp + 2 x hidden) x " + act +
                          " bytes + max_num_seqs x vocab x 4 (fp32 logits), not a measurement; "
@@ -879,6 +981,14 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
                          "max_attention_window lists the windows (it fills them in itself only for Gemma-4): kvplan "
                          "plans that default");
   }
+  if (plan.requested_max_model_len)
+    plan.notes.push_back("max_seq_len: TensorRT-LLM starts with max_seq_len lowered from " +
+                         grouped(plan.requested_max_model_len) + " to " + grouped(plan.max_model_len) +
+                         ", the tokens its pool holds (it warns, it does not refuse); requests up to that length "
+                         "fit, and the plan is checked against it");
+  if (trtllm_rules)
+    plan.notes.push_back("TensorRT-LLM " + plan.engine_version + ", " + plan.trtllm_backend + " runtime: " +
+                         trtllm_rules->basis + " (docs/formulas.md, \"TensorRT-LLM by version\")");
   if (req.engine == Engine::generic && plan.max_sequences_at_max_len == 0)
     plan.notes.push_back("not one sequence of max-model-len " + grouped(plan.max_model_len) +
                          " fits; an engine that checks at start-up (vLLM) would refuse to start: lower --max-model-len");

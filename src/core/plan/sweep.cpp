@@ -24,7 +24,8 @@ CapacitySweep::CapacitySweep(const std::vector<ModelSpec>& models, const std::ve
       const StagePlan& st = plan.stages.front();
       m.kv.push_back(st.kv_budget_bytes);  // the plan's own budget rule, per GPU
       m.bytes_per_token = st.shard.kv_bytes_per_token;
-      m.max_model_len = plan.max_model_len;
+      // The length asked for: TensorRT-LLM lowers it per GPU to its pool (fits() does the same).
+      m.max_model_len = plan.requested_max_model_len ? plan.requested_max_model_len : plan.max_model_len;
       m.unit_bytes = plan.unit_bytes;
       m.capacity = plan.capacity;
       unit_tokens_ = plan.capacity.unit_tokens;
@@ -66,8 +67,11 @@ bool CapacitySweep::fits(std::size_t model, std::size_t gpu, std::uint64_t batch
   const std::uint64_t units_total = units(model, gpu);
   const std::uint64_t usable = units_total > reserved_ ? units_total - reserved_ : 0;
   const std::uint64_t per_max = per_request_units(m, m.max_model_len);
-  // The engine must hold one request of max_model_len (vLLM compares bytes, before the null block).
-  if (engine_ == Engine::vllm) {
+  // The engine must hold one request of max_model_len (vLLM compares bytes, before the null block);
+  // TensorRT-LLM lowers max_seq_len to the tokens of its pool instead.
+  if (engine_ == Engine::trtllm) {
+    if (units_total == 0 || context > units_total * unit_tokens_) return false;
+  } else if (engine_ == Engine::vllm) {
     if (per_max * m.unit_bytes > kv_bytes(m, gpu)) return false;
   } else if (engine_ != Engine::generic && usable < per_max) {  // the generic engine refuses nothing at start-up
     return false;

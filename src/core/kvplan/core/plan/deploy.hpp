@@ -60,6 +60,9 @@ struct DeployRequest {
   // --engine-version: the release whose rules apply where they differ by version (SGLang's
   // default mem_fraction_static); empty: the newest kvplan documents.
   std::string engine_version;
+  // --trtllm-backend: TensorRT-LLM's runtime, pytorch (trtllm-serve's default; "" means it) or
+  // tensorrt (prebuilt engines and the C++ executor).
+  std::string trtllm_backend;
   // llama.cpp's own flags (-ctk/-ctv, -fa, -b, -ub, --swa-full, -kvu); -c and -np come from each
   // question (a scenario NxT is -np N -c N*T). Used with Engine::llamacpp only.
   llamacpp::Options llamacpp;
@@ -180,6 +183,10 @@ struct DeployPlan {
   std::string engine_version;             // the release whose rules applied ("" when one set)
   std::string share_rule;                 // how the engine's default share was reached
   std::string mxfp4_backend;              // vLLM's MoE backend for MXFP4 experts ("" when none applies)
+  std::string trtllm_backend;             // TensorRT-LLM's runtime: pytorch or tensorrt ("" for other engines)
+  // TensorRT-LLM lowers a max_seq_len its pool cannot hold to the pool's tokens: the length asked
+  // for (max_model_len then holds the one in force); 0 when nothing was lowered.
+  std::uint64_t requested_max_model_len = 0;
   std::uint64_t chunked_prefill_size = 0;   // SGLang's, as resolved
   std::uint64_t max_running_requests = 0;   // SGLang's default from the pool
   bool serves_max_model_len = true;       // vLLM refuses to start otherwise
