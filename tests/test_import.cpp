@@ -277,7 +277,23 @@ TEST_CASE("Imported model types: multimodal wrappers import their language model
   // experts x 3 x 2,048 x 1,408 + 2 shared + router 2,048 x 64 + its bias 64; untied vocabulary 163,840.
   const ModelSpec kimi = imported("kimi-vl-a3b");
   REQUIRE(kimi.mla);
-  CHECK(count_params(kimi).total == 82973184ULL + 26ULL * 584847936 + 671088640 + 2048);
+  CHECK(count_params(kimi).total - count_params(kimi).vision == 82973184ULL + 26ULL * 584847936 + 671088640 + 2048);
+  // MoonViT (vision_config: 27 layers of 1,152, MLP 4,304, patch 14, merge 2 x 2; 64 x 64
+  // positions by default): conv 3 x 14 x 14 x 1,152 + 1,152, positions 4,096 x 1,152, 27 x
+  // (4 x (1,152^2 + 1,152) + 2 x 1,152 x 4,304 + 4,304 + 1,152 + 4 x 1,152) = 27 x 15,239,504,
+  // final norm 2,304: 416,866,032. Projector: pre-norm 2,304, 4,608^2 + 4,608, 4,608 x 2,048 +
+  // 2,048: 30,679,808. With the text model 16,407,656,048 (the model card: 16.4B, "MoonViT 400M").
+  CHECK(kimi.vision_params == 416866032ULL + 30679808ULL);
+  CHECK(count_params(kimi).total == 16407656048ULL);
+  {
+    std::string bad = read_text_file(std::string(KVPLAN_SOURCE_DIR) + "/tests/fixtures/hf/kimi-vl-a3b.config.json");
+    const std::size_t at = bad.find("\"merge_kernel_size\"");
+    REQUIRE(at != std::string::npos);
+    bad.replace(bad.find('[', at), bad.find(']', at) - bad.find('[', at) + 1, "[2, 0]");
+    CHECK_THROWS_WITH(import_hf_config(bad, "kimi.json"), Catch::Contains("kimi.json:") &&
+                                                              Catch::Contains("vision_config.merge_kernel_size") &&
+                                                              Catch::Contains("from 1 to 64"));
+  }
   // A text model of a type the wrapper does not take is named at its field.
   CHECK_THROWS_WITH(import_hf_config(R"({"model_type": "mistral3", "text_config": {"model_type": "qwen2"}})", "x.json"),
                     Catch::Contains("field 'text_config.model_type'") && Catch::Contains("kvplan reads mistral"));

@@ -744,6 +744,32 @@ void import_vision(const json& root, const std::string& text, const std::string&
     m.vision_hidden = static_cast<std::uint64_t>(d);
     m.vision_note = "Llama 4 vision tower, " + std::to_string(layers) + " layers, its pixel-shuffle adapter and the "
                     "projector";
+  } else if (arch == "kimi_vl") {
+    // MoonViT (vLLM moonvit.py, MoonViTConfig defaults): conv patch embedding with bias, a learned
+    // init_pos_emb_height x init_pos_emb_width x d position grid (2D RoPE has no weights), per
+    // layer wqkv/wo and fc0/fc1 with biases and two LayerNorms (the ViT layer above), final
+    // LayerNorm. KimiVLMultiModalProjector: pre_norm LayerNorm(d), linear_1 (d k^2 -> d k^2) and
+    // linear_2 (d k^2 -> text hidden), both with biases, k^2 the merge kernel's area.
+    tower("moonvit");
+    const u128 d = dim(v, "hidden_size", 1152), f = dim(v, "intermediate_size", 4304);
+    const std::uint64_t layers = static_cast<std::uint64_t>(dim(v, "num_hidden_layers", 27));
+    const u128 patch = dim(v, "patch_size", 14);
+    const u128 grid = dim(v, "init_pos_emb_height", 64) * dim(v, "init_pos_emb_width", 64);
+    u128 area = 4;
+    if (v.has("merge_kernel_size")) {
+      const json& k = v.raw().at("merge_kernel_size");
+      const auto side = [](const json& x) { return x.is_number_unsigned() && x.get<std::uint64_t>() >= 1 && x.get<std::uint64_t>() <= 64; };
+      if (!k.is_array() || k.size() != 2 || !side(k[0]) || !side(k[1]))
+        v.fail("merge_kernel_size", "expected two whole numbers from 1 to 64, like [2, 2]");
+      area = u128{k[0].get<std::uint64_t>()} * k[1].get<std::uint64_t>();
+    }
+    u128 p = 3 * patch * patch * d + d + grid * d + u128{layers} * vit_layer(d, f) + 2 * d;
+    const u128 merged = d * area;
+    p += 2 * d + merged * merged + merged + merged * t + t;
+    store(p);
+    m.vision_layers = layers;
+    m.vision_hidden = static_cast<std::uint64_t>(d);
+    m.vision_note = "MoonViT vision tower, " + std::to_string(layers) + " layers, and the Kimi-VL projector";
   } else {
     m.vision_note = "the " + arch + " vision tower is not counted from config.json (--model DIR counts it from "
                     "the checkpoint's tensors)";
