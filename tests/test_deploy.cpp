@@ -185,30 +185,37 @@ TEST_CASE("acceptance: Llama-2-70B on A100-80GB, tp=2 and tp=4, vLLM defaults, 4
   // usable floor(85,899,345,920 x 0.9) = 77,309,411,328; weights 34,488,983,552 params x 2 B;
   // RoPE cache 4,096 positions x 128 x 2 = 1,048,576; non-torch 0.55 GiB at tp 2 (590,558,003 B,
   // vLLM's measured growth); activation: the larger of
-  // the forward pass 2048 x (3 x 14336 + 2 x 8192) x 2 = 243,269,632 and the sampler
-  // 256 x 32000 x 38 + 2 x 2048 x 8192 x 2 = 378,404,864.
+  // the forward pass 2048 x (3 x 14336 + 2 x 8192) x 2 = 243,269,632 and the sampler, on v0.20's
+  // Triton top-k/top-p 256 x 32000 x 14 + 2 x 2048 x 8192 x 2 = 181,796,864 (the sort path of
+  // v0.11.1-v0.15: 256 x 32000 x 38 + ... = 378,404,864).
   CHECK(p2.stages[0].weight_bytes == 68'977'967'104ULL);
   CHECK(estimate_activation_bytes(m, dtype_by_name("fp16"), 2, 2048, 0) == 243'269'632ULL);
-  CHECK(vllm_profile_peak_bytes(m, dtype_by_name("fp16"), 2, 2048, 256) == 378'404'864ULL);
+  CHECK(vllm_profile_peak_bytes(m, dtype_by_name("fp16"), 2, 2048, 256, 38) == 378'404'864ULL);
+  CHECK(vllm_profile_peak_bytes(m, dtype_by_name("fp16"), 2, 2048, 256, 14) == 243'269'632ULL);
   CHECK(vllm_rope_cache_bytes(m, dtype_by_name("fp16")) == 1'048'576ULL);
   CHECK(p2.stages[0].kv_budget_bytes ==
+        77'309'411'328ULL - 68'977'967'104ULL - 1'048'576ULL - 590'558'003ULL - 243'269'632ULL);
+  CHECK(p2.capacity.units == 7'496'568'013ULL / (16 * 163'840));  // 2,859 blocks
+  CHECK(p2.capacity.units == 2859);
+  CHECK(p2.token_capacity == 45'744);
+  CHECK(has_line(p2, "Maximum concurrency for 4,096 tokens per request: 11.17x"));
+  CHECK(p2.max_sequences_at_max_len == 11);  // (2,859 - null block) / 256
+  // v0.15 runs the sort path: the sampler is the peak.
+  DeployRequest v015 = r;
+  v015.engine_version = "0.15.0";
+  CHECK(plan_deployment(m, v015).stages[0].kv_budget_bytes ==
         77'309'411'328ULL - 68'977'967'104ULL - 1'048'576ULL - 590'558'003ULL - 378'404'864ULL);
-  CHECK(p2.capacity.units == 7'361'432'781ULL / (16 * 163'840));  // 2,808 blocks
-  CHECK(p2.capacity.units == 2808);
-  CHECK(p2.token_capacity == 44'928);
-  CHECK(has_line(p2, "Maximum concurrency for 4,096 tokens per request: 10.97x"));
-  CHECK(p2.max_sequences_at_max_len == 10);  // (2,808 - null block) / 256
 
   r.parallel.tp = 4;
   const DeployPlan p4 = plan_deployment(m, r);
   CHECK(p4.stages[0].weight_bytes == 34'490'302'464ULL);
   CHECK(p4.stages[0].shard.kv_bytes_per_token == 81'920);
-  // 77,309,411,328 - 34,490,302,464 - 1,048,576 - 590,558,003 - 378,404,864 (the sampler again:
-  // the forward pass at tp 4 is 155,189,248) = 41,849,097,421 B / 1,310,720 B a block
-  CHECK(p4.capacity.units == 31'928);
-  CHECK(p4.token_capacity == 510'848);
-  CHECK(has_line(p4, "Maximum concurrency for 4,096 tokens per request: 124.72x"));
-  CHECK(p4.max_sequences_at_max_len == 124);
+  // 77,309,411,328 - 34,490,302,464 - 1,048,576 - 590,558,003 - 181,796,864 (the sampler now:
+  // the forward pass at tp 4 is 155,189,248) = 42,045,705,421 B / 1,310,720 B a block
+  CHECK(p4.capacity.units == 32'078);
+  CHECK(p4.token_capacity == 513'248);
+  CHECK(has_line(p4, "Maximum concurrency for 4,096 tokens per request: 125.30x"));
+  CHECK(p4.max_sequences_at_max_len == 125);
   // Doubling the GPUs more than doubles the KV: the weights no longer crowd it out.
   CHECK(p4.capacity.units > 11 * p2.capacity.units);
 

@@ -41,7 +41,7 @@ struct Logged {
 };
 
 struct Run {
-  std::string id, source, vllm, gpu, command, gap, model_label, kv_cache_dtype, engine_version;
+  std::string id, source, vllm, gpu, command, gap, model_label, kv_cache_dtype, engine_version, sampler;
   ModelSpec model;
   std::uint64_t tp = 1, max_model_len = 0, block_size = 0, max_num_seqs = 0;
   std::uint64_t share_ppm = 900'000;
@@ -84,6 +84,7 @@ std::vector<Run> load_runs() {
     if (n["block_size"]) r.block_size = n["block_size"].as<std::uint64_t>();
     if (n["max_num_seqs"]) r.max_num_seqs = n["max_num_seqs"].as<std::uint64_t>();
     if (n["kv_cache_dtype"]) r.kv_cache_dtype = n["kv_cache_dtype"].as<std::string>();
+    if (n["sampler"]) r.sampler = n["sampler"].as<std::string>();
     if (n["nvlink"]) r.nvlink = n["nvlink"].as<bool>();
     const YAML::Node l = n["logged"];
     if (l["weights"]) r.logged.weights = l["weights"].as<double>();
@@ -116,6 +117,7 @@ DeployRequest request(const Run& r) {
   q.parallel.tp = r.tp;
   q.budget.share_ppm = r.share_ppm;
   q.budget.max_num_seqs = r.max_num_seqs;
+  q.budget.vllm_sampler = r.sampler;
   q.engine_version = r.engine_version;
   return q;
 }

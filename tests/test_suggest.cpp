@@ -83,7 +83,8 @@ TEST_CASE("Try lines: every one that says it serves does, applied to the request
 
 TEST_CASE("Try lines: Llama-3.1-8B, 45x9000 on one H100 is tight, and four single changes give it room", "[suggest]") {
   const ModelSpec m = shipped("llama-3.1-8b");
-  const DeployRequest r = vllm_on("h100", m, 1);
+  DeployRequest r = vllm_on("h100", m, 1);
+  r.engine_version = "0.15.0";  // the sort sampler (38 B per logit), whose profile peak this case is about
   const std::vector<Workload> w = {parse_workload("45x9000")};
   // It fits (25,335 of 26,300 blocks), but not with a tenth free.
   const DeployPlan p = plan_deployment(m, r);
@@ -95,8 +96,8 @@ TEST_CASE("Try lines: Llama-3.1-8B, 45x9000 on one H100 is tight, and four singl
   // vLLM's profile run on 45 sequences instead of 1,024: the forward pass (838,860,800 B) is now
   // the peak, not the sampler's 1,024 x 128,256 x 38 + 2 x 8,192 x 4,096 x 2 = 5,124,915,200 B.
   CHECK(s[1].option == "--max-num-seqs 45");
-  CHECK(vllm_profile_peak_bytes(m, dtype_by_name("bf16"), 1, 8192, 45) == 838'860'800ULL);
-  CHECK(vllm_profile_peak_bytes(m, dtype_by_name("bf16"), 1, 8192, 1024) == 5'124'915'200ULL);
+  CHECK(vllm_profile_peak_bytes(m, dtype_by_name("bf16"), 1, 8192, 45, 38) == 838'860'800ULL);
+  CHECK(vllm_profile_peak_bytes(m, dtype_by_name("bf16"), 1, 8192, 1024, 38) == 5'124'915'200ULL);
   // The smallest share in hundredths: 0.94 still leaves less than a tenth free.
   CHECK(s[2].option == "--gpu-memory-utilization 0.95");
   DeployRequest at94 = r;
@@ -108,7 +109,8 @@ TEST_CASE("Try lines: Llama-3.1-8B, 45x9000 on one H100 is tight, and four singl
 
 TEST_CASE("Try lines: a refused max-model-len gets the longest vLLM starts with, and the fewest GPUs", "[suggest]") {
   const ModelSpec m = shipped("llama-3-70b");
-  const DeployRequest r = vllm_on("h100", m, 2);
+  DeployRequest r = vllm_on("h100", m, 2);
+  r.engine_version = "0.15.0";  // the sort sampler: at v0.16+'s 14 B per logit max-model-len fits
   const std::vector<Workload> w = {parse_workload("64x8192")};
   const DeployPlan p = plan_deployment(m, r);
   REQUIRE_FALSE(p.serves_max_model_len);

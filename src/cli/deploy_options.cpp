@@ -13,7 +13,7 @@ bool DeployOptions::engaged() const {
          !cuda_context_memory.empty() || !activation_memory.empty() || !cuda_graph_memory.empty() ||
          !weights_memory.empty() || !max_num_batched_tokens.empty() || !max_num_seqs.empty() || !shared_prefix.empty() ||
          !engine_version.empty() || !chunked_prefill_size.empty() || !cuda_graph_max_bs.empty() ||
-         !trtllm_backend.empty();
+         !trtllm_backend.empty() || !vllm_sampler.empty();
 }
 
 void add_target_options(CLI::App& app, TargetOptions& t) {
@@ -58,6 +58,10 @@ void add_deploy_options(CLI::App& app, DeployOptions& d) {
                  "TensorRT-LLM's runtime: pytorch (trtllm-serve's default: a profiled budget) or tensorrt (prebuilt "
                  "engines)")
       ->type_name("RUNTIME");
+  app.add_option("--vllm-sampler", d.vllm_sampler,
+                 "The top-k/top-p sampler vLLM's profile runs: sort, flashinfer or triton (default: the release's, "
+                 "with FlashInfer installed; sort for a pip install before v0.11.1)")
+      ->type_name("SAMPLER");
   app.add_option("--chunked-prefill-size", d.chunked_prefill_size,
                  "SGLang's chunked prefill size (default: SGLang's for the GPU); part of its default share")
       ->type_name("N");
@@ -172,6 +176,7 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
   if (!d.max_num_seqs.empty()) r.budget.max_num_seqs = parse_count_option(d.max_num_seqs, "--max-num-seqs");
   r.engine_version = d.engine_version;
   r.trtllm_backend = d.trtllm_backend;
+  r.budget.vllm_sampler = d.vllm_sampler;
   if (!d.chunked_prefill_size.empty())
     r.budget.chunked_prefill_size = parse_count_option(d.chunked_prefill_size, "--chunked-prefill-size");
   if (!d.cuda_graph_max_bs.empty())

@@ -39,6 +39,7 @@ struct DeployOptions {
   std::string shared_prefix;
   std::string engine_version;        // the release whose rules apply (SGLang's differ by version)
   std::string trtllm_backend;        // TensorRT-LLM's runtime: pytorch (default) or tensorrt
+  std::string vllm_sampler;          // vLLM's profile sampler: sort, flashinfer, triton (default: the release's)
   std::string chunked_prefill_size;  // SGLang's
   std::string cuda_graph_max_bs;     // SGLang's
   const CLI::Option* engine_given = nullptr;  // --engine typed (even as "generic")

@@ -44,7 +44,7 @@ const std::vector<std::string> kOwnKeys = {
     "gpu_memory_utilization", "mem_fraction_static", "free_gpu_memory_fraction", "kv_cache_memory",
     "cuda_context_memory", "activation_memory", "cuda_graph_memory", "weights_memory", "overhead",
     "max_num_batched_tokens", "max_num_seqs", "shared_prefix", "workloads", "min_concurrency", "engine_version",
-    "trtllm_backend",
+    "trtllm_backend", "vllm_sampler",
 };
 
 std::string dashed(std::string s) {
@@ -255,6 +255,16 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
       r.fail("engine_version", e.what());
     }
     req.engine_version = version;
+  }
+  if (r.has("vllm_sampler")) {
+    const std::string s = r.str("vllm_sampler");
+    try {
+      if (req.engine != Engine::vllm) throw Error("it is vLLM's setting (engine: vllm)");
+      vllm_rules::sampler(vllm_rules::newest_version(), s);
+    } catch (const Error& e) {
+      r.fail("vllm_sampler", e.what());
+    }
+    req.budget.vllm_sampler = s;
   }
   if (r.has("trtllm_backend")) {
     const std::string runtime = r.str("trtllm_backend");

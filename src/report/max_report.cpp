@@ -82,8 +82,11 @@ void render_max(std::ostream& out, const MaxView& v, Format format) {
       row(fmt::format("longest context for {}", grouped(first.batch)),
           [](const MaxColumn& c) { return c.max_context ? grouped(c.max_context) : std::string("none"); });
     if (format == Format::table)
-      out << fmt::format("{} on {}, engine {} ({}), {} KV, max-model-len {}\n\n", v.model_display, first.plan.gpu_label,
-                         engine_profile(first.plan.engine).name, engine_profile(first.plan.engine).version,
+      out << fmt::format("{} on {}, engine {}, {} KV, max-model-len {}\n\n", v.model_display, first.plan.gpu_label,
+                         first.plan.engine_version.empty()
+                             ? fmt::format("{} ({})", engine_profile(first.plan.engine).name,
+                                           engine_profile(first.plan.engine).version)
+                             : rules_text(first.plan),
                          first.plan.kv_dtype, grouped(first.plan.max_model_len));
     t.render(out, format);
     if (format == Format::csv) return;

@@ -44,7 +44,7 @@ json stage_json(const StagePlan& s) {
 }
 
 // Which release's rules the plan follows.
-static std::string rules_text(const DeployPlan& p) {
+std::string rules_text(const DeployPlan& p) {
   const EngineProfile& prof = engine_profile(p.engine);
   if (p.engine_version.empty()) return prof.version;
   const std::string range = p.engine == Engine::sglang   ? "v" + sglang::oldest_version().text() + " to v" +

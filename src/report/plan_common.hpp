@@ -19,6 +19,8 @@ nlohmann::json workload_json(const WorkloadFit& fit);
 // Try lines as JSON: [{option, effect, serves}] (fit and check alike).
 nlohmann::json suggestions_json(const std::vector<Suggestion>& suggestions);
 std::string verdict(const DeployPlan& plan, const WorkloadFit& fit);
+// Which release's rules the plan follows ("vLLM 0.20.0 (--engine-version; kvplan keeps ...)").
+std::string rules_text(const DeployPlan& plan);
 void plan_text(std::ostream& out, const std::string& display, const DeployPlan& plan);
 void notes_text(std::ostream& out, const DeployPlan& plan);
 

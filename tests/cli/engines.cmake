@@ -174,3 +174,11 @@ kvplan_cli_test(engine_trtllm_tensorrt_words EXIT 0 MATCH "Number of blocks in K
   ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --trtllm-backend tensorrt 1x16000)
 kvplan_cli_test(engine_chunked_prefill_sglang_only EXIT 2 MATCH "--chunked-prefill-size is SGLang's option; vLLM is not given it"
   ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --chunked-prefill-size 4096 1x16000)
+kvplan_cli_test(engine_vllm_sampler_flashinfer EXIT 0 MATCH "x 14 B [(]FlashInfer top-k/top-p"
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --engine-version 0.11.0 1x16000)
+kvplan_cli_test(engine_vllm_sampler_given EXIT 0 MATCH "x 38 B [(]PyTorch sort top-k/top-p: given"
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --engine-version 0.11.0 --vllm-sampler sort 1x16000)
+kvplan_cli_test(engine_vllm_sampler_bad EXIT 2 MATCH "--vllm-sampler 'topk': expected sort, flashinfer or triton"
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --vllm-sampler topk 1x16000)
+kvplan_cli_test(engine_vllm_sampler_vllm_only EXIT 2 MATCH "--vllm-sampler is vLLM's option; SGLang is not given it"
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 --vllm-sampler sort 1x16000)

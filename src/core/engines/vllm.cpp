@@ -329,6 +329,29 @@ std::uint64_t mxfp4_expert_bytes(Mxfp4Backend b, std::uint64_t hidden, std::uint
   return 0;
 }
 
+SamplerChoice sampler(const Release& v, std::string_view given) {
+  constexpr Release kSortDefault{0, 11, 1, 0, 0};  // e66d787b: FlashInfer sampler off by default
+  constexpr Release kTriton{0, 16, 0, 0, 0};       // c656ba3b: in-place Triton top-k/top-p
+  const auto make = [](VllmSampler s, std::string basis) {
+    switch (s) {
+      case VllmSampler::sort: return SamplerChoice{s, 38, "PyTorch sort", std::move(basis)};
+      case VllmSampler::flashinfer: return SamplerChoice{s, 14, "FlashInfer", std::move(basis)};
+      case VllmSampler::triton: return SamplerChoice{s, 14, "Triton (in place)", std::move(basis)};
+    }
+    return SamplerChoice{};
+  };
+  if (given == "sort") return make(VllmSampler::sort, "given (--vllm-sampler)");
+  if (given == "flashinfer") return make(VllmSampler::flashinfer, "given (--vllm-sampler)");
+  if (given == "triton") return make(VllmSampler::triton, "given (--vllm-sampler)");
+  if (!given.empty())
+    throw Error("--vllm-sampler '" + escape_control(given) + "': expected sort, flashinfer or triton");
+  if (v < kSortDefault)
+    return make(VllmSampler::flashinfer, "v" + v.text() + "'s default with FlashInfer installed (vLLM's images; a pip "
+                                         "install before v0.11.1 lacks it: --vllm-sampler sort)");
+  if (v < kTriton) return make(VllmSampler::sort, "v0.11.1-v0.15's default (FlashInfer's sampler off, e66d787b)");
+  return make(VllmSampler::triton, "v0.16+'s default (c656ba3b; v0.16's own cut not certain)");
+}
+
 NonTorch non_torch_bytes(const Release& v, std::uint64_t tp, bool nvlink) {
   // Measured on H100s: llm-d-benchmark's runs of vLLM 0.11+ (0.13-0.14 GiB at tp 1, 0.54-0.55 GiB at
   // tp 2); before v0.11, fitted to DaisukeTakai/eval_dataset's v0.10.0 runs at tp 4 and 8 (2.16-2.31

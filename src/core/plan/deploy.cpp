@@ -88,13 +88,15 @@ void check_model_supported(const ModelSpec& m, const EngineProfile& p) {
                   "'s state pool is not modelled by kvplan; --engine vllm plans them (kvplan size sizes them)");
 }
 
-// The engine's default for memory in use beside the weights, and why.
-struct ContextDefault {
-  std::uint64_t bytes = 0;
+// What the engine's rules for this release fix before any stage is planned: its default for
+// memory in use beside the weights (and why), and the shape of its profile run.
+struct StageDefaults {
+  std::uint64_t bytes = 0;  // memory in use beside the weights
   std::string basis;
   // Requests of the profile run whose logits count, when not max_num_seqs (TensorRT-LLM's
   // PyTorch runtime profiles context-only dummy requests that add up to max_num_tokens).
   std::optional<std::uint64_t> profile_requests;
+  std::uint64_t sampler_bytes_per_logit = 38;  // vLLM's profile sampler (vllm_rules::sampler)
 };
 
 // vLLM's MXFP4 MoE backend holds gpt-oss's experts in more bytes than the checkpoint (padding,
@@ -116,7 +118,7 @@ std::uint64_t mxfp4_layout_extra(const ModelSpec& m, const StageShard& shard, st
 
 StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineProfile& p, const StageShard& shard,
                      std::uint64_t share, std::uint64_t unit_tokens, const BatchDefaults& batch,
-                     std::optional<std::uint64_t> llamacpp_compute, const ContextDefault& context_default,
+                     std::optional<std::uint64_t> llamacpp_compute, const StageDefaults& defaults,
                      const std::optional<vllm_rules::Mxfp4Choice>& mxfp4) {
   StagePlan st;
   st.shard = shard;
@@ -163,17 +165,17 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
                           "vLLM's " + mxfp4->name + " MoE backend: +" + grouped(per) +
                               " B per expert and layer over the checkpoint (see notes)"});
   }
-  const std::uint64_t non_torch = context_default.bytes;
+  const std::uint64_t non_torch = defaults.bytes;
   const bool after_context = p.shape == BudgetShape::share_after_context;
   const std::uint64_t context = b.cuda_context_bytes.value_or(non_torch);
   if (b.cuda_context_bytes || non_torch)
     st.lines.push_back({p.engine == Engine::vllm ? "non-torch memory"
                         : after_context          ? "in use before weights (CUDA context, NCCL)"
-                        : p.engine == Engine::trtllm && context_default.profile_requests
+                        : p.engine == Engine::trtllm && defaults.profile_requests
                                                  ? "other memory (context, graphs)"
                                                  : "CUDA context, non-torch",
                         context,
-                        b.cuda_context_bytes ? "given (--cuda-context-memory)" : context_default.basis,
+                        b.cuda_context_bytes ? "given (--cuda-context-memory)" : defaults.basis,
                         after_context});
   std::uint64_t activation = 0;
   std::string basis;
@@ -182,11 +184,12 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
     basis = "given (--activation-memory)";
   } else if (p.estimates_activation) {
     const std::uint64_t t = batch.max_num_batched_tokens;
-    const std::uint64_t s = context_default.profile_requests.value_or(batch.max_num_seqs);
+    const std::uint64_t s = defaults.profile_requests.value_or(batch.max_num_seqs);
     const DType& act = activation_dtype(m, req.weight_dtype);
-    activation = p.engine == Engine::vllm ? vllm_profile_peak_bytes(m, act, req.parallel.tp, t, s)
+    activation = p.engine == Engine::vllm
+                     ? vllm_profile_peak_bytes(m, act, req.parallel.tp, t, s, defaults.sampler_bytes_per_logit)
                                           : estimate_activation_bytes(m, act, req.parallel.tp, t, s);
-    basis = context_default.profile_requests
+    basis = defaults.profile_requests
                 ? "estimated: a dummy prefill of " + grouped(t) + " tokens in " + grouped(s) +
                       (s == 1 ? " request (see notes)" : " requests (see notes)")
                 : "estimated: " + grouped(t) + " batched tokens, " + grouped(s) + " sequences (see notes)";
@@ -625,16 +628,16 @@ const char* unit_name(const Capacity& c) {
 }
 
 std::uint64_t vllm_profile_peak_bytes(const ModelSpec& m, const DType& act, std::uint64_t tp, std::uint64_t t,
-                                      std::uint64_t s) {
+                                      std::uint64_t s, std::uint64_t bytes_per_logit) {
   // The profile run's peak is the larger of the forward pass over T tokens and the dummy sampler
   // run that follows it on min(S, T) requests: logits of the whole vocabulary per request, copied
-  // to fp32, sorted for top-k/top-p (values and int64 indices), softmax, scatter, random sampling;
-  // 38 B per logit on the llm-d H100 runs (Qwen3-0.6B, Llama-3.1-8B, Qwen3-32B, gpt-oss-20b:
-  // 38.4-38.9 B), while the step's hidden states and residual (2 x T x hidden) stay alive.
+  // to fp32, through top-k/top-p (the sort path: 38 B per logit on the llm-d H100 runs, Qwen3-0.6B,
+  // Llama-3.1-8B, Qwen3-32B, gpt-oss-20b: 38.4-38.9 B; FlashInfer's and the Triton kernel: 14 B),
+  // while the step's hidden states and residual (2 x T x hidden) stay alive.
   const std::uint64_t forward = estimate_activation_bytes(m, act, tp, t, 0);
   const std::uint64_t reqs = std::min(s, t);
   const std::uint64_t sampler =
-      checked_add(checked_mul(reqs, m.vocab_size, kVllmSamplerBytesPerLogit, "activation estimate"),
+      checked_add(checked_mul(reqs, m.vocab_size, bytes_per_logit, "activation estimate"),
                   checked_mul(checked_mul(2, t, m.hidden_size, "activation estimate"), act.tensor_bytes(1),
                               "activation estimate"),
                   "activation estimate");
@@ -738,16 +741,25 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   }
 
   // What the engine has in use beside its weights before it sizes the cache, by version.
-  ContextDefault context_default{p.cuda_context_bytes, "stated default (see notes)"};
+  StageDefaults defaults{p.cuda_context_bytes, "stated default (see notes)"};
   if (sglang_version) {
     const sglang::Preload pre = sglang::preload_bytes(*sglang_version, req.parallel.tp, req.gpu_nvlink);
-    context_default = {pre.bytes, pre.basis + " (see notes)"};
+    defaults = {pre.bytes, pre.basis + " (see notes)"};
   } else if (vllm_version) {
     const vllm_rules::NonTorch nt = vllm_rules::non_torch_bytes(*vllm_version, req.parallel.tp, req.gpu_nvlink);
-    context_default = {nt.bytes, nt.basis};
+    defaults = {nt.bytes, nt.basis};
   } else if (trtllm_runtime) {
     const trtllm::NonTorch nt = trtllm::other_memory(*trtllm_runtime, req.parallel.tp);
-    context_default = {nt.bytes, nt.basis, std::nullopt};
+    defaults = {nt.bytes, nt.basis};
+  }
+  // The sampler vLLM's profile run goes through, by release (or --vllm-sampler).
+  std::optional<vllm_rules::SamplerChoice> sampler;
+  if (vllm_version) {
+    sampler = vllm_rules::sampler(*vllm_version, req.budget.vllm_sampler);
+    defaults.sampler_bytes_per_logit = sampler->bytes_per_logit;
+    plan.vllm_sampler = sampler->name;
+  } else if (!req.budget.vllm_sampler.empty()) {
+    throw Error(std::string("--vllm-sampler is vLLM's option; ") + p.name + " is not given it");
   }
   // gpt-oss's MXFP4 experts as vLLM's MoE backend for this GPU and release holds them.
   std::optional<vllm_rules::Mxfp4Choice> mxfp4;
@@ -763,7 +775,7 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   plan.max_num_batched_tokens = batch.max_num_batched_tokens;
   plan.max_num_seqs = batch.max_num_seqs;
   if (trtllm_runtime == trtllm::Runtime::pytorch)
-    context_default.profile_requests = trtllm::dummy_requests(batch.max_num_batched_tokens, plan.max_model_len);
+    defaults.profile_requests = trtllm::dummy_requests(batch.max_num_batched_tokens, plan.max_model_len);
   std::optional<std::uint64_t> llamacpp_compute;
   if (req.engine == Engine::llamacpp && !req.budget.activation_bytes) {
     // llama.cpp's compute buffer grows with the context: estimated for -c max-model-len -np 1.
@@ -787,7 +799,7 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   const std::vector<StageShard> shards = shard_model(m, req.kv, req.parallel);
   for (const auto& shard : shards)
     plan.stages.push_back(plan_stage(m, sized, p, shard, plan.share_ppm, unit_tokens, batch, llamacpp_compute,
-                                     context_default, mxfp4));
+                                     defaults, mxfp4));
   // Every worker sizes its own pool; the engine then takes the minimum over all of them.
   for (std::size_t i = 1; i < plan.stages.size(); ++i)
     if (plan.stages[i].units < plan.stages[plan.limiting_stage].units) plan.limiting_stage = i;
@@ -918,8 +930,9 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   if (rule_used && !b.activation_bytes && req.engine == Engine::vllm)
     plan.notes.push_back("peak activation: kvplan's estimate of vLLM's profile run, the larger of the forward pass "
                          "T x (3 x intermediate/tp + 2 x hidden) x " + act + " bytes and the sampler "
-                         "min(max_num_seqs, T) x vocab x 38 B + 2 x T x hidden x " + act +
-                         " bytes (calibrated on published H100 runs), not a measurement; set --activation-memory");
+                         "min(max_num_seqs, T) x vocab x " + str(sampler->bytes_per_logit) + " B (" + sampler->name +
+                         " top-k/top-p: " + sampler->basis + ") + 2 x T x hidden x " + act +
+                         " bytes (calibrated on published runs), not a measurement; set --activation-memory");
   else if (rule_used && !b.activation_bytes && trtllm_runtime == trtllm::Runtime::pytorch)
     plan.notes.push_back("peak activation: TensorRT-LLM profiles one prefill of max_num_tokens (" +
                          grouped(plan.max_num_batched_tokens) + ") as context-only dummy requests of at most "

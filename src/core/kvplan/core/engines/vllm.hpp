@@ -108,6 +108,24 @@ struct NonTorch {
 };
 NonTorch non_torch_bytes(const Release& version, std::uint64_t tp, bool nvlink);
 
+// The top-k/top-p sampler vLLM's profile run goes through (vllm/v1/sample/ops/
+// topk_topp_sampler.py), and what it holds per logit of its dummy batch (min(max_num_seqs, T)
+// rows x vocabulary): the bf16 logits and their fp32 copy, then
+//   sort:       sorted values, int64 indices and reverse indices, the sort's scratch: 38 B
+//   flashinfer: FlashInfer's fused top-k/top-p (masked logits, probabilities): 14 B
+//   triton:     the in-place Triton kernel (batches of 8 or more; masked logits, probabilities): 14 B
+enum class VllmSampler { sort, flashinfer, triton };
+struct SamplerChoice {
+  VllmSampler sampler = VllmSampler::sort;
+  std::uint64_t bytes_per_logit = 38;
+  std::string name;   // "PyTorch sort", "FlashInfer", "Triton (in place)"
+  std::string basis;  // the release's default, or given
+};
+// `given`: --vllm-sampler (sort, flashinfer, triton), empty for the release's default with
+// FlashInfer installed (vLLM's images; a pip dependency from v0.11.1): FlashInfer through v0.11.0,
+// sort from v0.11.1 (FlashInfer disabled by default, e66d787b), Triton from v0.16 (c656ba3b).
+SamplerChoice sampler(const Release& version, std::string_view given);
+
 // gpt-oss's MXFP4 experts as vLLM holds them after process_weights_after_loading: each MoE
 // backend pads the matrices and re-lays the scales and biases out for its kernel, so "Model
 // loading took" exceeds the checkpoint (docs/formulas.md, "vLLM: MXFP4 experts by backend").

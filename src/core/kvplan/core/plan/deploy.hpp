@@ -34,6 +34,7 @@ struct BudgetOptions {
   std::uint64_t max_num_seqs = 0;                     // 0: the engine's default
   std::uint64_t chunked_prefill_size = 0;             // SGLang's; 0: its default for the GPU
   std::uint64_t cuda_graph_max_bs = 0;                // SGLang's; 0: its default for the GPU
+  std::string vllm_sampler;                           // vLLM's profile sampler: "" (the release's), sort, flashinfer, triton
 };
 
 struct DeployRequest {
@@ -183,6 +184,7 @@ struct DeployPlan {
   std::string engine_version;             // the release whose rules applied ("" when one set)
   std::string share_rule;                 // how the engine's default share was reached
   std::string mxfp4_backend;              // vLLM's MoE backend for MXFP4 experts ("" when none applies)
+  std::string vllm_sampler;               // the top-k/top-p sampler vLLM's profile ran ("" for other engines)
   std::string trtllm_backend;             // TensorRT-LLM's runtime: pytorch or tensorrt ("" for other engines)
   // TensorRT-LLM lowers a max_seq_len its pool cannot hold to the pool's tokens: the length asked
   // for (max_model_len then holds the one in force); 0 when nothing was lowered.
@@ -231,12 +233,11 @@ llamacpp::Fit llamacpp_context(const DeployPlan& plan, std::uint64_t n_seq, std:
 const DType& activation_dtype(const ModelSpec& model, const DType& served);
 // vLLM's rotary cos/sin cache, part of its "Model loading took" figure (docs/formulas.md).
 std::uint64_t vllm_rope_cache_bytes(const ModelSpec& model, const DType& act);
-// Bytes per sampler logit in vLLM's profile run (calibrated, docs/formulas.md).
-inline constexpr std::uint64_t kVllmSamplerBytesPerLogit = 38;
-// vLLM's profile-run peak: max(forward pass of T tokens, dummy sampler on min(S, T) requests).
+// vLLM's profile-run peak: max(forward pass of T tokens, dummy sampler on min(S, T) requests at
+// `bytes_per_logit`, vllm_rules::sampler).
 std::uint64_t vllm_profile_peak_bytes(const ModelSpec& model, const DType& act, std::uint64_t tp,
-                                      std::uint64_t max_num_batched_tokens,
-                                      std::uint64_t max_num_seqs);
+                                      std::uint64_t max_num_batched_tokens, std::uint64_t max_num_seqs,
+                                      std::uint64_t bytes_per_logit);
 // Peak activation estimate used where an engine profiles a forward pass of
 // max_num_batched_tokens tokens (docs/formulas.md): T × (3·I/tp + 2·H) × activation bytes +
 // max_num_seqs × vocab × 4 (fp32 logits).
