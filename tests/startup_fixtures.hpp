@@ -1,5 +1,5 @@
 #pragma once
-// Shared by the start-up fixture tests (tests/fixtures/startups/*.yaml): a run's model and GPU.
+// Shared by the start-up fixture tests (tests/fixtures/startups/*.yaml): a run's model.
 #include <yaml-cpp/yaml.h>
 
 #include <string>
@@ -21,17 +21,6 @@ inline void load_model(const YAML::Node& m, const Catalog& catalog, const std::s
     const std::string path = dir + "hf/" + label + ".config.json";
     model = import_hf_config(read_text_file(path), path);
   }
-}
-
-// A catalog GPU as the request's target, as the CLI's --gpu makes it: nvidia-smi's total, CUDA's,
-// the link and the compute capability.
-inline void use_catalog_gpu(DeployRequest& q, const GpuSpec& g) {
-  q.capacity_bytes = g.memory_bytes;
-  q.cuda_total_bytes = g.cuda_memory_bytes;
-  q.cuda_total_source = g.cuda_memory_source;
-  q.gpu_label = g.display_name;
-  q.gpu_nvlink = g.nvlink;
-  q.gpu_compute_capability = g.compute_capability;
 }
 
 }  // namespace kvplan::test

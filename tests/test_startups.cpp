@@ -28,7 +28,6 @@
 
 using namespace kvplan;
 using kvplan::test::load_model;
-using kvplan::test::use_catalog_gpu;
 
 namespace {
 
@@ -106,7 +105,7 @@ DeployRequest request(const Run& r) {
   const GpuSpec& g = catalog.gpu(r.gpu);
   DeployRequest q;
   q.engine = Engine::vllm;
-  use_catalog_gpu(q, g);
+  target_catalog_gpu(q, g);
   q.gpu_nvlink = r.nvlink.value_or(g.nvlink);
   q.weight_dtype = served_dtype(Engine::vllm, r.model, "auto").dtype;  // as make_deploy_request does
   KvRequest kv;
@@ -302,7 +301,7 @@ DeployRequest sglang_request(const SglangRun& r) {
   const GpuSpec& g = catalog.gpu(r.gpu);
   DeployRequest q;
   q.engine = Engine::sglang;
-  use_catalog_gpu(q, g);
+  target_catalog_gpu(q, g);
   q.weight_dtype = served_dtype(Engine::sglang, r.model, "auto").dtype;
   q.kv = resolve_kv_dtypes(Engine::sglang, r.model, q.weight_dtype, {});
   q.max_model_len = r.context_length;

@@ -95,7 +95,7 @@ DeployRequest trt_request(const TrtRun& r) {
   DeployRequest q;
   q.engine = Engine::trtllm;
   if (!r.gpu.empty()) {
-    kvplan::test::use_catalog_gpu(q, Catalog().gpu(r.gpu));
+    target_catalog_gpu(q, Catalog().gpu(r.gpu));
   } else {
     q.capacity_bytes = gib_bytes(r.gpu_memory_gib);
     q.gpu_label = "a GPU with " + fmt::format("{:.2f}", r.gpu_memory_gib) + " GiB";

@@ -30,7 +30,7 @@ DeployRequest vllm_on(const std::string& gpu, const std::string& version, std::u
   const GpuSpec& g = catalog.gpu(gpu);
   DeployRequest q;
   q.engine = Engine::vllm;
-  kvplan::test::use_catalog_gpu(q, g);
+  target_catalog_gpu(q, g);
   q.weight_dtype = dtype_by_name("bf16");
   q.kv = kv_dtypes(dtype_by_name("bf16"));
   q.max_model_len = 16000;

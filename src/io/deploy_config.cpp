@@ -126,16 +126,6 @@ ModelSpec resolve_vllm_model(const Fields& f, const Catalog& catalog, const Depl
                       "...; map it with --model-map '" + name + "=SPEC' (`kvplan models` lists the specs)");
 }
 
-// A catalog GPU as the request's target: nvidia-smi's total, CUDA's (what vLLM sizes from), the name.
-void use_gpu(DeployRequest& req, const GpuSpec& g) {
-  req.capacity_bytes = g.memory_bytes;
-  req.cuda_total_bytes = g.cuda_memory_bytes;
-  req.cuda_total_source = g.cuda_memory_source;
-  req.gpu_label = g.display_name;
-  req.gpu_nvlink = g.nvlink;
-  req.gpu_compute_capability = g.compute_capability;
-}
-
 void read_common(const Fields& f, const ModelSpec& model, DeployRequest& r, KvRequest& kv) {
   const Reader& rd = f.reader();
   const std::string t = f.has("dtype") ? f.text("dtype") : "auto";
@@ -321,7 +311,7 @@ DeployConfig parse_own(const Reader& r, const Catalog& catalog) {
   if (r.has("gpu")) {
     const std::string gpu = r.str("gpu");
     try {
-      use_gpu(req, catalog.gpu(gpu));
+      target_catalog_gpu(req, catalog.gpu(gpu));
     } catch (const Error& e) {
       r.fail("gpu", e.what());
     }
@@ -378,7 +368,7 @@ DeployConfig parse_deploy_config(const std::string& text, const std::string& ori
       req.capacity_bytes = parse_bytes(d.gpu_memory);
       req.gpu_label = "a GPU with " + d.gpu_memory;
     } else if (!d.gpu.empty()) {
-      use_gpu(req, catalog.gpu(d.gpu));
+      target_catalog_gpu(req, catalog.gpu(d.gpu));
     } else {
       throw InputError(origin, c.schema == "vllm" ? "a vLLM config names no GPU: give --gpu (e.g. --gpu a100-80gb)"
                                                   : "no GPU: add 'gpu: NAME' or 'gpu_memory: SIZE', or give --gpu");

@@ -596,6 +596,15 @@ std::uint64_t Capacity::shared_units(std::uint64_t prefix, std::uint64_t tokens)
   return std::min(prefix, tokens - 1) / unit_tokens;
 }
 
+void target_catalog_gpu(DeployRequest& req, const GpuSpec& g) {
+  req.capacity_bytes = g.memory_bytes;
+  req.cuda_total_bytes = g.cuda_memory_bytes;
+  req.cuda_total_source = g.cuda_memory_source;
+  req.gpu_label = g.display_name;
+  req.gpu_nvlink = g.nvlink;
+  req.gpu_compute_capability = g.compute_capability;
+}
+
 const DType& activation_dtype(const ModelSpec& m, const DType& served) {
   const auto is_float = [](const std::string& n) { return n == "fp16" || n == "bf16" || n == "fp32"; };
   if (is_float(served.name)) return dtype_by_name(served.name);

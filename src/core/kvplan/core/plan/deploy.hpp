@@ -14,6 +14,7 @@
 #include "kvplan/core/engines/engine.hpp"
 #include "kvplan/core/engines/llamacpp.hpp"
 #include "kvplan/core/model/model.hpp"
+#include "kvplan/core/model/gpu.hpp"
 #include "kvplan/core/engines/parallel.hpp"
 #include "kvplan/core/model/scenario.hpp"
 #include "kvplan/core/sizing/sizing.hpp"
@@ -199,6 +200,10 @@ struct DeployPlan {
 };
 
 DeployPlan plan_deployment(const ModelSpec& model, const DeployRequest& request);
+
+// A catalog GPU as the request's target: nvidia-smi's total, CUDA's (what vLLM, SGLang and
+// TensorRT-LLM size from), the name, the link and the compute capability.
+void target_catalog_gpu(DeployRequest& request, const GpuSpec& gpu);
 
 // The dtype an engine serves the weights in for --dtype `option`; "auto" is the engine's own rule
 // for the checkpoint's torch_dtype (docs/formulas.md, "Served dtype"): vLLM serves a float32
