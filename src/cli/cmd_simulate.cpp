@@ -102,8 +102,8 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   // GPU has left after weights (a GGUF file's exact bytes when it has them) and overhead.
   DeployRequest req;
   req.engine = Engine::generic;
-  const GpuTarget gpu = resolve_gpu(catalog, o.gpu, o.gpu_memory);
-  target_gpu(req, gpu);
+  const GpuSpec gpu = resolve_gpu(catalog, o.gpu, o.gpu_memory);
+  target_catalog_gpu(req, gpu);
   req.weight_dtype = resolve_weight_dtype(model, o.dtype).dtype;
   req.weights_as_stored = o.dtype == "auto" && model.file_weights.has_value();
   req.kv = kv;
@@ -118,8 +118,8 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   const StagePlan& st = plan.stages[plan.limiting_stage];
   view.kv_budget_bytes = st.kv_budget_bytes;
   if (!req.budget.kv_cache_memory) {
-    view.capacity_bytes = gpu.capacity_bytes;
-    view.gpu_label = gpu.label;
+    view.capacity_bytes = gpu.memory_bytes;
+    view.gpu_label = gpu.display_name;
     view.weight_bytes = st.weight_bytes;
     view.overhead_bytes = *req.budget.overhead_bytes;
     if (st.kv_budget_signed <= 0)

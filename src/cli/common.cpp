@@ -81,24 +81,15 @@ std::uint64_t parse_size_option(const std::string& text, const char* option) {
   }
 }
 
-GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory) {
+GpuSpec resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory) {
   if (!gpu_memory.empty()) {
-    const std::uint64_t bytes = parse_size_option(gpu_memory, "--gpu-memory");
-    if (bytes == 0) throw Error("--gpu-memory must be greater than zero");
-    return GpuTarget{bytes, 0, "", "a GPU with " + gpu_memory};
+    GpuSpec g;
+    g.memory_bytes = parse_size_option(gpu_memory, "--gpu-memory");
+    if (g.memory_bytes == 0) throw Error("--gpu-memory must be greater than zero");
+    g.display_name = "a GPU with " + gpu_memory;
+    return g;
   }
-  const GpuSpec& spec = catalog.gpu(gpu);
-  return GpuTarget{spec.memory_bytes, spec.cuda_memory_bytes, spec.cuda_memory_source, spec.display_name, spec.nvlink,
-                   spec.compute_capability};
-}
-
-void target_gpu(DeployRequest& r, const GpuTarget& gpu) {
-  r.capacity_bytes = gpu.capacity_bytes;
-  r.cuda_total_bytes = gpu.cuda_total_bytes;
-  r.cuda_total_source = gpu.cuda_total_source;
-  r.gpu_label = gpu.label;
-  r.gpu_nvlink = gpu.nvlink;
-  r.gpu_compute_capability = gpu.compute_capability;
+  return catalog.gpu(gpu);
 }
 
 ServedDtype resolve_weight_dtype(const ModelSpec& model, const std::string& dtype, Engine engine) {

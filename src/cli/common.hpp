@@ -57,19 +57,9 @@ double parse_real_option(const std::string& text, const char* option);
 // A size option ("80GiB", "24GB"); the error names the option.
 std::uint64_t parse_size_option(const std::string& text, const char* option);
 
-// The memory a command plans against: --gpu-memory when given (more than zero), else the
-// catalog's --gpu.
-struct GpuTarget {
-  std::uint64_t capacity_bytes = 0;
-  std::uint64_t cuda_total_bytes = 0;  // the catalog's CUDA-visible total (0: not known, or --gpu-memory)
-  std::string cuda_total_source;
-  std::string label;
-  bool nvlink = false;
-  std::uint32_t compute_capability = 0;  // major x 10 + minor; 0: not known (--gpu-memory)
-};
-GpuTarget resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory);
-// The request's target: nvidia-smi's total, CUDA's (what vLLM sizes from) and the name.
-void target_gpu(DeployRequest& request, const GpuTarget& gpu);
+// The GPU a command plans against: the catalog's --gpu, or --gpu-memory (more than zero) as a GPU
+// of that much memory and nothing else known (no CUDA total, link or compute capability).
+GpuSpec resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory);
 // --dtype for the weights: "auto" is the engine's rule for the model's own torch_dtype (served_dtype).
 ServedDtype resolve_weight_dtype(const ModelSpec& model, const std::string& dtype, Engine engine = Engine::generic);
 

@@ -127,7 +127,7 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
                                   const DeployOptions& d, std::uint64_t tp) {
   DeployRequest r;
   r.engine = engine_option(d.engine);
-  target_gpu(r, resolve_gpu(catalog, t.gpu, t.gpu_memory));
+  target_catalog_gpu(r, resolve_gpu(catalog, t.gpu, t.gpu_memory));
   const ServedDtype served = resolve_weight_dtype(model, t.dtype, r.engine);
   r.weight_dtype = served.dtype;
   r.weight_dtype_rule = served.rule;
