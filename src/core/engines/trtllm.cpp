@@ -13,6 +13,10 @@ constexpr Release kOldest{0, 20, 0, 0, 0};
 constexpr Release kNewest{1, 2, 0, 0, 0};  // the 1.2 series: any patch release
 constexpr Release kMemoryBudget{1, 0, 0, 0, 0};  // #5933: the budget in bytes, "Estimated max memory"
 std::uint64_t hundredths_gib(std::uint64_t h) { return (h * (1ULL << 30) + 50) / 100; }
+// The longest dummy request: min(max_num_tokens, max_seq_len - 1), at least one token.
+std::uint64_t longest_dummy(std::uint64_t max_num_tokens, std::uint64_t max_seq_len) {
+  return std::max<std::uint64_t>(1, std::min(max_num_tokens, max_seq_len > 1 ? max_seq_len - 1 : 1));
+}
 }  // namespace
 
 Runtime parse_runtime(std::string_view text) {
@@ -49,14 +53,13 @@ Rules rules(const Release& v, Runtime runtime) {
 
 std::uint64_t dummy_requests(std::uint64_t max_num_tokens, std::uint64_t max_seq_len) {
   if (max_num_tokens == 0) return 0;
-  const std::uint64_t longest = std::max<std::uint64_t>(1, std::min(max_num_tokens, max_seq_len > 1 ? max_seq_len - 1 : 1));
-  return ceil_div(max_num_tokens, longest);
+  return ceil_div(max_num_tokens, longest_dummy(max_num_tokens, max_seq_len));
 }
 
 std::uint64_t estimation_tokens(std::uint64_t max_num_tokens, std::uint64_t max_seq_len,
                                 std::uint64_t tokens_per_block) {
   if (tokens_per_block == 0) throw Error("tokens_per_block must be at least 1");
-  const std::uint64_t longest = std::max<std::uint64_t>(1, std::min(max_num_tokens, max_seq_len > 1 ? max_seq_len - 1 : 1));
+  const std::uint64_t longest = longest_dummy(max_num_tokens, max_seq_len);
   const std::uint64_t full = max_num_tokens / longest, rest = max_num_tokens % longest;
   std::uint64_t blocks = checked_mul(full, ceil_div(longest + 1, tokens_per_block), "estimation tokens");
   if (rest) blocks = checked_add(blocks, ceil_div(rest + 1, tokens_per_block), "estimation tokens");
