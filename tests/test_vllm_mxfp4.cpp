@@ -141,6 +141,18 @@ TEST_CASE("MXFP4 gpt-oss: the planner's loading figure matches what vLLM logged 
   }
 }
 
+TEST_CASE("MXFP4 gpt-oss on the catalog's B200: FlashInfer TRT-LLM's layout, by hand", "[vllm][mxfp4]") {
+  // Compute capability 10.0: 36 layers x 128 experts x 15,077,376 B as the TRT-LLM kernel holds
+  // them, against 13,236,480 B stored: 4,608 x 1,840,896 = 8,482,848,768 B more (no published B200
+  // start-up checks it yet).
+  const DeployPlan p = plan_deployment(gpt_oss("gpt-oss-120b"), vllm_on("b200", "0.20.0", 1));
+  CHECK(p.mxfp4_backend == "FlashInfer TRT-LLM");
+  std::uint64_t layout = 0;
+  for (const auto& l : p.stages[0].lines)
+    if (l.item == "MXFP4 expert layout") layout = l.bytes;
+  CHECK(layout == 4608ULL * (15077376ULL - 13236480ULL));
+}
+
 TEST_CASE("MXFP4 gpt-oss: a release before vLLM served it is refused, an unknown GPU keeps the checkpoint",
           "[vllm][mxfp4]") {
   CHECK_THROWS_WITH(plan_deployment(gpt_oss("gpt-oss-20b"), vllm_on("h100-sxm-80gb", "0.10.0", 1)),
