@@ -128,3 +128,9 @@ kvplan_cli_test(check_trtllm_backend_wrong_engine EXIT 2
 kvplan_cli_test(check_trtllm_tensorrt EXIT 0
                 MATCH "TensorRT-LLM 1[.]1[.]0, tensorrt runtime"
                 ARGS check --format json ${DEPLOY_FIXTURES}/trtllm_tensorrt.yaml)
+kvplan_cli_test(check_vllm_sampler_wrong_engine EXIT 2
+                MATCH "vllm_sampler_on_sglang[.]yaml:5:15: field 'vllm_sampler': it is vLLM's setting"
+                ARGS check ${DEPLOY_FIXTURES}/vllm_sampler_on_sglang.yaml)
+kvplan_cli_test(check_vllm_sampler_sort EXIT 0
+                MATCH "x 38 B [(]PyTorch sort top-k/top-p: given"
+                ARGS check --format json ${DEPLOY_FIXTURES}/vllm_sampler_sort.yaml)
