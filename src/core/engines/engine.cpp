@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "kvplan/core/engines/trtllm.hpp"
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/core/numbers/text.hpp"
@@ -89,8 +90,8 @@ EngineProfile make_trtllm() {
   p.rule = CapacityRule::paged_ceil;
   p.cuda_context_bytes = 512 * kMiB;  // the TensorRT runtime's; trtllm::other_memory by runtime
   p.estimates_activation = true;
-  p.max_num_batched_tokens = 8192;  // max_num_tokens
-  p.max_num_seqs = 2048;            // max_batch_size
+  p.max_num_batched_tokens = trtllm::kMaxNumTokens;
+  p.max_num_seqs = trtllm::kMaxBatchSize;
   p.shares_prefixes = true;
   p.budget_rule =
       "KV = (CUDA total - weights - profile peak - other memory) x free_gpu_memory_fraction: the share of what the "

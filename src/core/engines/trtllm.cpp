@@ -77,13 +77,12 @@ std::string fraction_text(const Release& v, std::uint64_t share_ppm) {
   return s;
 }
 
-NonTorch other_memory(Runtime runtime, std::uint64_t tp) {
+NonTorch other_memory(Runtime runtime) {
   if (runtime == Runtime::tensorrt)
     return {512ULL << 20, "stated default for the CUDA context (the engine's own buffers are in its activation)"};
   // Fitted to the 1.2.1 start-ups at fraction 0.9 in docs/validation.md: what the profile found
   // in use besides the weights and kvplan's activation estimate, 1.57 GiB on an H100 and 1.59 GiB
   // on an RTX 4070 SUPER (under WSL2, the desktop's share included).
-  (void)tp;
   return {hundredths_gib(158), "fitted to TensorRT-LLM 1.2 start-ups at tp 1 (see notes)"};
 }
 

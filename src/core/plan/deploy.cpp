@@ -262,7 +262,15 @@ StagePlan plan_stage(const ModelSpec& m, const DeployRequest& req, const EngineP
   return st;
 }
 
-void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& st) {
+// The TensorRT-LLM release and runtime a plan follows, settled once in plan_deployment.
+struct TrtllmRun {
+  Release version;
+  trtllm::Runtime runtime = trtllm::Runtime::pytorch;
+  trtllm::Rules rules;
+};
+
+void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& st,
+                  const std::optional<TrtllmRun>& trt) {
   const Capacity& c = plan.capacity;
   const std::uint64_t L = plan.max_model_len;
   switch (plan.engine) {
@@ -318,22 +326,21 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
     }
     case Engine::trtllm: {
       char buf[512];
-      const trtllm::Runtime runtime = trtllm::parse_runtime(plan.trtllm_backend);
-      const trtllm::Rules rules = trtllm::rules(trtllm::parse_version(plan.engine_version), runtime);
       const double total = static_cast<double>(plan.capacity_bytes) / kGiB;
-      if (runtime == trtllm::Runtime::pytorch) {
+      if (trt->runtime == trtllm::Runtime::pytorch) {
         // _util.py KvCacheCreator: the profile's peak includes the temporary cache it ran against,
         // which the budget adds back: K = (total - peak + tmp) x fraction.
         const std::uint64_t asked = plan.requested_max_model_len ? plan.requested_max_model_len : plan.max_model_len;
         const std::uint64_t bpt = st.shard.kv_bytes_per_token;
-        std::uint64_t non_kv = 0;
-        for (const auto& l : st.lines) non_kv = checked_add(non_kv, l.bytes, "non-KV memory");
+        // What the budget took off the total (available = total - non-KV), and of it the activation.
+        const std::uint64_t non_kv = static_cast<std::uint64_t>(to_signed(plan.capacity_bytes) - st.available_bytes);
+        std::uint64_t activation = 0;
+        for (const auto& l : st.lines)
+          if (l.item == "peak activation") activation = l.bytes;
         // The temporary cache: the dummy requests' blocks, at most fraction x what the weights and the
         // rest leave free (_get_token_num_for_estimation), in bytes.
         std::uint64_t tmp_tokens = trtllm::estimation_tokens(plan.max_num_batched_tokens, asked, c.unit_tokens);
-        std::uint64_t weights_and_rest = 0;
-        for (const auto& l : st.lines)
-          if (l.item != "peak activation") weights_and_rest = checked_add(weights_and_rest, l.bytes, "non-KV memory");
+        const std::uint64_t weights_and_rest = non_kv - activation;
         const std::uint64_t free_before = plan.capacity_bytes > weights_and_rest ? plan.capacity_bytes - weights_and_rest : 0;
         if (bpt) tmp_tokens = std::min(tmp_tokens, apply_share(free_before, plan.share_ppm) / bpt);
         const std::uint64_t tmp = checked_mul(tmp_tokens, bpt, "KV bytes");
@@ -345,13 +352,13 @@ void engine_lines(DeployPlan& plan, const DeployRequest& req, const StagePlan& s
                                " GiB: TensorRT-LLM may run out of memory while it estimates its cache (lower "
                                "max_num_tokens, --max-num-batched-tokens here)");
         const double k = static_cast<double>(st.kv_budget_bytes) / kGiB;
-        if (rules.logs_memory) {
+        if (trt->rules.logs_memory) {
           std::snprintf(buf, sizeof buf,
                         "[TRT-LLM] [I] Peak memory during memory usage profiling (torch + non-torch): %.2f GiB, "
                         "available KV cache memory when calculating max tokens: %.2f GiB, fraction is set %s, kv size "
                         "is %llu. device total memory %.2f GiB, , tmp kv_mem %.2f GiB",
                         static_cast<double>(checked_add(non_kv, tmp, "KV bytes")) / kGiB, k,
-                        trtllm::fraction_text(trtllm::parse_version(plan.engine_version), plan.share_ppm).c_str(),
+                        trtllm::fraction_text(trt->version, plan.share_ppm).c_str(),
                         static_cast<unsigned long long>(st.shard.kv_bytes_per_token),
                         total, static_cast<double>(tmp) / kGiB);
           plan.engine_log.push_back(buf);
@@ -688,9 +695,8 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   plan.capacity_bytes = req.capacity_bytes;
   plan.share_ppm = req.budget.share_ppm.value_or(p.share_ppm);
   std::optional<sglang::Version> sglang_version;
-  std::optional<Release> vllm_version, trtllm_version;
-  std::optional<trtllm::Runtime> trtllm_runtime;
-  std::optional<trtllm::Rules> trtllm_rules;
+  std::optional<Release> vllm_version;
+  std::optional<TrtllmRun> trt;
   if (req.engine == Engine::sglang) {
     // SGLang settles its share, chunked prefill and CUDA-graph batch from the GPU's nvidia-smi
     // total before loading anything (server_args.py), by version.
@@ -714,12 +720,14 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
     vllm_version = req.engine_version.empty() ? vllm_rules::newest_version() : vllm_rules::parse_version(req.engine_version);
     plan.engine_version = vllm_version->text();
   } else if (req.engine == Engine::trtllm) {
-    trtllm_version = req.engine_version.empty() ? trtllm::newest_version() : trtllm::parse_version(req.engine_version);
-    trtllm_runtime = req.trtllm_backend.empty() ? trtllm::Runtime::pytorch : trtllm::parse_runtime(req.trtllm_backend);
-    trtllm_rules = trtllm::rules(*trtllm_version, *trtllm_runtime);
-    p.rule = trtllm_rules->blocks_round_up ? CapacityRule::paged_ceil : CapacityRule::paged_floor;
-    plan.engine_version = trtllm_version->text();
-    plan.trtllm_backend = trtllm::to_string(*trtllm_runtime);
+    TrtllmRun run;
+    run.version = req.engine_version.empty() ? trtllm::newest_version() : trtllm::parse_version(req.engine_version);
+    if (!req.trtllm_backend.empty()) run.runtime = trtllm::parse_runtime(req.trtllm_backend);
+    run.rules = trtllm::rules(run.version, run.runtime);
+    p.rule = run.rules.blocks_round_up ? CapacityRule::paged_ceil : CapacityRule::paged_floor;
+    plan.engine_version = run.version.text();
+    plan.trtllm_backend = trtllm::to_string(run.runtime);
+    trt = run;
   } else if (!req.engine_version.empty()) {
     throw Error(std::string("--engine-version: kvplan keeps one set of ") + p.name + " rules (" + p.version +
                 "); vLLM's, SGLang's and TensorRT-LLM's are kept by version");
@@ -757,8 +765,8 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   } else if (vllm_version) {
     const vllm_rules::NonTorch nt = vllm_rules::non_torch_bytes(*vllm_version, req.parallel.tp, req.gpu_nvlink);
     defaults = {nt.bytes, nt.basis};
-  } else if (trtllm_runtime) {
-    const trtllm::NonTorch nt = trtllm::other_memory(*trtllm_runtime, req.parallel.tp);
+  } else if (trt) {
+    const trtllm::NonTorch nt = trtllm::other_memory(trt->runtime);
     defaults = {nt.bytes, nt.basis};
   }
   // The sampler vLLM's profile run goes through, by release (or --vllm-sampler).
@@ -783,7 +791,7 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   if (req.budget.max_num_seqs) batch.max_num_seqs = req.budget.max_num_seqs;
   plan.max_num_batched_tokens = batch.max_num_batched_tokens;
   plan.max_num_seqs = batch.max_num_seqs;
-  if (trtllm_runtime == trtllm::Runtime::pytorch)
+  if (trt && trt->runtime == trtllm::Runtime::pytorch)
     defaults.profile_requests = trtllm::dummy_requests(batch.max_num_batched_tokens, plan.max_model_len);
   std::optional<std::uint64_t> llamacpp_compute;
   if (req.engine == Engine::llamacpp && !req.budget.activation_bytes) {
@@ -879,7 +887,7 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   if (sglang_version)
     plan.max_running_requests =
         sglang::default_max_running_requests(*sglang_version, plan.token_capacity, plan.max_model_len);
-  engine_lines(plan, req, lim);
+  engine_lines(plan, req, lim, trt);
   if (req.engine == Engine::llamacpp) finish_llamacpp(plan, m, req, lim);
 
   // Stated figures and assumptions, so that nobody mistakes an estimate for a measurement.
@@ -915,7 +923,7 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
                          "tp 1, 0.55 GiB at tp 2; llm-d-benchmark's published runs), not a measurement of this "
                          "deployment; the CUDA context is not subtracted (it predates vLLM's snapshot); set "
                          "--cuda-context-memory");
-  else if (rule_used && !b.cuda_context_bytes && trtllm_runtime == trtllm::Runtime::pytorch)
+  else if (rule_used && !b.cuda_context_bytes && trt && trt->runtime == trtllm::Runtime::pytorch)
     plan.notes.push_back("other memory: what TensorRT-LLM 1.2.1's profile found in use besides the weights and "
                          "kvplan's activation estimate on published start-ups (1.58 GiB: 1.57 on an H100, 1.59 on an "
                          "RTX 4070 SUPER, at tp 1; docs/validation.md): the CUDA context, the CUDA graphs captured before the "
@@ -942,7 +950,7 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
                          "min(max_num_seqs, T) x vocab x " + str(sampler->bytes_per_logit) + " B (" + sampler->name +
                          " top-k/top-p: " + sampler->basis + ") + 2 x T x hidden x " + act +
                          " bytes (calibrated on published runs), not a measurement; set --activation-memory");
-  else if (rule_used && !b.activation_bytes && trtllm_runtime == trtllm::Runtime::pytorch)
+  else if (rule_used && !b.activation_bytes && trt && trt->runtime == trtllm::Runtime::pytorch)
     plan.notes.push_back("peak activation: TensorRT-LLM profiles one prefill of max_num_tokens (" +
                          grouped(plan.max_num_batched_tokens) + ") as context-only dummy requests of at most "
                          "max_seq_len - 1 tokens each; kvplan's estimate T x (3 x intermediate/tp + 2 x hidden) x " +
@@ -1008,9 +1016,9 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
                          grouped(plan.requested_max_model_len) + " to " + grouped(plan.max_model_len) +
                          ", the tokens its pool holds (it warns, it does not refuse); requests up to that length "
                          "fit, and the plan is checked against it");
-  if (trtllm_rules)
+  if (trt)
     plan.notes.push_back("TensorRT-LLM " + plan.engine_version + ", " + plan.trtllm_backend + " runtime: " +
-                         trtllm_rules->basis + " (docs/formulas.md, \"TensorRT-LLM by version\")");
+                         trt->rules.basis + " (docs/formulas.md, \"TensorRT-LLM by version\")");
   if (req.engine == Engine::generic && plan.max_sequences_at_max_len == 0)
     plan.notes.push_back("not one sequence of max-model-len " + grouped(plan.max_model_len) +
                          " fits; an engine that checks at start-up (vLLM) would refuse to start: lower --max-model-len");

@@ -42,12 +42,12 @@ std::uint64_t estimation_tokens(std::uint64_t max_num_tokens, std::uint64_t max_
 
 // The PyTorch runtime's memory besides the weights and the profile's activation peak that the
 // measurement finds (CUDA context, CUDA graphs captured before it, sampler and attention
-// workspaces, NCCL at tp > 1): fitted to published start-ups, stated as such.
+// workspaces; NCCL at tp > 1 is not in it): fitted to published start-ups at tp 1, stated as such.
 struct NonTorch {
   std::uint64_t bytes = 0;
   std::string basis;
 };
-NonTorch other_memory(Runtime runtime, std::uint64_t tp);
+NonTorch other_memory(Runtime runtime);
 
 // free_gpu_memory_fraction as the profile line prints it: before 1.2 the value passed through the
 // float32 pybind KvCacheConfig (0.9 prints as 0.8999999761581421), from 1.2 a Python float.
