@@ -1,17 +1,21 @@
 // kvplan fit: weights + KV + runtime overhead against a GPU. Without engine options, the generic
 // engine's plan shown as contiguous and paged side by side; with --engine, parallelism or any
 // budget option, the planner's own view: the engine's budget, capacity and log lines, per GPU.
+#include <algorithm>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "commands.hpp"
 #include "deploy_options.hpp"
+#include "html_output.hpp"
 #include "llamacpp_fit.hpp"
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/model/scenario.hpp"
 #include "kvplan/core/engines/engine.hpp"
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/plan/curves.hpp"
 #include "kvplan/core/plan/fit.hpp"
 #include "kvplan/core/plan/suggest.hpp"
 #include "kvplan/core/numbers/units.hpp"
@@ -20,6 +24,10 @@
 
 namespace kvplan::cli {
 namespace {
+
+// A chart of more lines than this is unreadable; the table still has every scenario.
+constexpr std::size_t kMaxDrawnBatches = 8;
+constexpr std::size_t kContextPoints = 48;
 
 struct FitOptions {
   std::string model = "qwen2.5-7b";
@@ -32,7 +40,7 @@ struct FitOptions {
 };
 
 int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec& model, report::Format format,
-                   const DeployRequest* given) {
+                   bool html, const DeployRequest* given) {
   const DeployRequest req = given ? *given : make_deploy_request(catalog, model, o.target, o.deploy);
   report::DeployView view;
   view.model_display = model.display_name;
@@ -47,12 +55,21 @@ int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec&
   }
   // llama.cpp's own questions (-c, -np, -ngl) are its fit's; the serving engines get try lines.
   if (req.engine != Engine::llamacpp) view.suggestions = suggest_changes(model, req, workloads);
-  report::render_deploy(std::cout, view, format);
+  if (html) {
+    std::ostringstream text;
+    report::render_deploy(text, view, report::Format::table);
+    write_page(report::deploy_page(
+        view, concurrency_series(catalog, model, o.target, o.deploy, {req.parallel.tp}, 0),
+        engine_budgets(catalog, model, o.target, o.deploy, req.engine), text.str()));
+  } else {
+    report::render_deploy(std::cout, view, format);
+  }
   return view.all_fit ? kOk : kDoesNotFit;
 }
 
 int run_fit(const FitOptions& o, const CommonOptions& common) {
-  const report::Format format = output_format(common);
+  const bool html = html_requested(common);
+  const report::Format format = html ? report::Format::table : output_format(common);
   const Catalog catalog = make_catalog(common);
   check_scenario_count(o.scenarios.size(), "scenarios");
   const ModelSpec model = catalog.model(o.model);
@@ -76,11 +93,14 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
       if (!o.scenarios.empty())
         throw Error("llama.cpp's context options (-c, -np, -b, -ub, -fa, --swa-full, -kvu) describe the whole "
                     "cache, which llama.cpp allocates up front; give them or scenarios (NxT = -np N -c N*T), not both");
+      if (html)
+        throw Error("--format html: llama.cpp's -c/-np mode has no charts; give scenarios instead (NxT is -np N "
+                    "-c N*T) and the planner draws them");
       return run_llamacpp_fit(plan_deployment(model, req), o.llamacpp, common);
     }
-    return run_deploy_fit(o, catalog, model, format, &req);
+    return run_deploy_fit(o, catalog, model, format, html, &req);
   }
-  if (o.deploy.engaged() || workloads) return run_deploy_fit(o, catalog, model, format, nullptr);
+  if (o.deploy.engaged() || workloads) return run_deploy_fit(o, catalog, model, format, html, nullptr);
 
   // No engine: the generic engine's plan, with a contiguous max-model-len reservation beside it.
   const DeployRequest req = make_deploy_request(catalog, model, o.target, o.deploy);
@@ -91,7 +111,19 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
   for (const auto& s : o.scenarios.empty() ? std::vector<std::string>{"32x500", "1x16000"} : o.scenarios)
     scenarios.push_back(parse_scenario(s));
   const FitResult result = plan_fit(model, req, scenarios, deciding);
-  report::render_fit(std::cout, result, format);
+  if (html) {
+    std::ostringstream text;
+    report::render_fit(text, result, report::Format::table);
+    // Each scenario's batch size, drawn over every context up to max-model-len.
+    std::vector<std::uint64_t> batches;
+    for (const auto& s : scenarios)
+      if (std::find(batches.begin(), batches.end(), s.sequences) == batches.end()) batches.push_back(s.sequences);
+    if (batches.size() > kMaxDrawnBatches) batches.resize(kMaxDrawnBatches);
+    write_page(report::fit_page(result, memory_vs_context(model, req, batches, kContextPoints),
+                                engine_budgets(catalog, model, o.target, o.deploy, Engine::generic), text.str()));
+  } else {
+    report::render_fit(std::cout, result, format);
+  }
   return result.all_fit ? kOk : kDoesNotFit;
 }
 

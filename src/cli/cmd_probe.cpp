@@ -3,9 +3,11 @@
 #include <csignal>
 #include <ctime>
 #include <iostream>
+#include <sstream>
 #include <memory>
 
 #include "commands.hpp"
+#include "html_output.hpp"
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/core/plan/fit.hpp"
@@ -107,7 +109,8 @@ struct Planned {
 };
 
 int run_probe(const ProbeOptions& o, const CommonOptions& common) {
-  const report::Format format = output_format(common);
+  const bool html = html_requested(common);
+  const report::Format format = html ? report::Format::table : output_format(common);
   const ModelSpec model = make_catalog(common).model(o.model);
   const KvDtypes kv = resolve_kv(model, o.kv);
 
@@ -232,7 +235,13 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   backend->synchronize();
   const std::uint64_t now = backend->used_bytes();
   rep.residual_bytes = now > baseline ? now - baseline : 0;
-  report::render_probe(std::cout, rep, format);
+  if (html) {
+    std::ostringstream text;
+    report::render_probe(text, rep, report::Format::table);
+    write_page(report::probe_page(rep, text.str()));
+  } else {
+    report::render_probe(std::cout, rep, format);
+  }
 
   bool good = true;
   for (const ProbeRow& r : rep.rows) good = good && r.status == ProbeStatus::ok && r.within_tolerance;

@@ -5,11 +5,13 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "html_output.hpp"
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/numbers/dtype.hpp"
@@ -80,7 +82,8 @@ std::string describe_workload(const SimulateOptions& o, const SyntheticSpec& s, 
 }
 
 int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
-  const report::Format format = output_format(common);
+  const bool html = html_requested(common);
+  const report::Format format = html ? report::Format::table : output_format(common);
   if (o.trace.empty() == o.synthetic.empty())
     throw Error("give either --trace FILE or --synthetic DIST (fixed, uniform, lognormal, sharegpt, alpaca)");
   const Catalog catalog = make_catalog(common);
@@ -195,25 +198,38 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   }
   // Ctrl-C or SIGTERM stops the run between two steps (main says so and exits 130/143).
   struct Interruptible : SimObserver {
-    SimObserver* inner = nullptr;
+    std::vector<SimObserver*> inner;  // the timeline CSV, the HTML chart's recorder
     void on_event(const SimEvent& e) override {
-      if (inner) inner->on_event(e);
+      for (SimObserver* o : inner) o->on_event(e);
     }
     void on_step(const SimSnapshot& s) override {
       probe::check_interrupt();
-      if (inner) inner->on_step(s);
+      for (SimObserver* o : inner) o->on_step(s);
     }
   } observer;
-  observer.inner = timeline.get();
+  std::vector<report::TimelineSeries> drawn;
   for (SimPolicy p : policies) {
-    if (timeline) timeline->set_policy(p);
+    observer.inner.clear();
+    if (timeline) {
+      timeline->set_policy(p);
+      observer.inner.push_back(timeline.get());
+    }
+    std::optional<report::TimelineRecorder> recorder;
+    if (html) observer.inner.push_back(&recorder.emplace(p));
     view.results.push_back(simulate(requests, config, p, &observer));
+    if (recorder) drawn.push_back(recorder->finish());
   }
   if (timeline) {
     timeline_file.flush();
     if (!timeline_file) throw InputError(o.timeline, "write failed");
   }
-  report::render_simulate(std::cout, view, format);
+  if (html) {
+    std::ostringstream text;
+    report::render_simulate(text, view, report::Format::table);
+    write_page(report::simulate_page(view, drawn, text.str()));
+  } else {
+    report::render_simulate(std::cout, view, format);
+  }
   return kOk;
 }
 

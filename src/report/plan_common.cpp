@@ -47,8 +47,10 @@ json stage_json(const StagePlan& s) {
 std::string rules_text(const DeployPlan& p) {
   const EngineProfile& prof = engine_profile(p.engine);
   if (p.engine_version.empty()) return prof.version;
-  const std::string range = p.engine == Engine::sglang   ? "v" + sglang::oldest_version().text() + " to v" +
-                                                               sglang::newest_version().text()
+  // fmt, not "v" + std::string&&: GCC 12 warns falsely (-Wrestrict) on that operator+ at -O2.
+  const std::string range = p.engine == Engine::sglang
+                                ? fmt::format("v{} to v{}", sglang::oldest_version().text(),
+                                              sglang::newest_version().text())
                             : p.engine == Engine::trtllm ? "0.20.0 to the 1.2 series"
                                                          : "v0.9.2 to the v0.20 series";
   if (p.engine == Engine::trtllm)
