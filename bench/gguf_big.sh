@@ -42,4 +42,4 @@ with open(sys.argv[1], 'wb') as f:
 PY
 ls -ls "$dir/big.gguf"
 for i in 1 2 3; do /usr/bin/time -f "%e s wall, %M KiB max RSS" "$kvplan" size --model "$dir/big.gguf" >/dev/null; done
-"$kvplan" fit --engine llamacpp --model "$dir/big.gguf" --gpu h100 -c 32768 -np 4 -ctk q8_0 | head -8
+"$kvplan" fit --engine llamacpp --model "$dir/big.gguf" --gpu h100-sxm -c 32768 -np 4 -ctk q8_0 | head -8

@@ -25,6 +25,6 @@ bench() {
           v[int((n + 1) / 2)] / 1000, v[n] / 1000 }'
 }
 bench "kvplan fit (defaults: qwen2.5-7b, l40s, 2 scen.)" build/kvplan fit
-bench "kvplan fit llama-2-70b h100 4 scenarios" build/kvplan fit --model llama-2-70b --gpu h100 1x4096 8x2048 32x500 1x16000
+bench "kvplan fit llama-2-70b h100 4 scenarios" build/kvplan fit --model llama-2-70b --gpu h100-sxm 1x4096 8x2048 32x500 1x16000
 bench "kvplan size llama-2-7b --tokens 4096 --format json" build/kvplan size --model llama-2-7b --tokens 4096 --format json
 bench "kvplan models (parses every shipped spec)" build/kvplan models

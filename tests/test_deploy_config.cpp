@@ -45,7 +45,7 @@ TEST_CASE("kvplan's schema fills every part of the request") {
 
 TEST_CASE("vLLM configs: dashed or underscored keys, the model found by its Hugging Face repository") {
   DeployConfigDefaults d;
-  d.gpu = "h100";
+  d.gpu = "h100-sxm";
   const DeployConfig c = parse(
       "model: meta-llama/Llama-2-70b-hf\n"
       "max_model_len: 2048\n"
@@ -66,7 +66,7 @@ TEST_CASE("vLLM configs: dashed or underscored keys, the model found by its Hugg
 
 TEST_CASE("broken configs: one error naming file, line, column and field") {
   DeployConfigDefaults d;
-  d.gpu = "h100";
+  d.gpu = "h100-sxm";
   CHECK_THROWS_WITH(parse("model: meta-llama/Llama-2-7b-hf\nmax-model-len: 10\nmax_model_len: 10\n", d),
                     Catch::Contains("field 'max-model-len': given twice"));
   CHECK_THROWS_WITH(parse("model: meta-llama/Llama-2-7b-hf\nquantization: awq\n", d),
@@ -75,11 +75,11 @@ TEST_CASE("broken configs: one error naming file, line, column and field") {
   CHECK_THROWS_WITH(parse("kvplan: deploy/v2\nmodel: gpt2\n", d), Catch::Contains("cfg.yaml:1:9: field 'kvplan': unknown schema"));
   CHECK_THROWS_WITH(parse("kvplan: deploy/v1\nmodel: gpt2\ngpu: h10\n"), Catch::Contains("cfg.yaml:3:6: field 'gpu': unknown GPU"));
   CHECK_THROWS_WITH(parse("kvplan: deploy/v1\nmodel: gpt2\n"), Catch::Contains("no GPU"));
-  CHECK_THROWS_WITH(parse("kvplan: deploy/v1\nmodel: gpt2\ngpu: h100\ngpu_memory_utilization: 2\n"),
+  CHECK_THROWS_WITH(parse("kvplan: deploy/v1\nmodel: gpt2\ngpu: h100-sxm\ngpu_memory_utilization: 2\n"),
                     Catch::Contains("field 'gpu_memory_utilization': share '2': must not exceed 1"));
-  CHECK_THROWS_WITH(parse("kvplan: deploy/v1\nmodel: gpt2\ngpu: h100\nengine: hf\nshared_prefix: 10\n"),
+  CHECK_THROWS_WITH(parse("kvplan: deploy/v1\nmodel: gpt2\ngpu: h100-sxm\nengine: hf\nshared_prefix: 10\n"),
                     Catch::Contains("field 'shared_prefix'"));
-  CHECK_THROWS_WITH(parse("kvplan: deploy/v1\nmodel: gpt2\ngpu: h100\nworkloads: [1x5000]\n"),
+  CHECK_THROWS_WITH(parse("kvplan: deploy/v1\nmodel: gpt2\ngpu: h100-sxm\nworkloads: [1x5000]\n"),
                     Catch::Contains("more than max_model_len 1024"));
   CHECK_THROWS_AS(parse("kvplan: deploy/v1\nmodel: [a\n"), InputError);
 }

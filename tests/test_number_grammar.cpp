@@ -32,7 +32,7 @@ std::string hf_with_layers(const std::string& value) {
 
 std::string deploy_with_len(const std::string& value, bool vllm) {
   return vllm ? "model: llama-3-8b\nmax_model_len: " + value + "\n"
-              : "kvplan: deploy/v1\nmodel: llama-3-8b\ngpu: h100\nmax_model_len: " + value + "\nworkloads: [1x100]\n";
+              : "kvplan: deploy/v1\nmodel: llama-3-8b\ngpu: h100-sxm\nmax_model_len: " + value + "\nworkloads: [1x100]\n";
 }
 
 Trace csv_with_prompt(const std::string& value) {
@@ -89,7 +89,7 @@ TEST_CASE("a quoted or tagged number is text to kvplan, but an engine's file kee
                     Catch::Contains("got the quoted text \"4096\""));
   // vLLM turns its YAML values into command-line text, where "4096" and "4k" are what argparse reads.
   DeployConfigDefaults on_h100;
-  on_h100.gpu = "h100";
+  on_h100.gpu = "h100-sxm";
   CHECK(parse_deploy_config(deploy_with_len("'4096'", true), "v.yaml", Catalog(), on_h100).request.max_model_len ==
         4096);
   CHECK_THROWS_WITH(parse_deploy_config(deploy_with_len("!!float 4096", true), "v.yaml", Catalog(), {}),

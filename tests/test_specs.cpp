@@ -66,8 +66,22 @@ TEST_CASE("shipped specs match their public config.json") {
 
 TEST_CASE("GPU catalog lookups by name and alias") {
   const Catalog catalog;
-  CHECK(catalog.gpu("h100").name == "h100-sxm-80gb");
+  CHECK(catalog.gpu("h100-sxm").name == "h100-sxm-80gb");
+  CHECK(catalog.gpu("h100-pcie").name == "h100-pcie-80gb");
+  // Every id `kvplan gpus` lists resolves to itself (ids are in users' scripts).
+  for (const GpuSpec& g : catalog.gpus()) CHECK(catalog.gpu(g.name).name == g.name);
   CHECK(catalog.gpu("H100-SXM-80GB").memory_bytes == 81559ULL << 20);
   CHECK(catalog.gpu("a100-80gb").memory_bytes == 81920ULL << 20);
   CHECK_THROWS_WITH(catalog.gpu("h10"), Catch::Contains("did you mean"));
+}
+
+TEST_CASE("a bare family name that several cards share is refused with the list, never guessed") {
+  const Catalog catalog;
+  CHECK_THROWS_WITH(catalog.gpu("h100"),
+                    Catch::Contains("GPU 'h100' matches several cards: h100-sxm-80gb (NVIDIA H100 SXM5 80GB), "
+                                    "h100-pcie-80gb (NVIDIA H100 PCIe 80GB), h100-nvl (NVIDIA H100 NVL); name one"));
+  CHECK_THROWS_WITH(catalog.gpu("A100"), Catch::Contains("a100-40gb (NVIDIA A100-SXM4-40GB), a100-80gb"));
+  // One card under the name: not a family.
+  CHECK(catalog.gpu("h200").name == "h200");
+  CHECK_THROWS_WITH(catalog.gpu("rtx-4070"), Catch::Contains("unknown GPU"));
 }

@@ -55,7 +55,7 @@ bool serves(const ModelSpec& m, const DeployRequest& r, const std::vector<Worklo
 
 TEST_CASE("Try lines: none when the workloads fit with a tenth to spare", "[suggest]") {
   const ModelSpec m = shipped("llama-3.1-8b");
-  CHECK(suggest_changes(m, vllm_on("h100", m, 1), {parse_workload("32x500")}).empty());
+  CHECK(suggest_changes(m, vllm_on("h100-sxm", m, 1), {parse_workload("32x500")}).empty());
 }
 
 TEST_CASE("Try lines: every one that says it serves does, applied to the request", "[suggest][invariant]") {
@@ -65,8 +65,8 @@ TEST_CASE("Try lines: every one that says it serves does, applied to the request
     std::uint64_t tp;
     const char* workload;
   };
-  for (const Case c : {Case{"llama-3.1-8b", "h100", 1, "45x9000"}, Case{"llama-3.1-8b", "h100", 1, "90x8000"},
-                       Case{"llama-3.1-8b", "l4", 1, "4x16000"}, Case{"llama-3-70b", "h100", 2, "64x8192"},
+  for (const Case c : {Case{"llama-3.1-8b", "h100-sxm", 1, "45x9000"}, Case{"llama-3.1-8b", "h100-sxm", 1, "90x8000"},
+                       Case{"llama-3.1-8b", "l4", 1, "4x16000"}, Case{"llama-3-70b", "h100-sxm", 2, "64x8192"},
                        Case{"qwen2.5-7b", "a100-40gb", 1, "64x8000,8x30000"}, Case{"mistral-7b-v0.1", "l4", 1, "8x8000"}}) {
     INFO(c.model << " on " << c.gpu << " tp " << c.tp << " " << c.workload);
     const ModelSpec m = shipped(c.model);
@@ -83,7 +83,7 @@ TEST_CASE("Try lines: every one that says it serves does, applied to the request
 
 TEST_CASE("Try lines: Llama-3.1-8B, 45x9000 on one H100 is tight, and four single changes give it room", "[suggest]") {
   const ModelSpec m = shipped("llama-3.1-8b");
-  DeployRequest r = vllm_on("h100", m, 1);
+  DeployRequest r = vllm_on("h100-sxm", m, 1);
   r.engine_version = "0.15.0";  // the sort sampler (38 B per logit), whose profile peak this case is about
   const std::vector<Workload> w = {parse_workload("45x9000")};
   // It fits (25,335 of 26,300 blocks), but not with a tenth free.
@@ -109,7 +109,7 @@ TEST_CASE("Try lines: Llama-3.1-8B, 45x9000 on one H100 is tight, and four singl
 
 TEST_CASE("Try lines: a refused max-model-len gets the longest vLLM starts with, and the fewest GPUs", "[suggest]") {
   const ModelSpec m = shipped("llama-3-70b");
-  DeployRequest r = vllm_on("h100", m, 2);
+  DeployRequest r = vllm_on("h100-sxm", m, 2);
   r.engine_version = "0.15.0";  // the sort sampler: at v0.16+'s 14 B per logit max-model-len fits
   const std::vector<Workload> w = {parse_workload("64x8192")};
   const DeployPlan p = plan_deployment(m, r);

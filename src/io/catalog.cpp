@@ -141,6 +141,14 @@ const GpuSpec& Catalog::gpu(std::string_view name) const {
     for (const auto& a : g.aliases)
       if (to_lower(a) == key) return g;
   }
+  // A family name ("h100") that several cards' ids start with: the user must say which.
+  std::string family;
+  std::size_t members = 0;
+  for (const auto& g : gpus_) {
+    if (g.name.rfind(key + "-", 0) != 0) continue;
+    family += (members++ ? ", " : "") + g.name + " (" + g.display_name + ")";
+  }
+  if (members > 1) throw Error("GPU '" + std::string(name) + "' matches several cards: " + family + "; name one");
   std::vector<std::string> names;
   for (const auto& g : gpus_) names.push_back(g.name);
   std::string message = "unknown GPU '" + std::string(name) + "'";

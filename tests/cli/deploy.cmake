@@ -12,11 +12,11 @@ kvplan_cli_test(deploy_fit_cuda_total EXIT 0 MATCH "CUDA-visible +79[.]26 GiB +8
 kvplan_cli_test(deploy_fit_budget EXIT 0 MATCH "- peak activation +232[.]00 MiB +243,269,632"
                 ARGS fit --model llama-2-70b --gpu a100-80gb --engine vllm --tp 2 4x4096)
 kvplan_cli_test(deploy_fit_kv_cache_memory EXIT 0 MATCH "GPU KV cache size: 45,872 tokens"
-                ARGS fit --model qwen2.5-72b --gpu h100 --engine vllm --tp 8 --kv-cache-memory 1.75GiB --max-model-len 32768 1x100)
+                ARGS fit --model qwen2.5-72b --gpu h100-sxm --engine vllm --tp 8 --kv-cache-memory 1.75GiB --max-model-len 32768 1x100)
 kvplan_cli_test(deploy_fit_refused EXIT 1 MATCH "ValueError: To serve at least one request with the models's max seq len [(]131072[)]"
-                ARGS fit --model qwen2.5-72b --gpu h100 --engine vllm --tp 8 --kv-cache-memory 1.75GiB 1x100)
+                ARGS fit --model qwen2.5-72b --gpu h100-sxm --engine vllm --tp 8 --kv-cache-memory 1.75GiB 1x100)
 kvplan_cli_test(deploy_fit_trtllm EXIT 0 MATCH "Number of tokens per block: 32[.]"
-                ARGS fit --model llama-2-7b --gpu h100 --engine trtllm 8x4096)
+                ARGS fit --model llama-2-7b --gpu h100-sxm --engine trtllm 8x4096)
 kvplan_cli_test(deploy_fit_sglang EXIT 0 MATCH "KV Cache is allocated[.] #tokens: [0-9]+, K size: [0-9.]+ GB, V size"
                 ARGS fit --model llama-3-8b --gpu l40s --engine sglang --mem-fraction-static 0.85 16x2000)
 kvplan_cli_test(deploy_fit_llamacpp EXIT 0 MATCH "llama_kv_cache: size = .* cells, +32 layers, +1/1 seqs[)], K [(]f16[)]"
@@ -28,7 +28,7 @@ kvplan_cli_test(deploy_fit_workload EXIT 0 MATCH "32x1000[+]200,4x2000 +36 +[0-9
 kvplan_cli_test(deploy_fit_generic_tp EXIT 0 MATCH "engine generic"
                 ARGS fit --model llama-2-70b --gpu a100-80gb --tp 2 4x4096)
 kvplan_cli_test(deploy_fit_json EXIT 0 MATCH "\"kv_heads_replicated\": true"
-                ARGS fit --model llama-3-70b --gpu h100 --engine vllm --tp 16 --format json 8x8192)
+                ARGS fit --model llama-3-70b --gpu h100-sxm --engine vllm --tp 16 --format json 8x8192)
 kvplan_cli_test(deploy_fit_short EXIT 1 MATCH "short: nothing left for the KV cache"
                 ARGS fit --model llama-2-70b --gpu a100-80gb --engine vllm 1x100)
 kvplan_cli_test(deploy_fit_wrong_share EXIT 2 MATCH "--mem-fraction-static is SGLang's option; with --engine vllm use --gpu-memory-utilization"
@@ -46,7 +46,7 @@ kvplan_cli_test(max_side_by_side EXIT 0
 kvplan_cli_test(max_side_by_side_weights EXIT 0 MATCH "weights per GPU +64[.]24 GiB +32[.]12 GiB"
                 ARGS max --model llama-2-70b --gpu a100-80gb --engine vllm --tensor-parallel-size 2,4)
 kvplan_cli_test(max_replicated EXIT 0 MATCH "KV heads per GPU +1 [(]replicated[)] +1 [(]replicated[)]"
-                ARGS max --model llama-3-70b --gpu h100 --engine vllm --tp 16,32)
+                ARGS max --model llama-3-70b --gpu h100-sxm --engine vllm --tp 16,32)
 kvplan_cli_test(max_batch EXIT 0 MATCH "Longest context for 200 sequence[(]s[)]: 2,512 tokens"
                 ARGS max --model llama-2-70b --gpu a100-80gb --engine vllm --tp 4 --batch 200)
 kvplan_cli_test(max_target EXIT 0 MATCH "Fewest GPUs for 64x4096: tensor-parallel size 4 [(]4 GPU[(]s[)][)]"
@@ -66,33 +66,33 @@ kvplan_cli_test(check_fail EXIT 1 MATCH "FAIL .*chat-70b-tp2[.]yaml: holds 10 se
 kvplan_cli_test(check_vllm_config EXIT 0 MATCH "PASS .*llama-3-8b[.]yaml"
                 ARGS check --gpu l4 ${EXAMPLES}/vllm/llama-3-8b.yaml)
 kvplan_cli_test(check_vllm_refuses EXIT 1 MATCH "8,192-token requests [(]max_model_len[)] do not fit .* [(]vLLM refuses to start[)]"
-                ARGS check --gpu h100 ${DEPLOY_FIXTURES}/vllm_refuses.yaml)
+                ARGS check --gpu h100-sxm ${DEPLOY_FIXTURES}/vllm_refuses.yaml)
 kvplan_cli_test(check_margin EXIT 1 MATCH "available after the margin"
                 ARGS check --margin 50% --workload 100x4000 ${EXAMPLES}/deploy/chat-70b-tp4.yaml)
 kvplan_cli_test(check_json EXIT 1 MATCH "\"all_pass\": false"
                 ARGS check --format json ${EXAMPLES}/deploy/chat-70b-tp2.yaml)
 kvplan_cli_test(check_model_map EXIT 0 MATCH "PASS"
-                ARGS check --gpu h100 --model-map acme/unknown-13b=llama-2-13b ${DEPLOY_FIXTURES}/unknown_model.yaml)
+                ARGS check --gpu h100-sxm --model-map acme/unknown-13b=llama-2-13b ${DEPLOY_FIXTURES}/unknown_model.yaml)
 kvplan_cli_test(check_no_gpu EXIT 2 MATCH "a vLLM config names no GPU: give --gpu"
                 ARGS check ${EXAMPLES}/vllm/llama-3-8b.yaml)
 
 # check: broken configs, one clear error each naming file:line:field, exit 2
 kvplan_cli_test(check_unknown_model EXIT 2
                 MATCH "unknown_model[.]yaml:2:8: field 'model': unknown model 'acme/unknown-13b'"
-                ARGS check --gpu h100 ${DEPLOY_FIXTURES}/unknown_model.yaml)
+                ARGS check --gpu h100-sxm ${DEPLOY_FIXTURES}/unknown_model.yaml)
 kvplan_cli_test(check_unknown_key EXIT 2
                 MATCH "unknown_key[.]yaml:4:1: field 'max_model_length': unknown field [(]did you mean 'max_model_len'[?][)]"
                 ARGS check ${DEPLOY_FIXTURES}/unknown_key.yaml)
 kvplan_cli_test(check_vllm_unknown_key EXIT 2
                 MATCH "vllm_unknown_key[.]yaml:2:1: field 'max-modle-len': unknown field [(]did you mean 'max-model-len'[?][)]"
-                ARGS check --gpu h100 ${DEPLOY_FIXTURES}/vllm_unknown_key.yaml)
+                ARGS check --gpu h100-sxm ${DEPLOY_FIXTURES}/vllm_unknown_key.yaml)
 kvplan_cli_test(check_negative_len EXIT 2 MATCH "negative_len[.]yaml:4:16: field 'max_model_len': count '-4096' is negative"
                 ARGS check ${DEPLOY_FIXTURES}/negative_len.yaml)
 kvplan_cli_test(check_negative_workload EXIT 2 MATCH "negative_workload[.]yaml:6:5: field 'workloads': scenario '-2x500'"
                 ARGS check ${DEPLOY_FIXTURES}/negative_workload.yaml)
 kvplan_cli_test(check_too_long EXIT 2
                 MATCH "too_long[.]yaml:3:16: field 'max-model-len': 8192 exceeds llama-2-70b's max_position_embeddings [(]4096[)]"
-                ARGS check --gpu h100 ${DEPLOY_FIXTURES}/too_long.yaml)
+                ARGS check --gpu h100-sxm ${DEPLOY_FIXTURES}/too_long.yaml)
 kvplan_cli_test(check_bad_tp EXIT 2 MATCH "bad_tp[.]yaml:4:23: field 'tensor_parallel_size': Total number of attention heads"
                 ARGS check ${DEPLOY_FIXTURES}/bad_tp.yaml)
 kvplan_cli_test(check_wrong_share EXIT 2 MATCH "wrong_share[.]yaml:5:25: field 'gpu_memory_utilization': is vLLM's option"
@@ -107,21 +107,21 @@ kvplan_cli_test(check_missing_file EXIT 2 MATCH "nope[.]yaml: no such file" ARGS
 kvplan_cli_test(check_bad_margin EXIT 2 MATCH "--margin: must be below 100%" ARGS check --margin 100% ./nope.yaml)
 # Try lines (issue 12, Deliver 6): each computed by planning again with one change.
 kvplan_cli_test(fit_try_tight EXIT 0 MATCH "Tight: less than a tenth of the blocks stays free[.]"
-                ARGS fit --model llama-3.1-8b --gpu h100 --engine vllm 45x9000)
+                ARGS fit --model llama-3.1-8b --gpu h100-sxm --engine vllm 45x9000)
 kvplan_cli_test(fit_try_tight_seqs EXIT 0 MATCH "^  --max-num-seqs 45 +a smaller profile run: fits$"
-                ARGS fit --model llama-3.1-8b --gpu h100 --engine vllm 45x9000)
+                ARGS fit --model llama-3.1-8b --gpu h100-sxm --engine vllm 45x9000)
 kvplan_cli_test(fit_try_refused EXIT 1 MATCH "^  --max-model-len 656 +not enough: 64x8192 is longer than max-model-len$"
-                ARGS fit --model llama-3-70b --gpu h100 --engine vllm --engine-version 0.15.0 --tp 2 64x8192)
+                ARGS fit --model llama-3-70b --gpu h100-sxm --engine vllm --engine-version 0.15.0 --tp 2 64x8192)
 kvplan_cli_test(fit_try_fewest_gpus EXIT 1 MATCH "^  --tensor-parallel-size 8 +fits on 8 GPUs$"
-                ARGS fit --model llama-3-70b --gpu h100 --engine vllm --tp 2 64x8192)
+                ARGS fit --model llama-3-70b --gpu h100-sxm --engine vllm --tp 2 64x8192)
 kvplan_cli_test(fit_try_none EXIT 0 NOMATCH "Try [(]" MATCH "Every workload fits"
-                ARGS fit --model llama-3.1-8b --gpu h100 --engine vllm 32x500)
+                ARGS fit --model llama-3.1-8b --gpu h100-sxm --engine vllm 32x500)
 kvplan_cli_test(check_try EXIT 1 MATCH "^  try --tensor-parallel-size 4: fits on 4 GPUs$"
                 ARGS check ${EXAMPLES}/deploy/chat-70b-tp2.yaml)
 # SGLang's share starts from its own default for the GPU (0.83 on an H100 in v0.5.18), not 0.88:
 # the smallest share that serves 3x131072 with a tenth free is 0.88 (tight at 0.83).
 kvplan_cli_test(fit_try_sglang_share EXIT 0 MATCH "--mem-fraction-static 0[.]88 +fits"
-  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 3x131072)
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100-sxm 3x131072)
 kvplan_cli_test(check_trtllm_backend_wrong_engine EXIT 2
                 MATCH "trtllm_backend_on_vllm[.]yaml:5:17: field 'trtllm_backend': it is TensorRT-LLM's setting"
                 ARGS check ${DEPLOY_FIXTURES}/trtllm_backend_on_vllm.yaml)

@@ -17,9 +17,9 @@ kvplan_cli_test(engine_size_vllm_groups EXIT 0
   ARGS size --model gemma-3-27b --tokens 32768 --batch 8)
 # Jamba: planned with vLLM's Mamba alignment, not refused.
 kvplan_cli_test(engine_vllm_jamba EXIT 0 MATCH "raises the attention block size from 16 to 80 tokens"
-  ARGS fit --engine vllm --model jamba-v0.1 --gpu h100 --tp 2 4x8192)
+  ARGS fit --engine vllm --model jamba-v0.1 --gpu h100-sxm --tp 2 4x8192)
 kvplan_cli_test(engine_sglang_jamba_refused EXIT 2 MATCH "SGLang's state pool is not modelled"
-  ARGS fit --engine sglang --model jamba-v0.1 --gpu h100 --tp 2 4x8192)
+  ARGS fit --engine sglang --model jamba-v0.1 --gpu h100-sxm --tp 2 4x8192)
 
 # llama.cpp: a scenario NxT is -np N -c N*T, the same context as llama.cpp's own flags.
 kvplan_cli_test(engine_llamacpp_scenario_log EXIT 0
@@ -65,11 +65,11 @@ kvplan_cli_test(engine_llamacpp_no_kv_cache_dtype EXIT 2 MATCH "--kv-cache-dtype
 
 # --engine generic, typed, is always the planner; options the engine does not use are refused.
 kvplan_cli_test(engine_generic_typed_is_planner EXIT 0 MATCH "engine generic"
-  ARGS fit --engine generic --model llama-3-8b --gpu h100 1x100)
+  ARGS fit --engine generic --model llama-3-8b --gpu h100-sxm 1x100)
 kvplan_cli_test(engine_unused_option_refused EXIT 2 MATCH "--max-num-seqs sizes the activation estimate of vLLM, TensorRT-LLM and HF; generic does not use it"
   ARGS fit --model llama-3-8b --max-num-seqs 256 1x100)
 kvplan_cli_test(engine_size_gpu_needs_engine EXIT 2 MATCH "--gpu and --gpu-memory choose the GPU whose defaults an engine takes; give --engine"
-  ARGS size --model llama-3-8b --gpu h100)
+  ARGS size --model llama-3-8b --gpu h100-sxm)
 # size --engine vllm: the side-by-side vLLM rule takes the plan's batch default (8,192 on an H200), one answer.
 kvplan_cli_test(engine_size_vllm_same_config EXIT 0
   MATCH "8 sequence[(]s[)]: 57,776,537,600 B"
@@ -93,7 +93,7 @@ kvplan_cli_test(engine_generic_refuses_nothing EXIT 0 MATCH "not one sequence of
 # Jamba's Mamba state is priced by the generic engine too (one state per sequence), not left out.
 kvplan_cli_test(engine_generic_recurrent EXIT 0 MATCH "28 recurrent layers x 19 units a state"
   NOMATCH "not counted in the generic"
-  ARGS fit --engine generic --model jamba-v0.1 --gpu h100 --tp 2 4x8192)
+  ARGS fit --engine generic --model jamba-v0.1 --gpu h100-sxm --tp 2 4x8192)
 # HF StaticCache (transformers >= 4.56) sizes sliding layers at min(window, max_cache_len).
 kvplan_cli_test(engine_hf_sliding EXIT 0 MATCH "2x32768 +2 +761,856 +5[.]81 GiB"
   NOMATCH "counted as full attention"
@@ -102,7 +102,7 @@ kvplan_cli_test(engine_hf_sliding EXIT 0 MATCH "2x32768 +2 +761,856 +5[.]81 GiB"
 kvplan_cli_test(engine_sglang_windows_whole EXIT 0 MATCH "SGLang keeps every layer for the whole context here"
   ARGS fit --engine sglang --model gemma-3-27b --gpu h200 2x8000)
 kvplan_cli_test(engine_trtllm_windows_whole EXIT 0 MATCH "TensorRT-LLM sizes every layer for the whole context unless"
-  ARGS fit --engine trtllm --model mistral-7b-v0.1 --gpu h100 2x8000)
+  ARGS fit --engine trtllm --model mistral-7b-v0.1 --gpu h100-sxm 2x8000)
 # --policy decides the contiguous/paged table only; with the planner it is refused, not ignored.
 kvplan_cli_test(engine_policy_with_planner EXIT 2 MATCH "--policy picks the verdict of the contiguous/paged table"
   ARGS fit --engine vllm --model llama-3-8b --policy contiguous 1x100)
@@ -117,7 +117,7 @@ kvplan_cli_test(quant_deepseek_v3_fp8 EXIT 0
 kvplan_cli_test(quant_w8a8_llama_70b EXIT 0
                 MATCH "weights +33[.]84 GiB .*params as compressed-tensors int-quantized, 8-bit int, scales per output channel"
                 ARGS fit --engine vllm --model ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/hf/quant/llama-3-70b-w8a8.config.json
-                     --gpu h100 --tp 2 4x8192)
+                     --gpu h100-sxm --tp 2 4x8192)
 # kvplan import keeps the quantization, so the written spec plans the same weights.
 kvplan_cli_test(quant_import_keeps_scheme EXIT 0 MATCH "  ignore: [[]\"lm_head\"[]]"
                 ARGS import ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/hf/quant/llama-3-70b-w8a8.config.json)
@@ -125,11 +125,11 @@ kvplan_cli_test(quant_import_keeps_scheme EXIT 0 MATCH "  ignore: [[]\"lm_head\"
 # embedding and head still bf16 (it was every weight in fp8); a method the checkpoint lacks, or a
 # flag another engine does not have, is refused.
 kvplan_cli_test(quant_online_fp8 EXIT 0 MATCH "params as fp8, 8-bit float, one scale per tensor [(]4 B[)], 1,051,992,064 in bf16"
-                ARGS fit --engine vllm --model llama-3-70b --gpu h100 --tp 2 --quantization fp8 4x8192)
+                ARGS fit --engine vllm --model llama-3-70b --gpu h100-sxm --tp 2 --quantization fp8 4x8192)
 kvplan_cli_test(quant_flag_mismatch EXIT 2 MATCH "vLLM refuses: Quantization method specified in the model config [(]fp8[)] does not match"
                 ARGS fit --engine vllm --model deepseek-v3 --gpu h200 --tp 8 -q awq 16x32768)
 kvplan_cli_test(quant_flag_engine EXIT 2 MATCH "--quantization is vLLM's and SGLang's option; TensorRT-LLM is not given it"
-                ARGS fit --engine trtllm --model llama-3-8b --gpu h100 --quantization fp8 1x100)
+                ARGS fit --engine trtllm --model llama-3-8b --gpu h100-sxm --quantization fp8 1x100)
 # The default fit names a quantized checkpoint's scheme on a line of its own, inside 80 columns.
 kvplan_cli_test(quant_fit_weights_line EXIT 1
                 MATCH "^          fp8, 8-bit float, 128x128 block scales [(]4 B[)], the rest bf16[)]$"
@@ -139,46 +139,46 @@ kvplan_cli_test(quant_fit_weights_line EXIT 1
 # Engine releases (issue 12, Deliver 3): SGLang's default share by version, vLLM's NCCL accounting.
 kvplan_cli_test(engine_sglang_default_share EXIT 0
   MATCH "mem_fraction_static 0[.]83, SGLang 0[.]5[.]18's rule for 81,559 MiB"
-  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 1x16000)
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100-sxm 1x16000)
 kvplan_cli_test(engine_sglang_version_share EXIT 0 MATCH "x 0[.]874 usable"
-  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 --engine-version 0.5.2 1x16000)
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100-sxm --engine-version 0.5.2 1x16000)
 kvplan_cli_test(engine_sglang_log_lines EXIT 0
   MATCH "max_total_num_tokens=445598, chunked_prefill_size=8192, max_prefill_tokens=16384, max_running_requests=2049, context_len=131072"
-  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 --engine-version 0.4.2.post3 1x16000)
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100-sxm --engine-version 0.4.2.post3 1x16000)
 kvplan_cli_test(engine_sglang_weight_lines EXIT 0 MATCH "Load weight begin[.] avail mem=78[.]81 GB"
-  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 --engine-version 0.4.2.post3 1x16000)
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100-sxm --engine-version 0.4.2.post3 1x16000)
 kvplan_cli_test(engine_sglang_bad_version EXIT 2
   MATCH "--engine-version '0[.]5': not a version [(]SGLang versions 0[.]3[.]0 to 0[.]5[.]18"
-  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 --engine-version 0.5 1x16000)
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100-sxm --engine-version 0.5 1x16000)
 kvplan_cli_test(engine_vllm_pre_011_nccl EXIT 0 MATCH "non-torch memory +2[.]20 GiB"
-  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --tp 4 --engine-version 0.10.1.1 1x16000)
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100-sxm --tp 4 --engine-version 0.10.1.1 1x16000)
 kvplan_cli_test(engine_vllm_021_refused EXIT 2 MATCH "vLLM 0[.]21 and later subtract their own CUDA-graph estimate"
-  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --engine-version 0.21.0 1x16000)
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100-sxm --engine-version 0.21.0 1x16000)
 kvplan_cli_test(engine_version_one_set EXIT 2 MATCH "kvplan keeps one set of llama.cpp rules"
-  ARGS fit --engine llamacpp --model llama-3.1-8b --gpu h100 --engine-version 1.0.0 1x16000)
+  ARGS fit --engine llamacpp --model llama-3.1-8b --gpu h100-sxm --engine-version 1.0.0 1x16000)
 kvplan_cli_test(engine_trtllm_bad_version EXIT 2
   MATCH "--engine-version '1[.]3[.]0': newer than the rules kvplan documents [(]TensorRT-LLM versions 0[.]20[.]0 to 1[.]2[.]x"
-  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --engine-version 1.3.0 1x16000)
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100-sxm --engine-version 1.3.0 1x16000)
 kvplan_cli_test(engine_trtllm_bad_backend EXIT 2 MATCH "--trtllm-backend 'trt': expected pytorch"
-  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --trtllm-backend trt 1x16000)
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100-sxm --trtllm-backend trt 1x16000)
 kvplan_cli_test(engine_trtllm_backend_only EXIT 2 MATCH "--trtllm-backend is TensorRT-LLM's option; vLLM is not given it"
-  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --trtllm-backend pytorch 1x16000)
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100-sxm --trtllm-backend pytorch 1x16000)
 kvplan_cli_test(engine_trtllm_lowers_max_seq_len EXIT 1 MATCH "Adjusted max_seq_len to [0-9]+"
   ARGS fit --engine trtllm --model qwen2.5-72b --gpu h200 2x131072)
 kvplan_cli_test(engine_trtllm_profile_words EXIT 0
   MATCH "Peak memory during memory usage profiling [(]torch [+] non-torch[)]: [0-9.]+ GiB, available KV cache memory"
-  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 1x16000)
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100-sxm 1x16000)
 kvplan_cli_test(engine_trtllm_020_tokens EXIT 0 MATCH "Estimated max tokens in KV cache : [0-9]+"
-  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --engine-version 0.20.0 1x16000)
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100-sxm --engine-version 0.20.0 1x16000)
 kvplan_cli_test(engine_trtllm_tensorrt_words EXIT 0 MATCH "Number of blocks in KV cache primary pool: [0-9]+"
-  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100 --trtllm-backend tensorrt 1x16000)
+  ARGS fit --engine trtllm --model llama-3.1-8b --gpu h100-sxm --trtllm-backend tensorrt 1x16000)
 kvplan_cli_test(engine_chunked_prefill_sglang_only EXIT 2 MATCH "--chunked-prefill-size is SGLang's option; vLLM is not given it"
-  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --chunked-prefill-size 4096 1x16000)
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100-sxm --chunked-prefill-size 4096 1x16000)
 kvplan_cli_test(engine_vllm_sampler_flashinfer EXIT 0 MATCH "x 14 B [(]FlashInfer top-k/top-p"
-  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --engine-version 0.11.0 1x16000)
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100-sxm --engine-version 0.11.0 1x16000)
 kvplan_cli_test(engine_vllm_sampler_given EXIT 0 MATCH "x 38 B [(]PyTorch sort top-k/top-p: given"
-  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --engine-version 0.11.0 --vllm-sampler sort 1x16000)
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100-sxm --engine-version 0.11.0 --vllm-sampler sort 1x16000)
 kvplan_cli_test(engine_vllm_sampler_bad EXIT 2 MATCH "--vllm-sampler 'topk': expected sort, flashinfer or triton"
-  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 --vllm-sampler topk 1x16000)
+  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100-sxm --vllm-sampler topk 1x16000)
 kvplan_cli_test(engine_vllm_sampler_vllm_only EXIT 2 MATCH "--vllm-sampler is vLLM's option; SGLang is not given it"
-  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100 --vllm-sampler sort 1x16000)
+  ARGS fit --engine sglang --model llama-3.1-8b --gpu h100-sxm --vllm-sampler sort 1x16000)

@@ -28,9 +28,9 @@ kvplan_cli_test(fit_too_big EXIT 1 MATCH "no"
                 ARGS fit --model llama-2-70b --gpu l4 1x100)
 kvplan_cli_test(fit_gpu_memory EXIT 0 MATCH "a GPU with 80GiB"
                 ARGS fit --model llama-2-7b --gpu-memory 80GiB 8x4096)
-kvplan_cli_test(fit_json EXIT 0 MATCH "\"all_fit\": true" ARGS fit --model llama-2-7b --gpu h100 --format json 4x1000)
+kvplan_cli_test(fit_json EXIT 0 MATCH "\"all_fit\": true" ARGS fit --model llama-2-7b --gpu h100-sxm --format json 4x1000)
 kvplan_cli_test(fit_exceeds_context EXIT 1 MATCH "more than max-model-len 4,096"
-                ARGS fit --model llama-2-7b --gpu h100 1x16000)
+                ARGS fit --model llama-2-7b --gpu h100-sxm 1x16000)
 
 # explain
 kvplan_cli_test(explain_70b EXIT 0 MATCH "80 full layers × 2 × 8 kv_heads × 128 head_dim × 2 B"
@@ -55,7 +55,7 @@ kvplan_cli_test(bad_dtype EXIT 2 MATCH "unknown dtype 'fp12'" ARGS size --model 
 kvplan_cli_test(bad_format EXIT 2 MATCH "unknown format 'xml'" ARGS models --format xml)
 kvplan_cli_test(bad_size_unit EXIT 2 MATCH "unknown unit" ARGS fit --model gpt2 --gpu-memory 80G 1x10)
 kvplan_cli_test(max_len_above_model EXIT 2 MATCH "exceeds llama-2-7b's max_position_embeddings"
-                ARGS fit --model llama-2-7b --gpu h100 --max-model-len 8192 1x10)
+                ARGS fit --model llama-2-7b --gpu h100-sxm --max-model-len 8192 1x10)
 kvplan_cli_test(malformed_yaml EXIT 2 MATCH "broken[.]yaml:[0-9]+:[0-9]+: YAML syntax error"
                 ARGS size --model ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/bad/broken.yaml)
 kvplan_cli_test(missing_field EXIT 2 MATCH "missing_layers[.]yaml:[0-9]+:[0-9]+: field 'num_hidden_layers': required"
@@ -65,3 +65,7 @@ kvplan_cli_test(unknown_option EXIT 2 MATCH "--frobnicate" ARGS size --model gpt
 # pow2 never reserves past max-model-len: 3,000 tokens with max-model-len 3,500 reserve 3,500 (not 4,096).
 kvplan_cli_test(size_pow2_capped EXIT 0 MATCH "reserved +1,835,008,000 B"
   ARGS size --model llama-2-7b --tokens 3000 --policy pow2 --max-model-len 3500)
+# A family name that several cards share is an error listing them (exit 2), never a silent pick.
+kvplan_cli_test(gpu_family_refused EXIT 2
+                MATCH "GPU 'h100' matches several cards: h100-sxm-80gb [(]NVIDIA H100 SXM5 80GB[)], h100-pcie-80gb"
+                ARGS fit --model llama-2-7b --gpu h100)

@@ -11,22 +11,22 @@ kvplan_cli_test(overflow_explain_bytes EXIT 2 MATCH "arithmetic overflow computi
 kvplan_cli_test(overflow_size_batch_parse EXIT 2 MATCH "--batch: arithmetic overflow"
                 ARGS size -m gpt2 --batch 99999999999999999999)
 kvplan_cli_test(overflow_max_context EXIT 2 MATCH "--context: arithmetic overflow"
-                ARGS max -m llama-2-7b --gpu h100 --context 99999999999999999999)
+                ARGS max -m llama-2-7b --gpu h100-sxm --context 99999999999999999999)
 kvplan_cli_test(overflow_max_target EXIT 2 MATCH "scenario '18446744073709551615x4096': arithmetic overflow"
-                ARGS max -m llama-2-7b --gpu h100 --target 18446744073709551615x4096)
+                ARGS max -m llama-2-7b --gpu h100-sxm --target 18446744073709551615x4096)
 kvplan_cli_test(overflow_fit_scenario EXIT 2 MATCH "scenario '4x4000[+]18446744073709551615': arithmetic overflow"
-                ARGS fit -m llama-2-7b --gpu h100 4x4000+18446744073709551615)
+                ARGS fit -m llama-2-7b --gpu h100-sxm 4x4000+18446744073709551615)
 kvplan_cli_test(overflow_fit_vllm_scenario EXIT 2 MATCH "scenario '18446744073709551615x4000': arithmetic overflow"
-                ARGS fit -m llama-2-7b --gpu h100 --engine vllm 18446744073709551615x4000)
+                ARGS fit -m llama-2-7b --gpu h100-sxm --engine vllm 18446744073709551615x4000)
 kvplan_cli_test(overflow_probe_scenario EXIT 2 MATCH "scenario '18446744073709551615x10': arithmetic overflow"
                 ARGS probe -m gpt2 --backend host 18446744073709551615x10)
 kvplan_cli_test(overflow_check_workload EXIT 2 MATCH "scenario '18446744073709551615x4000': arithmetic overflow"
-                ARGS check --gpu h100 --workload 18446744073709551615x4000 ${CMAKE_SOURCE_DIR}/examples/vllm/llama-3-8b.yaml)
+                ARGS check --gpu h100-sxm --workload 18446744073709551615x4000 ${CMAKE_SOURCE_DIR}/examples/vllm/llama-3-8b.yaml)
 kvplan_cli_test(overflow_simulate_requests EXIT 2 MATCH "--requests: arithmetic overflow"
                 ARGS simulate -m gpt2 --synthetic sharegpt --requests 99999999999999999999)
 # The longest context for 2^64-1 sequences is a plain answer, not an error.
 kvplan_cli_test(max_batch_absurd EXIT 0 MATCH "Longest context for 18,446,744,073,709,551,615 sequence[(]s[)]: none fits"
-                ARGS max -m llama-2-7b --gpu h100 --batch 18446744073709551615)
+                ARGS max -m llama-2-7b --gpu h100-sxm --batch 18446744073709551615)
 
 # --max-memory in probe: digits past 64 bits, a size past 64 bits, a unit kvplan does not know.
 kvplan_cli_test(probe_max_memory_overflow EXIT 2 MATCH "--max-memory: arithmetic overflow computing a number"
@@ -41,13 +41,13 @@ kvplan_cli_test(probe_max_memory_zero EXIT 2 MATCH "--max-memory must be greater
 # More scenarios than one run takes (a probe of 10^5 scenarios ran for ten minutes).
 add_test(NAME cli.limit_scenarios_fit
          COMMAND bash -c "bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 '^kvplan: error: 1001 scenarios: kvplan takes at most 1000 in one run' '' \
-$<TARGET_FILE:kvplan> fit -m gpt2 --gpu h100 $(yes 1x10 | head -n 1001 | tr '\\n' ' ')")
+$<TARGET_FILE:kvplan> fit -m gpt2 --gpu h100-sxm $(yes 1x10 | head -n 1001 | tr '\\n' ' ')")
 add_test(NAME cli.limit_scenarios_probe
          COMMAND bash -c "bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 '1001 scenarios: kvplan takes at most 1000' '' \
 $<TARGET_FILE:kvplan> probe -m gpt2 --backend host $(yes 1x10 | head -n 1001 | tr '\\n' ' ')")
 add_test(NAME cli.limit_workload_groups
          COMMAND bash -c "bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 '1001 groups in workload .1x10,1x10,.*: kvplan takes at most 1000' '' \
-$<TARGET_FILE:kvplan> max -m gpt2 --gpu h100 --target $(yes 1x10 | head -n 1001 | paste -sd,)")
+$<TARGET_FILE:kvplan> max -m gpt2 --gpu h100-sxm --target $(yes 1x10 | head -n 1001 | paste -sd,)")
 set_tests_properties(cli.limit_scenarios_fit cli.limit_scenarios_probe cli.limit_workload_groups PROPERTIES LABELS cli)
 
 # Nesting: a config.json of 10^6 '[' and a spec of 10^5 flow levels are refused before parsing

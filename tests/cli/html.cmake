@@ -6,7 +6,7 @@ if(KVPLAN_VEGA_DIR)
   kvplan_cli_test(html_fit_exit_code EXIT 1 MATCH "<p class=\"verdict no-fit\">Does not fit: 1x131072 needs"
                   ARGS fit --model llama-3.1-8b --gpu l4 1x131072 --format html)
   kvplan_cli_test(html_fit_engine EXIT 0 MATCH "\"id\":\"budget-by-engine\""
-                  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100 8x4096 --format html)
+                  ARGS fit --engine vllm --model llama-3.1-8b --gpu h100-sxm 8x4096 --format html)
   kvplan_cli_test(html_max EXIT 0 MATCH "\"id\":\"concurrency-vs-max-model-len\""
                   ARGS max --engine sglang --model llama-3.1-8b --gpu l4 --tp 1,2 --format html)
   kvplan_cli_test(html_simulate EXIT 0 MATCH "\"id\":\"simulator-timeline\""

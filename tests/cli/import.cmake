@@ -16,7 +16,7 @@ kvplan_cli_test(import_name EXIT 0 MATCH "^name: my-model$" ARGS import ${HF}/gp
 kvplan_cli_test(model_json_size EXIT 0 MATCH "per token +70,272 B" ARGS size --model ${HF}/deepseek-v3.config.json)
 kvplan_cli_test(model_json_explain EXIT 0 MATCH "61 MLA layers" ARGS explain --model ${HF}/deepseek-v3.config.json)
 kvplan_cli_test(model_json_fit EXIT 0 MATCH "All scenarios fit"
-                ARGS fit --model ${HF}/llama-3.1-8b.config.json --gpu h100 4x1000)
+                ARGS fit --model ${HF}/llama-3.1-8b.config.json --gpu h100-sxm 4x1000)
 
 # Acceptance: Mistral-7B-v0.1 at 32,768 tokens, the window caps every layer; both engines' rules shown.
 kvplan_cli_test(mistral_window_exact EXIT 0 MATCH "exact +536,870,912 B"

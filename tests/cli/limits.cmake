@@ -4,7 +4,7 @@ kvplan_cli_test(limit_tokens_1e12 EXIT 0 MATCH "524,288,000,000,000,000 B"
 kvplan_cli_test(limit_layers_1e6 EXIT 2 MATCH "huge_layers[.]yaml:5:20: field 'num_hidden_layers': is 1000000, more than"
                 ARGS size --model ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/bad/huge_layers.yaml)
 kvplan_cli_test(limit_requests_1e9 EXIT 2 MATCH "at most 10000000 requests"
-                ARGS simulate --model llama-3-8b --gpu h100 --synthetic sharegpt --requests 1000000000 --rate 10)
+                ARGS simulate --model llama-3-8b --gpu h100-sxm --synthetic sharegpt --requests 1000000000 --rate 10)
 # A 1 GiB spec file (sparse: it takes no disk) is refused by its size, not read.
 add_test(NAME cli.limit_yaml_1gib
          COMMAND bash -c "f=$(mktemp --suffix=.yaml) && truncate -s 1G \"$f\" && \
@@ -17,7 +17,7 @@ rc=$?; rm -f \"$f\"; exit $rc")
 add_test(NAME cli.limit_trace_size
          COMMAND bash -c "f=$(mktemp --suffix=.csv) && truncate -s 65M \"$f\" && \
 bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'is 68157440 bytes, more than the 67108864 a CSV trace may have' '' \
-$<TARGET_FILE:kvplan> simulate --model llama-3-8b --gpu h100 --trace \"$f\"; rc=$?; rm -f \"$f\"; exit $rc")
+$<TARGET_FILE:kvplan> simulate --model llama-3-8b --gpu h100-sxm --trace \"$f\"; rc=$?; rm -f \"$f\"; exit $rc")
 set_tests_properties(cli.limit_trace_size PROPERTIES LABELS cli)
 add_test(NAME cli.limit_json_values
          COMMAND bash -c "f=$(mktemp --suffix=.json) && { printf '{\"model_type\": \"llama\", \"x\": ['; \

@@ -49,7 +49,7 @@ add_test(NAME cli.duplicate_key_spec
 bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'dup[.]yaml:3:1: field .num_hidden_layers.: duplicate key [(]first at line 2[)]' '' \
 $<TARGET_FILE:kvplan> size --model \"$d/dup.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
 add_test(NAME cli.duplicate_key_deploy
-         COMMAND bash -c "d=$(mktemp -d) && printf 'kvplan: deploy/v1\\nname: a\\nname: b\\nmodel: llama-3-8b\\ngpu: h100\\nengine: vllm\\nworkloads:\\n  - 1x100\\n' > \"$d/dup.yaml\" && \
+         COMMAND bash -c "d=$(mktemp -d) && printf 'kvplan: deploy/v1\\nname: a\\nname: b\\nmodel: llama-3-8b\\ngpu: h100-sxm\\nengine: vllm\\nworkloads:\\n  - 1x100\\n' > \"$d/dup.yaml\" && \
 bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'dup[.]yaml:3:1: field .name.: duplicate key [(]first at line 2[)]' '' \
 $<TARGET_FILE:kvplan> check \"$d/dup.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
 add_test(NAME cli.duplicate_key_config_json
@@ -72,13 +72,13 @@ kvplan_cli_test(probe_seed_negative EXIT 2 MATCH "--seed"
 # past 60 s at 9.9 GB: the groups are counted over all workloads and refused past 1,000 (60,000
 # aliases here, under the YAML node budget; 140,000 are refused by that budget first, next test).
 add_test(NAME cli.deploy_alias_bomb
-         COMMAND bash -c "d=$(mktemp -d) && { printf 'kvplan: deploy/v1\\nname: bomb\\nmodel: llama-3-8b\\ngpu: h100\\nengine: vllm\\nworkloads:\\n  - &w \"'; \
+         COMMAND bash -c "d=$(mktemp -d) && { printf 'kvplan: deploy/v1\\nname: bomb\\nmodel: llama-3-8b\\ngpu: h100-sxm\\nengine: vllm\\nworkloads:\\n  - &w \"'; \
 for i in $(seq 999); do printf '1x10,'; done; printf '1x10\"\\n'; yes '  - *w' | head -n 60000; } > \"$d/bomb.yaml\" && \
 bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'bomb[.]yaml:[0-9]+:[0-9]+: field .workloads.: more than 1000 scenario groups in all' '' \
 timeout 20 $<TARGET_FILE:kvplan> check \"$d/bomb.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
 set_tests_properties(cli.deploy_alias_bomb PROPERTIES LABELS cli)
 add_test(NAME cli.yaml_node_budget
-         COMMAND bash -c "d=$(mktemp -d) && { printf 'kvplan: deploy/v1\\nname: bomb\\nmodel: llama-3-8b\\ngpu: h100\\nengine: vllm\\nworkloads:\\n  - &w 1x10\\n'; \
+         COMMAND bash -c "d=$(mktemp -d) && { printf 'kvplan: deploy/v1\\nname: bomb\\nmodel: llama-3-8b\\ngpu: h100-sxm\\nengine: vllm\\nworkloads:\\n  - &w 1x10\\n'; \
 yes '  - *w' | head -n 140000; } > \"$d/bomb.yaml\" && \
 bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'bomb[.]yaml:65530:5: more than 65536 YAML nodes' '' \
 timeout 20 $<TARGET_FILE:kvplan> check \"$d/bomb.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
@@ -86,7 +86,7 @@ set_tests_properties(cli.yaml_node_budget PROPERTIES LABELS cli)
 
 # A wrongly typed value names its place once (the prefix came twice: "f:5:9: field 'engine': f:5:9: ...").
 add_test(NAME cli.message_prefix_once
-         COMMAND bash -c "d=$(mktemp -d) && printf 'kvplan: deploy/v1\\nname: a\\nmodel: llama-3-8b\\ngpu: h100\\nengine: [vllm]\\nworkloads:\\n  - 1x100\\n' > \"$d/e.yaml\" && \
+         COMMAND bash -c "d=$(mktemp -d) && printf 'kvplan: deploy/v1\\nname: a\\nmodel: llama-3-8b\\ngpu: h100-sxm\\nengine: [vllm]\\nworkloads:\\n  - 1x100\\n' > \"$d/e.yaml\" && \
 bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/expect.sh 2 'e[.]yaml:5:9: field .engine.: expected a text value' 'field .engine.: .*field .engine.' \
 $<TARGET_FILE:kvplan> check \"$d/e.yaml\"; rc=$?; rm -rf \"$d\"; exit $rc")
 set_tests_properties(cli.message_prefix_once PROPERTIES LABELS cli)

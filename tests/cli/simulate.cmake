@@ -9,15 +9,15 @@ kvplan_cli_test(simulate_budget_line EXIT 0 MATCH "KV budget 31[.]44 GiB = 44[.]
 kvplan_cli_test(simulate_kv_memory EXIT 0 MATCH "20,000 token slots"
                 ARGS simulate --model llama-2-7b --kv-cache-memory 10485760000B --synthetic fixed --requests 10)
 kvplan_cli_test(simulate_trace_csv EXIT 0 MATCH "paged-prefix .* 4 +0 +0"
-                ARGS simulate --model llama-2-7b --gpu h100 --trace ${TRACES}/small.csv --policy paged,paged-prefix)
+                ARGS simulate --model llama-2-7b --gpu h100-sxm --trace ${TRACES}/small.csv --policy paged,paged-prefix)
 kvplan_cli_test(simulate_trace_jsonl EXIT 0 MATCH "\"completed\": 4"
-                ARGS simulate --model llama-2-7b --gpu h100 --trace ${TRACES}/small.jsonl --format json)
+                ARGS simulate --model llama-2-7b --gpu h100-sxm --trace ${TRACES}/small.jsonl --format json)
 kvplan_cli_test(simulate_prefix_hits EXIT 0 MATCH "1 admissions reused a held prefix"
-                ARGS simulate --model llama-2-7b --gpu h100 --trace ${TRACES}/small.csv --policy paged-prefix)
+                ARGS simulate --model llama-2-7b --gpu h100-sxm --trace ${TRACES}/small.csv --policy paged-prefix)
 kvplan_cli_test(simulate_csv EXIT 0 MATCH "^policy,tokens,reserved unused"
                 ARGS simulate --model gpt2 --gpu l4 --synthetic uniform --requests 50 --format csv)
 kvplan_cli_test(simulate_too_long EXIT 0 MATCH "1 longer than max-model-len"
-                ARGS simulate --model llama-2-7b --gpu h100 --trace ${TRACES}/small.csv --max-model-len 1000 --policy exact)
+                ARGS simulate --model llama-2-7b --gpu h100-sxm --trace ${TRACES}/small.csv --max-model-len 1000 --policy exact)
 kvplan_cli_test(simulate_check_invariants EXIT 0 MATCH "preemptions"
                 ARGS simulate --model llama-2-7b --kv-cache-memory 2GiB --synthetic sharegpt --requests 300 --rate 50
                      --prefix-groups 2 --prefix-tokens 100 --check-invariants)

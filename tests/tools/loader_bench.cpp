@@ -66,7 +66,7 @@ int load(const std::string& kind, const std::string& path) {
     } else if (kind == "deploy") {
       static const Catalog catalog;
       DeployConfigDefaults d;
-      d.gpu = "h100";
+      d.gpu = "h100-sxm";
       (void)load_deploy_config(path, catalog, d);
     } else if (kind == "gpus") {
       (void)parse_gpu_catalog(read_text_file(path), path);
@@ -139,7 +139,7 @@ const std::string kHfHead =
     R"( "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32, "num_key_value_heads": 8,)"
     R"( "vocab_size": 128256, "max_position_embeddings": 131072, "torch_dtype": "bfloat16", "bench_padding": )";
 const std::string kDeployHead =
-    "kvplan: deploy/v1\nmodel: llama-2-7b\ngpu: h100\nengine: vllm\nmax_model_len: 4096\n";
+    "kvplan: deploy/v1\nmodel: llama-2-7b\ngpu: h100-sxm\nengine: vllm\nmax_model_len: 4096\n";
 
 void gguf(const std::string& path, const std::function<void(test::GgufWriter&)>& add) {
   test::TinyModel t;
