@@ -14,7 +14,7 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
   app.add_option("--models-dir", common.models_dirs,
                  "Directory of extra model specs (*.yaml) and gpus.yaml; also $KVPLAN_MODELS_DIR")
       ->type_name("DIR");
-  app.add_option("--format", common.format, "Output format: table, json, csv, markdown; html (fit, max, simulate, probe: charts)")->type_name("FORMAT");
+  app.add_option("--format", common.format, "Output format: table, json, csv, tsv, markdown; html (fit, max, simulate, probe: charts)")->type_name("FORMAT");
 }
 
 void add_kv_options(CLI::App& app, KvOptions& kv) {
@@ -44,7 +44,7 @@ Catalog make_catalog(const CommonOptions& common) {
 report::Format output_format(const CommonOptions& common) {
   if (common.format == "html")
     throw Error("--format html: only fit, max, simulate and probe draw charts; this command prints table, json, "
-                "csv or markdown");
+                "csv, tsv or markdown");
   try {
     return report::parse_format(common.format);
   } catch (const Error& e) {

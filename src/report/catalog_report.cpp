@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "kvplan/report/deploy.hpp"
 #include "kvplan/report/json_out.hpp"
+#include "kvplan/report/records.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -33,6 +34,17 @@ void render_models(std::ostream& out, const std::vector<ModelRow>& rows, Format 
                           {"source", r.model.source}});
     }
     write_json(out, "models", json{{"models", list}});
+    return;
+  }
+  if (is_delimited(format)) {
+    // docs/csv.md, "models".
+    Records t({"model", "name", "layers", "attention_heads", "kv_heads", "head_dim", "max_position_embeddings",
+               "params", "dtype", "kv_bytes_per_token"});
+    for (const auto& r : rows)
+      t.add({r.model.name, r.model.display_name, r.model.num_hidden_layers, r.model.num_attention_heads,
+             r.model.num_key_value_heads, r.model.head_dim, r.model.max_position_embeddings, r.params,
+             r.model.torch_dtype, r.kv_bytes_per_token});
+    t.render(out, format);
     return;
   }
   Table t({"model", "name", "layers", "heads/kv", "head dim", "context", "params", "dtype", "KV B/token", "KV/token"},
@@ -67,6 +79,19 @@ void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format for
                           {"source", g.source}});
     }
     write_json(out, "gpus", json{{"gpus", list}});
+    return;
+  }
+  if (is_delimited(format)) {
+    // docs/csv.md, "gpus".
+    Records t({"gpu", "name", "memory_bytes", "cuda_memory_bytes", "marketed", "bandwidth_bytes_per_s",
+               "compute_capability", "nvlink"});
+    for (const auto& g : gpus)
+      t.add({g.name, g.display_name, g.memory_bytes, g.cuda_memory_bytes ? Field(g.cuda_memory_bytes) : Field(),
+             g.marketed, g.bandwidth_bytes_per_s ? Field(g.bandwidth_bytes_per_s) : Field(),
+             g.compute_capability ? Field(fmt::format("{}.{}", g.compute_capability / 10, g.compute_capability % 10))
+                                  : Field(),
+             g.nvlink});
+    t.render(out, format);
     return;
   }
   Table t({"gpu", "name", "memory", "bytes", "marketed", "bandwidth"}, {false, false, true, true, false, true});

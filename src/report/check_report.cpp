@@ -36,6 +36,18 @@ void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std
     write_json(out, "check", json{{"configs", list}, {"margin", share_text(margin_ppm)}, {"all_pass", all}, {"all_valid", valid}});
     return;
   }
+  if (is_delimited(format)) {
+    // docs/csv.md, "check": one record per config; an invalid one has its error and no plan.
+    Records r(joined({"config", "name", "valid", "passes", "error", "failures"}, plan_columns()));
+    for (const auto& e : entries) {
+      std::string failures;
+      for (const auto& f : e.failures) failures += (failures.empty() ? "" : "; ") + f;
+      r.add(joined({e.file, e.name, e.valid, e.passes, e.error, failures},
+                   e.result ? plan_fields(e.result->plan) : plan_no_fields()));
+    }
+    r.render(out, format);
+    return;
+  }
   Table t({"config", "name", "engine", "GPUs", "KV/GPU", "tokens", "max seqs", "verdict"},
           {false, false, false, true, true, true, true, false});
   for (const auto& e : entries) {
@@ -49,7 +61,6 @@ void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std
                grouped(p.max_sequences_at_max_len), e.passes ? "PASS" : "FAIL"});
   }
   t.render(out, format);
-  if (format == Format::csv) return;
   out << '\n';
   for (const auto& e : entries) {
     if (!e.valid) out << fmt::format("INVALID {}\n", e.error);

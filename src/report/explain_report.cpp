@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "kvplan/report/deploy.hpp"
 #include "kvplan/report/json_out.hpp"
+#include "kvplan/report/records.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -38,6 +39,29 @@ void render_explain(std::ostream& out, const ModelSpec& model, const Explanation
       j["derived_head_dim_bytes_per_token"] = e.derived_head_dim_bytes_per_token;
     }
     write_json(out, "explain", j);
+    return;
+  }
+  if (is_delimited(format)) {
+    // docs/csv.md, "explain": one record per run of identical layers, the model's totals on each.
+    Records r({"model", "k_dtype", "v_dtype", "kind", "layers", "kv_heads", "head_dim_k", "head_dim_v", "window",
+               "latent_dim", "bytes_per_token_per_layer", "bytes_per_token", "tokens", "bytes_for_tokens",
+               "mha_assumption_bytes_per_token", "derived_head_dim", "derived_head_dim_bytes_per_token",
+               "kv_computations_with_cache", "kv_computations_without_cache"});
+    for (const auto& g : e.groups) {
+      const LayerSpec& l = g.layer;
+      const bool attention = l.kind == CacheKind::full || l.kind == CacheKind::sliding_window ||
+                             l.kind == CacheKind::chunked_local;
+      r.add({model.name, e.kv.k.name, e.kv.v.name, std::string(to_string(l.kind)), g.count,
+             attention ? Field(l.kv_heads) : Field(), attention ? Field(l.head_dim_k) : Field(),
+             attention ? Field(l.head_dim_v) : Field(),
+             attention && l.kind != CacheKind::full ? Field(l.window) : Field(),
+             l.kind == CacheKind::mla ? Field(l.latent_dim) : Field(), g.bytes_per_token, e.bytes_per_token, e.tokens,
+             e.bytes_for_tokens, e.mha_assumption_bytes_per_token,
+             e.derived_head_dim ? Field(e.derived_head_dim) : Field(),
+             e.derived_head_dim ? Field(e.derived_head_dim_bytes_per_token) : Field(), e.kv_computations_with_cache,
+             e.kv_computations_without_cache});
+    }
+    r.render(out, format);
     return;
   }
   const bool md = format == Format::markdown;

@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "kvplan/report/deploy.hpp"
 #include "kvplan/report/json_out.hpp"
+#include "kvplan/report/records.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -103,6 +104,20 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
     write_json(out, "fit", j);
     return;
   }
+  if (is_delimited(format)) {
+    // docs/csv.md, "fit": one record per scenario and policy.
+    Records r({"scenario", "sequences", "tokens_per_sequence", "total_tokens", "policy", "token_slots", "kv_bytes",
+               "kv_bytes_needed", "total_bytes", "capacity_bytes", "headroom_bytes", "exceeds_max_model_len", "fits",
+               "deciding"});
+    for (const auto& s : fit.scenarios)
+      for (const PolicyFit* f : {&s.contiguous, &s.paged})
+        r.add({s.scenario.label(), s.scenario.sequences, s.scenario.tokens(), s.scenario.total_tokens(),
+               std::string(f->policy.kind == PolicyKind::contiguous ? "contiguous" : "paged"), f->token_slots,
+               f->kv_bytes, f->kv_bytes_needed, f->total_bytes, fit.capacity_bytes, f->headroom_bytes, s.exceeds_max_model_len,
+               f->fits, f->policy.kind == fit.deciding_policy});
+    r.render(out, format);
+    return;
+  }
   Table t({"scenario", "tokens", "policy", "token slots", "KV cache", "total", "headroom", "fits"},
           {false, true, false, true, true, true, true, false});
   for (const auto& s : fit.scenarios) {
@@ -125,7 +140,6 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
                        grouped(fit.bytes_per_token), fit.kv_dtype, grouped(fit.max_model_len), fit.block_size);
   }
   t.render(out, format);
-  if (format == Format::csv) return;
   out << "\nWhy:\n";
   for (const auto& s : fit.scenarios) out << "- " << why(fit, s) << '\n';
   for (const auto& c : comparisons(fit)) out << "- " << c << '\n';

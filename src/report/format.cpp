@@ -12,8 +12,9 @@ Format parse_format(std::string_view text) {
   if (text == "table") return Format::table;
   if (text == "json") return Format::json;
   if (text == "csv") return Format::csv;
+  if (text == "tsv") return Format::tsv;
   if (text == "markdown" || text == "md") return Format::markdown;
-  throw Error("unknown format '" + std::string(text) + "' (valid: table, json, csv, markdown)");
+  throw Error("unknown format '" + std::string(text) + "' (valid: table, json, csv, tsv, markdown)");
 }
 
 std::string human_bytes(std::uint64_t bytes) {

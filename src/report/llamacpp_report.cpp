@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kvplan/report/json_out.hpp"
+#include "kvplan/report/records.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -73,6 +74,27 @@ void render_llamacpp_fit(std::ostream& out, const llamacpp::Fit& f, Format forma
   const auto& p = f.plan;
   if (format == Format::json) {
     write_json(out, "llamacpp-fit", to_json(f));
+    return;
+  }
+  if (is_delimited(format)) {
+    // docs/csv.md, "fit --engine llamacpp -c": one record per part of the memory, the verdict on each.
+    Records r({"part", "bytes", "cells", "streams", "layers", "k_type", "v_type", "k_bytes", "v_bytes", "n_ctx",
+               "n_seq_max", "total_bytes", "capacity_bytes", "headroom_bytes", "fits"});
+    auto add = [&](const std::string& part, std::uint64_t bytes, std::vector<Field> cache) {
+      cache.resize(7);
+      r.add(joined(joined(std::vector<Field>{part, bytes}, cache),
+                   {p.n_ctx, p.n_seq_max, f.total_bytes, f.capacity_bytes, f.headroom_bytes, f.fits}));
+    };
+    add("weights", f.weight_bytes, {});
+    for (const auto& c : p.caches) {
+      const bool rec = c.role == "recurrent";
+      add(c.role.empty() ? "kv" : rec ? "recurrent" : c.role == "SWA" ? "kv_swa" : "kv_non_swa", c.bytes(),
+          {c.cells, c.n_stream, static_cast<std::uint64_t>(c.layers.size()), rec ? "f32" : p.type_k,
+           rec ? "f32" : p.type_v, c.k_bytes, c.v_bytes});
+    }
+    add("compute_buffer", f.compute_bytes, {});
+    add("overhead", f.overhead_bytes, {});
+    r.render(out, format);
     return;
   }
   if (format == Format::table)

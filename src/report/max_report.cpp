@@ -42,6 +42,31 @@ void render_max(std::ostream& out, const MaxView& v, Format format) {
     write_json(out, "max", j);
     return;
   }
+  if (is_delimited(format)) {
+    // docs/csv.md, "max": one record per tensor-parallel size; the --target answer on each.
+    Records r(joined(plan_columns(), {"context", "max_sequences", "batch", "max_context", "target", "target_found",
+                                      "target_tensor_parallel_size", "target_gpus"}));
+    for (const auto& c : v.columns) {
+      std::vector<Field> answer(8);
+      answer[0] = c.context;
+      answer[1] = c.max_sequences;
+      if (c.batch) {
+        answer[2] = c.batch;
+        answer[3] = c.max_context;
+      }
+      if (v.target && v.min_gpus) {
+        answer[4] = v.target->label();
+        answer[5] = v.min_gpus->found;
+        if (v.min_gpus->found) {
+          answer[6] = v.min_gpus->tp;
+          answer[7] = v.min_gpus->gpus;
+        }
+      }
+      r.add(joined(plan_fields(c.plan), answer));
+    }
+    r.render(out, format);
+    return;
+  }
   if (v.columns.size() == 1 && format == Format::table) {
     const MaxColumn& c = v.columns.front();
     plan_text(out, v.model_display, c.plan);
@@ -89,7 +114,6 @@ void render_max(std::ostream& out, const MaxView& v, Format format) {
                              : rules_text(first.plan),
                          first.plan.kv_dtype, grouped(first.plan.max_model_len));
     t.render(out, format);
-    if (format == Format::csv) return;
   }
   if (v.target && v.min_gpus) {
     const MinGpus& g = *v.min_gpus;

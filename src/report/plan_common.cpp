@@ -220,5 +220,21 @@ void notes_text(std::ostream& out, const DeployPlan& p) {
   for (const auto& n : p.notes) out << "- " << n << '\n';
 }
 
+std::vector<std::string> plan_columns() {
+  return {"engine", "engine_version", "gpu", "tensor_parallel_size", "pipeline_parallel_size", "gpus",
+          "max_model_len", "kv_cache_dtype", "weight_bytes_per_gpu", "kv_budget_bytes_per_gpu", "unit", "units",
+          "unit_tokens", "token_capacity", "max_sequences_at_max_model_len", "serves_max_model_len"};
+}
+
+std::vector<Field> plan_fields(const DeployPlan& p) {
+  const StagePlan& lim = p.stages[p.limiting_stage];
+  return {std::string(to_string(p.engine)), p.engine_version, p.gpu_label, p.parallel.tp, p.parallel.pp,
+          p.parallel.gpus(), p.max_model_len, p.kv_dtype, lim.weight_bytes, lim.kv_budget_signed,
+          std::string(unit_name(p.capacity)), p.capacity.units, p.capacity.unit_tokens, p.token_capacity,
+          p.max_sequences_at_max_len, p.serves_max_model_len};
+}
+
+std::vector<Field> plan_no_fields() { return std::vector<Field>(plan_columns().size()); }
+
 }  // namespace detail
 }  // namespace kvplan::report

@@ -9,6 +9,7 @@
 
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/plan/suggest.hpp"
+#include "kvplan/report/records.hpp"
 
 namespace kvplan::report::detail {
 
@@ -23,5 +24,11 @@ std::string verdict(const DeployPlan& plan, const WorkloadFit& fit);
 std::string rules_text(const DeployPlan& plan);
 void plan_text(std::ostream& out, const std::string& display, const DeployPlan& plan);
 void notes_text(std::ostream& out, const DeployPlan& plan);
+
+// The plan's columns of every planner CSV (docs/csv.md, "The plan's columns"), and its fields;
+// an invalid config's record leaves them empty (plan_no_fields).
+std::vector<std::string> plan_columns();
+std::vector<Field> plan_fields(const DeployPlan& plan);
+std::vector<Field> plan_no_fields();
 
 }  // namespace kvplan::report::detail

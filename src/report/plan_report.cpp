@@ -28,6 +28,18 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
     write_json(out, "plan", j);
     return;
   }
+  if (is_delimited(format)) {
+    // docs/csv.md, "fit --engine": one record per workload, the plan's columns on each.
+    Records r(joined(plan_columns(), {"workload", "sequences", "shared_units", "units_needed", "usable_units",
+                                      "allowed_units", "kv_bytes_needed_per_gpu", "exceeds_max_model_len", "fits",
+                                      "refusal"}));
+    for (const auto& f : v.workloads)
+      r.add(joined(plan_fields(p), {f.workload.label(), f.workload.sequences(), f.shared_units, f.units_needed,
+                                    f.usable_units, f.allowed_units, f.kv_bytes_needed, f.exceeds_max_model_len,
+                                    f.fits, f.refusal}));
+    r.render(out, format);
+    return;
+  }
   Table t({"workload", "sequences", std::string(unit_name(p.capacity)) + " needed", "KV per GPU", "usable", "fits"},
           {false, true, true, true, true, false});
   for (const auto& f : v.workloads)
@@ -39,7 +51,6 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
     out << '\n';
   }
   t.render(out, format);
-  if (format == Format::csv) return;
   for (const auto& f : v.workloads) {
     if (!f.refusal.empty()) out << '\n' << f.workload.label() << ": " << f.refusal << '\n';
     if (f.engine_log.empty()) continue;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kvplan/report/json_out.hpp"
+#include "kvplan/report/records.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -147,6 +148,21 @@ Table rows_table(const ProbeReport& rep) {
   return t;
 }
 
+// docs/csv.md, "probe": one record per scenario and policy, the measurement's parts in bytes.
+Records rows_records(const ProbeReport& rep) {
+  Records r({"scenario", "policy", "buffers", "predicted_kv_bytes", "predicted_bytes", "measured_bytes",
+             "measured_minus_kv_bytes", "granularity_bytes", "block_table_bytes", "rounding_bytes", "unexplained_bytes",
+             "tolerance_bytes", "within_tolerance", "status", "mismatched_bytes", "backend", "device"});
+  for (const ProbeRow& row : rep.rows) {
+    const AllocationPlan& p = row.plan;
+    r.add({row.scenario, probe_policy_label(p), p.allocations, p.kv_bytes, row.predicted_bytes, row.measured_bytes,
+           row.difference(), row.granularity_bytes, p.table_bytes, p.rounding_bytes, row.unexplained(),
+           row.tolerance_bytes, row.within_tolerance, std::string(to_string(row.status)), row.mismatched_bytes,
+           rep.device.backend, rep.device.name});
+  }
+  return r;
+}
+
 }  // namespace
 
 std::string probe_policy_label(const AllocationPlan& plan) {
@@ -165,7 +181,7 @@ std::string probe_policy_label(const AllocationPlan& plan) {
 
 void render_probe(std::ostream& out, const ProbeReport& rep, Format format) {
   if (format == Format::json) return render_json(out, rep);
-  if (format == Format::csv) return rows_table(rep).render(out, format);
+  if (is_delimited(format)) return rows_records(rep).render(out, format);
   const bool md = format == Format::markdown;
   const ProbeDevice& d = rep.device;
   const std::string bullet = md ? "- " : "";

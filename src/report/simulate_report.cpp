@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kvplan/report/json_out.hpp"
+#include "kvplan/report/records.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -83,6 +84,23 @@ void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
     write_json(out, "simulate", j);
     return;
   }
+  if (is_delimited(format)) {
+    // docs/csv.md, "simulate": one record per policy; shares are fractions of the pool over time.
+    Records r({"policy", "capacity_tokens", "capacity_bytes", "used_share", "reserved_unused_share", "ahead_share",
+               "internal_share", "free_share", "external_share", "used_of_reserved", "mean_running", "peak_running",
+               "peak_waiting", "requests", "completed", "refused", "refused_too_long", "refused_too_large",
+               "admissions", "preemptions", "preempted_requests", "recomputed_tokens", "blocked_while_free",
+               "shared_prefix_hits", "steps", "seconds"});
+    for (const auto& m : v.results)
+      r.add({std::string(to_string(m.policy)), m.capacity_tokens, m.capacity_tokens * v.bytes_per_token, m.used_share,
+             m.reserved_unused_share, m.ahead_share, m.internal_share, m.free_share, m.external_share,
+             m.used_of_reserved, m.mean_running, m.peak_running, m.peak_waiting, m.requests, m.completed, m.refused,
+             m.refused_too_long, m.refused_too_large, m.admissions, m.preemptions, m.preempted_requests,
+             m.recomputed_tokens, m.blocked_while_free, m.shared_prefix_hits, m.steps,
+             static_cast<double>(m.steps) * v.step_ms / 1000.0});
+    r.render(out, format);
+    return;
+  }
   Table t({"policy", "tokens", "reserved unused", "internal frag", "external frag", "free", "mean seqs", "peak seqs",
            "completed", "refused", "preempted", "steps"},
           {false, true, true, true, true, true, true, true, true, true, true, true});
@@ -105,7 +123,6 @@ void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
         << "shares are time-weighted fractions of KV memory; tokens + reserved unused + free = 100%\n\n";
   }
   t.render(out, format);
-  if (format == Format::csv) return;
   out << '\n';
   for (const auto& m : v.results) {
     std::string line = fmt::format("- {}: {}; {} of what it hands out holds tokens", to_string(m.policy),

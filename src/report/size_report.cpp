@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "kvplan/report/deploy.hpp"
 #include "kvplan/report/json_out.hpp"
+#include "kvplan/report/records.hpp"
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
@@ -248,6 +249,45 @@ void render_size(std::ostream& out, const SizeView& v, Format format) {
     if (v.engines) j["engines"] = engines_json(*v.engines, r.sequences);
     if (v.engine) j["engine"] = engine_size_json(*v.engine);
     write_json(out, "size", j);
+    return;
+  }
+  if (is_delimited(format)) {
+    // docs/csv.md, "size": one record per run of identical layers (per layer with --per-layer), the
+    // batch's totals and, with --engine, the engine's reservation on each.
+    Records t({"first_layer", "last_layer", "layers", "kind", "kv_heads", "head_dim_k", "head_dim_v", "window",
+               "latent_dim", "bytes_per_token", "tokens_needed_per_sequence", "token_slots_per_sequence",
+               "bytes_needed", "bytes_reserved", "sequences", "tokens_per_sequence", "policy", "total_bytes_per_token",
+               "total_bytes_needed", "total_bytes_reserved", "engine", "engine_units_per_sequence",
+               "engine_units_needed", "engine_kv_bytes_per_gpu", "engine_fits"});
+    for (std::size_t i = 0; i < r.layers.size();) {
+      std::size_t j = i;
+      if (!v.per_layer)
+        while (j + 1 < r.layers.size() && r.layers[j + 1].layer == r.layers[i].layer) ++j;
+      std::uint64_t needed = 0, reserved = 0;
+      for (std::size_t k = i; k <= j; ++k) {
+        needed += r.layers[k].bytes_needed;  // rows summed exactly, as the table's
+        reserved += r.layers[k].bytes_reserved;
+      }
+      const LayerSpec& l = r.layers[i].layer;
+      const bool attention = l.kind == CacheKind::full || l.kind == CacheKind::sliding_window ||
+                             l.kind == CacheKind::chunked_local;
+      std::vector<Field> engine(5);
+      if (v.engine)
+        engine = {std::string(to_string(v.engine->plan->engine)), v.engine->units_per_sequence,
+                  v.engine->fit.units_needed, v.engine->fit.kv_bytes_needed, v.engine->fit.fits};
+      t.add(joined(std::vector<Field>{
+                       static_cast<std::uint64_t>(i), static_cast<std::uint64_t>(j),
+                       static_cast<std::uint64_t>(j - i + 1), std::string(to_string(l.kind)),
+                       attention ? Field(l.kv_heads) : Field(), attention ? Field(l.head_dim_k) : Field(),
+                       attention ? Field(l.head_dim_v) : Field(),
+                       attention && l.kind != CacheKind::full ? Field(l.window) : Field(),
+                       l.kind == CacheKind::mla ? Field(l.latent_dim) : Field(), r.layers[i].bytes_per_token,
+                       r.layers[i].tokens_needed, r.layers[i].token_slots, needed, reserved, r.sequences, r.tokens,
+                       describe(r.policy), r.bytes_per_token, r.bytes_needed, r.bytes_reserved},
+                   engine));
+      i = j + 1;
+    }
+    t.render(out, format);
     return;
   }
   Table t({"layers", "kind", "kv heads × dim", "B/token", "slots/seq", "bytes", "human"},

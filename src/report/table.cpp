@@ -1,16 +1,12 @@
 #include "kvplan/report/table.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+
+#include "kvplan/report/records.hpp"
 
 namespace kvplan::report {
 namespace {
-
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 std::string md_cell(const std::string& s) {
   std::string out;
@@ -39,15 +35,8 @@ void Table::add_row(std::vector<std::string> cells) {
 
 void Table::render(std::ostream& out, Format format) const {
   const std::size_t n = headers_.size();
-  if (format == Format::csv) {
-    for (std::size_t i = 0; i < n; ++i) out << (i ? "," : "") << csv_cell(headers_[i]);
-    out << '\n';
-    for (const auto& row : rows_) {
-      for (std::size_t i = 0; i < n; ++i) out << (i ? "," : "") << csv_cell(row[i]);
-      out << '\n';
-    }
-    return;
-  }
+  // CSV and TSV carry raw numbers and go through Records (records.hpp), never through a table's text.
+  if (is_delimited(format)) throw std::logic_error("internal: a people's table rendered as CSV/TSV");
   if (format == Format::markdown) {
     out << '|';
     for (const auto& h : headers_) out << ' ' << md_cell(h) << " |";

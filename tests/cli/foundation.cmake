@@ -15,7 +15,7 @@ kvplan_cli_test(size_json EXIT 0 MATCH "\"bytes_reserved\": 2147483648"
 kvplan_cli_test(size_batch_paged EXIT 0 MATCH "reserved +8,589,934,592 B"
                 ARGS size --model llama-2-7b --tokens 1000 --batch 16 --policy paged --block-size 1024)
 kvplan_cli_test(size_fp8 EXIT 0 MATCH "per token +262,144 B" ARGS size --model llama-2-7b --kv-cache-dtype fp8)
-kvplan_cli_test(size_csv EXIT 0 MATCH "^layers,kind," ARGS size --model gpt2 --format csv)
+kvplan_cli_test(size_csv EXIT 0 MATCH "^first_layer,last_layer,layers,kind,kv_heads," ARGS size --model gpt2 --format csv)
 kvplan_cli_test(size_markdown EXIT 0 MATCH "[|] 0-11 [(]×12[)] [|]" ARGS size --model gpt2 --format markdown)
 kvplan_cli_test(size_per_layer EXIT 0 MATCH "^31 +full" ARGS size --model llama-2-7b --per-layer)
 
@@ -69,3 +69,8 @@ kvplan_cli_test(size_pow2_capped EXIT 0 MATCH "reserved +1,835,008,000 B"
 kvplan_cli_test(gpu_family_refused EXIT 2
                 MATCH "GPU 'h100' matches several cards: h100-sxm-80gb [(]NVIDIA H100 SXM5 80GB[)], h100-pcie-80gb"
                 ARGS fit --model llama-2-7b --gpu h100)
+# TSV: the CSV's records, tab-separated.
+kvplan_cli_test(size_tsv EXIT 0 MATCH "^first_layer\tlast_layer\tlayers\tkind" ARGS size --model gpt2 --format tsv)
+# max --target: the answer is in the CSV's records (it used to be left out).
+kvplan_cli_test(max_csv_target EXIT 0 MATCH ",64x8192,true,2,2"
+                ARGS max --model llama-3.1-8b --gpu h100-sxm --engine vllm --target 64x8192 --format csv)

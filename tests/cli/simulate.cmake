@@ -14,7 +14,7 @@ kvplan_cli_test(simulate_trace_jsonl EXIT 0 MATCH "\"completed\": 4"
                 ARGS simulate --model llama-2-7b --gpu h100-sxm --trace ${TRACES}/small.jsonl --format json)
 kvplan_cli_test(simulate_prefix_hits EXIT 0 MATCH "1 admissions reused a held prefix"
                 ARGS simulate --model llama-2-7b --gpu h100-sxm --trace ${TRACES}/small.csv --policy paged-prefix)
-kvplan_cli_test(simulate_csv EXIT 0 MATCH "^policy,tokens,reserved unused"
+kvplan_cli_test(simulate_csv EXIT 0 MATCH "^policy,capacity_tokens,capacity_bytes,used_share,"
                 ARGS simulate --model gpt2 --gpu l4 --synthetic uniform --requests 50 --format csv)
 kvplan_cli_test(simulate_too_long EXIT 0 MATCH "1 longer than max-model-len"
                 ARGS simulate --model llama-2-7b --gpu h100-sxm --trace ${TRACES}/small.csv --max-model-len 1000 --policy exact)

@@ -7,7 +7,8 @@
 
 namespace kvplan::report {
 
-enum class Format { table, json, csv, markdown };
+// csv and tsv carry raw numbers (records.hpp); table and markdown are for people.
+enum class Format { table, json, csv, tsv, markdown };
 Format parse_format(std::string_view text);  // throws kvplan::Error
 
 // "2.00 GiB", "512.0 KiB", "524,288 B": binary units for people; JSON carries exact bytes.

@@ -1,5 +1,6 @@
 #pragma once
-// One table, three text renderings: aligned columns for terminals, CSV, and Markdown.
+// One table, two renderings for people: aligned columns for terminals, and Markdown. CSV and TSV
+// are for machines and have their own column sets (records.hpp).
 #include <ostream>
 #include <string>
 #include <vector>
@@ -12,7 +13,7 @@ class Table {
  public:
   explicit Table(std::vector<std::string> headers, std::vector<bool> right_aligned = {});
   void add_row(std::vector<std::string> cells);
-  void render(std::ostream& out, Format format) const;  // table, csv or markdown
+  void render(std::ostream& out, Format format) const;  // table or markdown
   std::size_t rows() const { return rows_.size(); }
 
  private:
