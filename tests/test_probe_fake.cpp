@@ -128,7 +128,8 @@ TEST_CASE("Scripted backend: more than one granule per allocation off is out of 
   rep.rows.push_back(r);
   std::ostringstream out;
   report::render_probe(out, rep, report::Format::table);
-  CHECK_THAT(out.str(), Catch::Contains(" NO "));
+  // At 80 columns the 14-column row is folded into "header  value" lines.
+  CHECK_THAT(out.str(), Catch::Matches("[\\s\\S]*\\n  ok +NO\\n[\\s\\S]*"));
 }
 
 TEST_CASE("Scripted backend: an allocator refusal ends in a partial row, every buffer freed") {

@@ -3,15 +3,20 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
+
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "commands.hpp"
 #include "llamacpp_args.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/core/numbers/text.hpp"
 #include "kvplan/probe/probe.hpp"
+#include "kvplan/report/terminal.hpp"
 
 namespace {
 
@@ -29,12 +34,36 @@ int finish(int code) {
   }
   errno = 0;
   const bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout.flush();
+  if (failed && errno == 0) errno = kvplan::report::wrapped_write_errno();  // the wrapped output's failure
   if (failed) {
     std::cerr << "kvplan: error: writing standard output failed" << (errno ? ": " : "")
               << (errno ? std::strerror(errno) : "") << '\n';
     return kvplan::cli::kBadInput;
   }
   return code;
+}
+
+// The width the table output is laid out for: $COLUMNS when it is a number, else the terminal's
+// own width when standard output is one, else 80 (a pipe, a file, a CI log).
+std::size_t terminal_width() {
+  if (const char* env = std::getenv("COLUMNS"); env && *env) {
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(env, &end, 10);
+    if (*end == '\0' && v > 0 && v < 100000) return v;
+  }
+  winsize ws{};
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
+// Runs a command with its table output laid out for the terminal: prose wrapped at its width (the
+// other formats are for machines, Markdown and HTML for their own renderers).
+int run_for_terminal(const kvplan::cli::Runner& run, const kvplan::cli::CommonOptions& common) {
+  const std::size_t width = terminal_width();
+  kvplan::report::set_output_width(width);
+  if (common.format != "table") return run();
+  kvplan::report::WrapOutput wrapped(std::cout, kvplan::report::output_width());
+  return run();
 }
 
 }  // namespace
@@ -77,15 +106,19 @@ int main(int argc, char** argv) {
     for (auto& a : args) arg_ptrs.push_back(a.data());
     app.parse(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
     for (const auto& [sub, run] : runners)
-      if (sub->parsed()) return finish(run());
+      if (sub->parsed()) return finish(run_for_terminal(run, common));
     // No subcommand: the main job on its built-in defaults.
     CLI::App* fit = nullptr;
     for (const auto& [sub, run] : runners)
       if (sub->get_name() == "fit") fit = sub;
     fit->parse(std::vector<std::string>{});
-    return finish(runners[fit]());
+    return finish(run_for_terminal(runners[fit], common));
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);  // prints help, version or the parse error
+    int code = 0;
+    {
+      kvplan::report::WrapOutput wrapped(std::cout, terminal_width());
+      code = app.exit(e);  // prints help, version or the parse error
+    }
     return finish(code == 0 ? kOk : kBadInput);
   } catch (const kvplan::probe::Interrupted&) {
     return finish(kOk);  // says which signal, exit 128 + its number

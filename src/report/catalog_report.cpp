@@ -47,14 +47,15 @@ void render_models(std::ostream& out, const std::vector<ModelRow>& rows, Format 
     t.render(out, format);
     return;
   }
-  Table t({"model", "name", "layers", "heads/kv", "head dim", "context", "params", "dtype", "KV B/token", "KV/token"},
-          {false, false, true, true, true, true, true, false, true, true});
+  // Inside 80 columns; the display name and the exact bytes are in the CSV and JSON.
+  Table t({"model", "layers", "heads/kv", "dim", "context", "params", "dtype", "KV/token"},
+          {false, true, true, true, true, true, false, true});
   for (const auto& r : rows) {
     const auto& m = r.model;
-    t.add_row({m.name, m.display_name, std::to_string(m.num_hidden_layers),
+    t.add_row({m.name, std::to_string(m.num_hidden_layers),
                fmt::format("{}/{}", m.num_attention_heads, m.num_key_value_heads), std::to_string(m.head_dim),
                grouped(m.max_position_embeddings), fmt::format("{:.2f}B", static_cast<double>(r.params) / 1e9),
-               m.torch_dtype, grouped(r.kv_bytes_per_token), human_bytes(r.kv_bytes_per_token)});
+               m.torch_dtype, human_bytes(r.kv_bytes_per_token)});
   }
   t.render(out, format);
 }
@@ -94,10 +95,12 @@ void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format for
     t.render(out, format);
     return;
   }
-  Table t({"gpu", "name", "memory", "bytes", "marketed", "bandwidth"}, {false, false, true, true, false, true});
+  // Inside 80 columns, the name last (it wraps); exact bytes and the marketed size: CSV and JSON.
+  Table t({"gpu", "memory", "CUDA total", "bandwidth", "name"}, {false, true, true, true, false});
   for (const auto& g : gpus) {
-    t.add_row({g.name, g.display_name, human_bytes(g.memory_bytes), grouped(g.memory_bytes), g.marketed,
-               g.bandwidth_bytes_per_s ? fmt::format("{:.2f} TB/s", g.bandwidth_bytes_per_s / 1e12) : "-"});
+    t.add_row({g.name, human_bytes(g.memory_bytes), g.cuda_memory_bytes ? human_bytes(g.cuda_memory_bytes) : "-",
+               g.bandwidth_bytes_per_s ? fmt::format("{:.2f} TB/s", g.bandwidth_bytes_per_s / 1e12) : "-",
+               g.display_name});
   }
   t.render(out, format);
 }

@@ -118,16 +118,16 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
     r.render(out, format);
     return;
   }
-  Table t({"scenario", "tokens", "policy", "token slots", "KV cache", "total", "headroom", "fits"},
-          {false, true, false, true, true, true, true, false});
+  // Inside 80 columns: the tokens are in the scenario's name and the Why lines.
+  Table t({"scenario", "policy", "slots", "KV cache", "total", "headroom", "fits"},
+          {false, false, true, true, true, true, false});
   for (const auto& s : fit.scenarios) {
     for (const PolicyFit* f : {&s.contiguous, &s.paged}) {
       const bool first = f == &s.contiguous;
       const bool is_contiguous = f->policy.kind == PolicyKind::contiguous;
-      t.add_row({first ? s.scenario.label() : "", first ? grouped(s.scenario.total_tokens()) : "",
-                 is_contiguous ? "contiguous" : "paged", grouped(f->token_slots), human_bytes(f->kv_bytes),
-                 human_bytes(f->total_bytes), human_signed_bytes(f->headroom_bytes),
-                 s.exceeds_max_model_len ? "no (> max-model-len)" : f->fits ? "yes" : "no"});
+      t.add_row({first ? s.scenario.label() : "", is_contiguous ? "contiguous" : "paged", grouped(f->token_slots),
+                 human_bytes(f->kv_bytes), human_bytes(f->total_bytes), human_signed_bytes(f->headroom_bytes),
+                 s.exceeds_max_model_len ? "too long" : f->fits ? "yes" : "no"});
     }
   }
   if (format == Format::table) {

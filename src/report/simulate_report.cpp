@@ -101,14 +101,17 @@ void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
     r.render(out, format);
     return;
   }
-  Table t({"policy", "tokens", "reserved unused", "internal frag", "external frag", "free", "mean seqs", "peak seqs",
-           "completed", "refused", "preempted", "steps"},
-          {false, true, true, true, true, true, true, true, true, true, true, true});
-  for (const auto& m : v.results)
+  // Two tables, each inside 80 columns: where the memory went, and what happened to the requests.
+  Table t({"policy", "tokens", "reserved unused", "internal frag", "external frag", "free"},
+          {false, true, true, true, true, true});
+  Table q({"policy", "mean seqs", "peak seqs", "completed", "refused", "preempted", "steps"},
+          {false, true, true, true, true, true, true});
+  for (const auto& m : v.results) {
     t.add_row({to_string(m.policy), percent(m.used_share), percent(m.reserved_unused_share), percent(m.internal_share),
-               percent(m.external_share), percent(m.free_share), fmt::format("{:.1f}", m.mean_running),
-               grouped(m.peak_running), grouped(m.completed), grouped(m.refused), grouped(m.preemptions),
-               grouped(m.steps)});
+               percent(m.external_share), percent(m.free_share)});
+    q.add_row({to_string(m.policy), fmt::format("{:.1f}", m.mean_running), grouped(m.peak_running),
+               grouped(m.completed), grouped(m.refused), grouped(m.preemptions), grouped(m.steps)});
+  }
   if (format == Format::table || format == Format::markdown) {
     if (!v.gpu_label.empty())
       out << fmt::format("{} on {}: KV budget {} = {} − weights {} − overhead {}\n", v.model, v.gpu_label,
@@ -123,6 +126,8 @@ void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
         << "shares are time-weighted fractions of KV memory; tokens + reserved unused + free = 100%\n\n";
   }
   t.render(out, format);
+  out << '\n';
+  q.render(out, format);
   out << '\n';
   for (const auto& m : v.results) {
     std::string line = fmt::format("- {}: {}; {} of what it hands out holds tokens", to_string(m.policy),

@@ -290,16 +290,18 @@ void render_size(std::ostream& out, const SizeView& v, Format format) {
     t.render(out, format);
     return;
   }
-  Table t({"layers", "kind", "kv heads × dim", "B/token", "slots/seq", "bytes", "human"},
-          {false, false, false, true, true, true, true});
+  // Inside 80 columns (the shape last, where it can wrap): each row's exact bytes are in the CSV
+  // and JSON, the totals below.
+  Table t({"layers", "kind", "B/token", "slots/seq", "bytes", "kv heads × dim"},
+          {false, false, true, true, true, false});
   auto add = [&](std::size_t first, std::size_t last) {
     const auto& row = r.layers[first];
     const std::uint64_t count = last - first + 1;
     std::uint64_t bytes = 0;
     for (std::size_t i = first; i <= last; ++i) bytes += r.layers[i].bytes_reserved;  // rows summed exactly
     const std::string range = count == 1 ? std::to_string(first) : fmt::format("{}-{} (×{})", first, last, count);
-    t.add_row({range, kind_label(row.layer), shape(row.layer), grouped(row.bytes_per_token), grouped(row.token_slots),
-               grouped(bytes), human_bytes(bytes)});
+    t.add_row({range, kind_label(row.layer), grouped(row.bytes_per_token), grouped(row.token_slots), human_bytes(bytes),
+               shape(row.layer)});
   };
   for (std::size_t i = 0; i < r.layers.size();) {
     std::size_t j = i;

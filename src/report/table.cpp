@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "kvplan/report/records.hpp"
+#include "kvplan/report/terminal.hpp"
 
 namespace kvplan::report {
 namespace {
@@ -14,12 +15,7 @@ std::string md_cell(const std::string& s) {
   return out;
 }
 
-// Display width of UTF-8 text: count code points, not bytes (×, ≥ and — are one column).
-std::size_t width(const std::string& s) {
-  std::size_t w = 0;
-  for (unsigned char c : s) w += (c & 0xC0) != 0x80;
-  return w;
-}
+std::size_t width(const std::string& s) { return display_width(s); }
 
 }  // namespace
 
@@ -54,15 +50,52 @@ void Table::render(std::ostream& out, Format format) const {
   for (std::size_t i = 0; i < n; ++i) widths[i] = width(headers_[i]);
   for (const auto& row : rows_)
     for (std::size_t i = 0; i < n; ++i) widths[i] = std::max(widths[i], width(row[i]));
-  auto line = [&](const std::vector<std::string>& cells) {
+  std::size_t total = 2 * (n ? n - 1 : 0);
+  for (std::size_t w : widths) total += w;
+  // Wider than the terminal with a text column last: that column wraps inside the table.
+  const std::size_t others = total - (n ? widths[n - 1] : 0);
+  const bool wrap_last = total > output_width() && n > 1 && !right_[n - 1] && others + 24 <= output_width();
+  if (wrap_last) widths[n - 1] = output_width() - others;
+  if (total > output_width() && !wrap_last) {
+    // Wider than the terminal: one block per row, the first cell as its title, then each other
+    // column as "header  value" (a long value is wrapped by the output below).
+    std::size_t label = 0;
+    for (std::size_t i = 1; i < n; ++i) label = std::max(label, width(headers_[i]));
+    for (std::size_t r = 0; r < rows_.size(); ++r) {
+      const auto& row = rows_[r];
+      if (r) out << '\n';
+      out << (row[0].empty() ? "(continued)" : row[0]) << '\n';
+      for (std::size_t i = 1; i < n; ++i) {
+        if (row[i].empty()) continue;
+        out << "  " << headers_[i] << std::string(label - width(headers_[i]) + 2, ' ') << row[i] << '\n';
+      }
+    }
+    return;
+  }
+  auto line = [&](const std::vector<std::string>& given) {
+    std::vector<std::string> cells = given;
+    std::vector<std::string> more;  // the last cell's further lines, when it wraps
+    if (wrap_last && width(cells[n - 1]) > widths[n - 1]) {
+      std::string wrapped = wrap_line(cells[n - 1], widths[n - 1]);
+      std::size_t start = 0;
+      for (std::size_t nl = wrapped.find('\n'); ; nl = wrapped.find('\n', start)) {
+        more.push_back(wrapped.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+        if (nl == std::string::npos) break;
+        start = nl + 1;
+      }
+      cells[n - 1] = more.front();
+      more.erase(more.begin());
+    }
     std::string text;
     for (std::size_t i = 0; i < n; ++i) {
-      const std::string pad(widths[i] - width(cells[i]), ' ');
+      const std::string pad(widths[i] - std::min(widths[i], width(cells[i])), ' ');
       if (i) text += "  ";
       text += right_[i] ? pad + cells[i] : cells[i] + (i + 1 < n ? pad : "");
     }
     while (!text.empty() && text.back() == ' ') text.pop_back();
     out << text << '\n';
+    // A continuation starts two columns in, so that it reads as the same cell.
+    for (const auto& m : more) out << std::string(others, ' ') << m << '\n';
   };
   line(headers_);
   std::vector<std::string> rule;

@@ -3,6 +3,9 @@
 # stdout+stderr matches the extended regex MATCH, and (when NOMATCH is non-empty) not NOMATCH.
 expected_exit=$1 match=$2 nomatch=$3
 shift 3
+# These tests check what is said, not the layout: a terminal wide enough that no line is wrapped
+# and no table is folded (tests/cli/width.py checks the 80-column layout of every command).
+export COLUMNS=${KVPLAN_TEST_COLUMNS:-1000}
 output=$("$@" 2>&1)
 actual=$?
 printf '%s\n' "$output"
