@@ -14,6 +14,9 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
   app.add_option("--models-dir", common.models_dirs,
                  "Directory of extra model specs (*.yaml) and gpus.yaml; also $KVPLAN_MODELS_DIR")
       ->type_name("DIR");
+  app.add_option("--color", common.color,
+                 "Colour the verdicts: auto (on a terminal, unless NO_COLOR is set), always, never")
+      ->type_name("WHEN");
   app.add_option("--format", common.format, "Output format: table, json, csv, tsv, markdown; html (fit, max, simulate, probe: charts)")->type_name("FORMAT");
 }
 

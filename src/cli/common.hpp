@@ -25,6 +25,7 @@ enum ExitCode : int { kOk = 0, kDoesNotFit = 1, kBadInput = 2, kUnavailable = 3 
 struct CommonOptions {
   std::vector<std::string> models_dirs;
   std::string format = "table";
+  std::string color = "auto";  // --color: auto, always, never
 };
 
 struct KvOptions {

@@ -61,6 +61,15 @@ std::size_t terminal_width() {
 int run_for_terminal(const kvplan::cli::Runner& run, const kvplan::cli::CommonOptions& common) {
   const std::size_t width = terminal_width();
   kvplan::report::set_output_width(width);
+  if (common.color != "auto" && common.color != "always" && common.color != "never")
+    throw kvplan::Error("--color: expected auto, always or never, got '" + common.color + "'");
+  // auto: on a terminal, unless NO_COLOR (https://no-color.org) is set or the terminal is dumb.
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  const bool colour = common.color == "always" ||
+                      (common.color == "auto" && isatty(STDOUT_FILENO) && !(no_color && *no_color) &&
+                       !(term && std::string(term) == "dumb"));
+  kvplan::report::set_colour(colour && common.format == "table");
   if (common.format != "table") return run();
   kvplan::report::WrapOutput wrapped(std::cout, kvplan::report::output_width());
   return run();

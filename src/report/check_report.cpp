@@ -9,6 +9,8 @@
 #include "kvplan/report/deploy.hpp"
 #include "kvplan/report/json_out.hpp"
 #include "kvplan/report/table.hpp"
+#include "kvplan/report/terminal.hpp"
+#include "kvplan/report/verdict.hpp"
 #include "plan_common.hpp"
 
 namespace kvplan::report {
@@ -49,6 +51,20 @@ void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std
     r.render(out, format);
     return;
   }
+  if (format == Format::table) {
+    std::size_t failing = 0, invalid = 0;
+    for (const auto& e : entries) {
+      if (!e.valid) ++invalid;
+      else if (!e.passes) ++failing;
+    }
+    const std::string of = fmt::format("{} config{}", entries.size(), entries.size() == 1 ? "" : "s");
+    if (invalid + failing == 0) out << paint(Verdict::fits, "PASS: every check holds in " + of) << "\n\n";
+    else
+      out << paint(Verdict::does_not_fit,
+                   fmt::format("{}: {} of {} {}", invalid ? "INVALID" : "FAIL", invalid + failing, of,
+                               invalid ? fmt::format("invalid or failing ({} invalid)", invalid) : "fail"))
+          << "\n\n";
+  }
   // Inside 80 columns: the file is named by the verdict lines below (and the CSV's config column).
   Table t({"config", "engine", "GPUs", "KV/GPU", "tokens", "max seqs", "verdict"},
           {false, false, true, true, true, true, false});
@@ -61,19 +77,19 @@ void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std
     const DeployPlan& p = e.result->plan;
     t.add_row({name, to_string(p.engine), std::to_string(p.parallel.tp * p.parallel.pp),
                signed_bytes(p.stages[p.limiting_stage].kv_budget_signed), grouped(p.token_capacity),
-               grouped(p.max_sequences_at_max_len), e.passes ? "PASS" : "FAIL"});
+               grouped(p.max_sequences_at_max_len), e.passes ? paint(Verdict::fits, "PASS") : paint(Verdict::does_not_fit, "FAIL")});
   }
   t.render(out, format);
   out << '\n';
   for (const auto& e : entries) {
-    if (!e.valid) out << fmt::format("INVALID {}\n", e.error);
+    if (!e.valid) out << paint(Verdict::does_not_fit, "INVALID") << ' ' << e.error << '\n';
     else if (!e.passes) {
-      for (const auto& f : e.failures) out << fmt::format("FAIL {}: {}\n", e.file, f);
+      for (const auto& f : e.failures) out << paint(Verdict::does_not_fit, "FAIL") << fmt::format(" {}: {}\n", e.file, f);
       for (const auto& x : e.result->suggestions)
         if (x.serves) out << fmt::format("  try {}: {}\n", x.option, x.effect);
     }
     else
-      out << fmt::format("PASS {}: every check holds{}\n", e.file,
+      out << paint(Verdict::fits, "PASS") << fmt::format(" {}: every check holds{}\n", e.file,
                          margin_ppm ? fmt::format(" with a {} margin", share_text(margin_ppm)) : "");
   }
 }

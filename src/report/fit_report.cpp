@@ -10,6 +10,8 @@
 #include "kvplan/report/json_out.hpp"
 #include "kvplan/report/records.hpp"
 #include "kvplan/report/table.hpp"
+#include "kvplan/report/terminal.hpp"
+#include "kvplan/report/verdict.hpp"
 
 namespace kvplan::report {
 
@@ -131,6 +133,8 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
     }
   }
   if (format == Format::table) {
+    const Headline h = fit_headline(fit);
+    out << paint(h.verdict, h.text) << "\n\n";
     out << fmt::format("{} on {}: capacity {} ({} B)\n", fit.model_name, fit.gpu_label, human_bytes(fit.capacity_bytes),
                        grouped(fit.capacity_bytes))
         << weights_line(fit)
@@ -144,8 +148,10 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
   for (const auto& s : fit.scenarios) out << "- " << why(fit, s) << '\n';
   for (const auto& c : comparisons(fit)) out << "- " << c << '\n';
   out << '\n'
-      << (fit.all_fit ? fmt::format("All scenarios fit under {} (the deciding policy, --policy).\n", deciding)
-                      : fmt::format("Not every scenario fits under {} (the deciding policy, --policy).\n", deciding));
+      << (fit.all_fit ? paint(Verdict::fits, fmt::format("All scenarios fit under {} (the deciding policy, --policy).", deciding))
+                      : paint(Verdict::does_not_fit,
+                              fmt::format("Not every scenario fits under {} (the deciding policy, --policy).", deciding)))
+      << '\n';
 }
 
 }  // namespace kvplan::report

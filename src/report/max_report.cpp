@@ -8,6 +8,8 @@
 #include "kvplan/report/deploy.hpp"
 #include "kvplan/report/json_out.hpp"
 #include "kvplan/report/table.hpp"
+#include "kvplan/report/terminal.hpp"
+#include "kvplan/report/verdict.hpp"
 #include "plan_common.hpp"
 
 namespace kvplan::report {
@@ -66,6 +68,10 @@ void render_max(std::ostream& out, const MaxView& v, Format format) {
     }
     r.render(out, format);
     return;
+  }
+  if (format == Format::table && !v.columns.empty()) {
+    const Headline h = max_headline(v);
+    out << paint(h.verdict, h.text) << "\n\n";
   }
   if (v.columns.size() == 1 && format == Format::table) {
     const MaxColumn& c = v.columns.front();

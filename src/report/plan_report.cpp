@@ -8,6 +8,8 @@
 #include "kvplan/report/deploy.hpp"
 #include "kvplan/report/json_out.hpp"
 #include "kvplan/report/table.hpp"
+#include "kvplan/report/terminal.hpp"
+#include "kvplan/report/verdict.hpp"
 #include "plan_common.hpp"
 
 namespace kvplan::report {
@@ -47,6 +49,8 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
                grouped(f.units_needed) + (f.shared_units ? fmt::format(" ({} shared)", f.shared_units) : ""),
                human_bytes(f.kv_bytes_needed), grouped(f.allowed_units), verdict(p, f)});
   if (format == Format::table) {
+    const Headline h = deploy_headline(v);
+    out << paint(h.verdict, h.text) << "\n\n";
     plan_text(out, v.model_display, p);
     out << '\n';
   }
@@ -69,7 +73,8 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
     for (const auto& x : v.suggestions) out << fmt::format("  {:<{}}  {}\n", x.option, width, x.effect);
   }
   notes_text(out, p);
-  out << '\n' << (v.all_fit ? "Every workload fits.\n" : "Not every workload fits.\n");
+  out << '\n' << (v.all_fit ? paint(Verdict::fits, "Every workload fits.") : paint(Verdict::does_not_fit, "Not every workload fits."))
+      << '\n';
 }
 
 }  // namespace kvplan::report

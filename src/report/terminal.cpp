@@ -1,6 +1,7 @@
 #include "kvplan/report/terminal.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 
 namespace kvplan::report {
@@ -8,11 +9,24 @@ namespace {
 
 std::size_t g_width = 80;
 int g_write_errno = 0;
+bool g_colour = false;
+
+// Length of the colour escape at s[i] ("\x1b[...m"), 0 when there is none.
+std::size_t escape_at(std::string_view s, std::size_t i) {
+  if (i + 1 >= s.size() || s[i] != '\x1b' || s[i + 1] != '[') return 0;
+  std::size_t j = i + 2;
+  while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == ';')) ++j;
+  return j < s.size() && s[j] == 'm' ? j + 1 - i : 0;
+}
 
 // Byte offset of the code point at display column `col` (or the end).
 std::size_t byte_at(std::string_view s, std::size_t col) {
   std::size_t w = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
+    if (const std::size_t e = escape_at(s, i)) {
+      i += e - 1;
+      continue;
+    }
     if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
     if (w == col) return i;
     ++w;
@@ -28,8 +42,26 @@ void set_output_width(std::size_t columns) { g_width = std::max<std::size_t>(col
 
 std::size_t display_width(std::string_view s) {
   std::size_t w = 0;
-  for (unsigned char c : s) w += (c & 0xC0) != 0x80;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (const std::size_t e = escape_at(s, i)) {
+      i += e - 1;
+      continue;
+    }
+    w += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+  }
   return w;
+}
+
+bool colour_enabled() { return g_colour; }
+void set_colour(bool on) { g_colour = on; }
+
+std::string paint(Verdict verdict, std::string_view text) {
+  const char* code = verdict == Verdict::fits           ? "32"    // green
+                     : verdict == Verdict::tight        ? "33"    // yellow
+                     : verdict == Verdict::does_not_fit ? "1;31"  // bold red
+                                                        : "";
+  if (!g_colour || !*code) return std::string(text);
+  return "\x1b[" + std::string(code) + "m" + std::string(text) + "\x1b[0m";
 }
 
 std::string wrap_line(std::string_view line, std::size_t width) {

@@ -74,3 +74,18 @@ kvplan_cli_test(size_tsv EXIT 0 MATCH "^first_layer\tlast_layer\tlayers\tkind" A
 # max --target: the answer is in the CSV's records (it used to be left out).
 kvplan_cli_test(max_csv_target EXIT 0 MATCH ",64x8192,true,2,2"
                 ARGS max --model llama-3.1-8b --gpu h100-sxm --engine vllm --target 64x8192 --format csv)
+# Colour: verdicts in colour with --color always; never with --color never, in a pipe (auto) or
+# under NO_COLOR; the verdict leads the output.
+# (No unbalanced "[" in these patterns: CMake would join the arguments after it into one.)
+kvplan_cli_test(color_always EXIT 0 MATCH "^..32mFits: every scenario fits [(]paged[)]" ARGS fit --color always)
+kvplan_cli_test(color_never EXIT 0 MATCH "^Fits: every scenario fits" NOMATCH "(3[123]|0)m" ARGS fit --color never)
+kvplan_cli_test(color_auto_pipe EXIT 1 MATCH "^Does not fit: 1x131072 needs" NOMATCH "(3[123]|0)m"
+                ARGS fit --model llama-3.1-8b --gpu l4 1x131072)
+kvplan_cli_test(color_bad EXIT 2 MATCH "--color: expected auto, always or never, got 'sometimes'"
+                ARGS fit --color sometimes)
+# On a terminal (script(1) gives it one) auto colours, and NO_COLOR turns it off.
+add_test(NAME cli.color_no_color_env
+         COMMAND bash -c "tty=$(script -qec '$<TARGET_FILE:kvplan> fit' /dev/null); \
+off=$(NO_COLOR=1 script -qec '$<TARGET_FILE:kvplan> fit' /dev/null); printf '%s\\n' \"$off\"; \
+printf '%s' \"$tty\" | grep -q $'\\x1b\\[32m' && ! printf '%s' \"$off\" | grep -q $'\\x1b\\[32m'")
+set_tests_properties(cli.color_no_color_env PROPERTIES LABELS cli)

@@ -9,12 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kvplan/report/verdict.hpp"
+
 namespace kvplan::report {
 
 // Debian's Vega modules bundled at build time; empty when built without libjs-vega.
 std::string_view vega_bundle();
 
-enum class Verdict { fits, tight, does_not_fit, info };
 
 struct Chart {
   std::string id;         // stable, for the browser test and links: "memory-vs-context"

@@ -8,7 +8,16 @@
 #include <string>
 #include <string_view>
 
+#include "kvplan/report/verdict.hpp"
+
 namespace kvplan::report {
+
+// Colour for verdicts (green fits, yellow tight, red does not fit): set by the CLI (--color, and
+// NO_COLOR); off until then, and never for machine formats or HTML.
+bool colour_enabled();
+void set_colour(bool on);
+// `text` in the verdict's colour when colour is on, else as it is.
+std::string paint(Verdict verdict, std::string_view text);
 
 // Columns of the terminal the table output is for: set by the CLI (COLUMNS, else the terminal's
 // own size, else 80); 80 until then.
@@ -17,7 +26,8 @@ void set_output_width(std::size_t columns);
 // errno of the first write a WrappingBuf saw fail (0: none), for the CLI's one-line message.
 int wrapped_write_errno();
 
-// Display width of UTF-8 text: code points, not bytes (×, ≥ and — are one column each).
+// Display width of UTF-8 text: code points, not bytes (×, ≥ and — are one column each), and no
+// width for colour escapes (ESC [ ... m).
 std::size_t display_width(std::string_view text);
 
 // `line` (no newline) broken at spaces into lines of at most `width` columns. A continuation
