@@ -513,6 +513,13 @@ TEST_CASE("workloads: groups summed, shared prefix counted once in full blocks")
   f = fit_workload(p, parse_workload("32x1000+200,4x1100"));
   CHECK(f.shared_units == 62);
   CHECK(f.units_needed == 62 + 32 * (75 - 62) + 4 * (69 - 62));
+  // Without the sharing every sequence holds its own copy: the saving is 62 x (36 - 1) blocks.
+  CHECK(f.units_without_sharing == 32 * 75 + 4 * 69);
+  CHECK(f.units_without_sharing - f.units_needed == 62 * 35);
+  // Nothing shared: the two are the same.
+  CHECK(fit_workload(plan_deployment(m, [&] { DeployRequest q = r; q.shared_prefix = 0; return q; }()),
+                     parse_workload("32x1000+200,4x1100"))
+            .units_without_sharing == 32 * 75 + 4 * 69);
   // A sequence made only of the prefix still computes its last token: 1,024 tokens share 63 blocks.
   r.shared_prefix = 1024;
   p = plan_deployment(m, r);

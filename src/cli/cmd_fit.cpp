@@ -39,6 +39,22 @@ struct FitOptions {
   LlamacppOptions llamacpp;
 };
 
+// The commands a reader is likely to want next, runnable as printed: this run's model, GPU and
+// scenarios (none when they were the defaults), each on a line of its own.
+void print_hints(const FitOptions& o, bool all_fit, bool engine) {
+  std::string target = "--model " + o.model;
+  target += o.target.gpu_memory.empty() ? " --gpu " + o.target.gpu : " --gpu-memory " + o.target.gpu_memory;
+  std::string scenarios;
+  for (const auto& s : o.scenarios) scenarios += " " + s;
+  const std::string e = engine ? " --engine " + o.deploy.engine : "";
+  std::cout << "\nNext:\n";
+  if (!engine)
+    std::cout << "- the budget vLLM itself computes:\n    kvplan fit --engine vllm " << target << scenarios << '\n';
+  std::cout << (all_fit ? "- how far it goes" : "- what does fit") << ", most sequences and longest context:\n"
+            << "    kvplan max " << target << e << '\n'
+            << "- the same in charts:\n    kvplan fit " << target << e << scenarios << " --format html > fit.html\n";
+}
+
 int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec& model, report::Format format,
                    bool html, const DeployRequest* given) {
   const DeployRequest req = given ? *given : make_deploy_request(catalog, model, o.target, o.deploy);
@@ -63,6 +79,7 @@ int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec&
         engine_budgets(catalog, model, o.target, o.deploy, req.engine), text.str()));
   } else {
     report::render_deploy(std::cout, view, format);
+    if (format == report::Format::table && req.engine != Engine::llamacpp) print_hints(o, view.all_fit, true);
   }
   return view.all_fit ? kOk : kDoesNotFit;
 }
@@ -123,6 +140,18 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
                                 engine_budgets(catalog, model, o.target, o.deploy, Engine::generic), text.str()));
   } else {
     report::render_fit(std::cout, result, format);
+    if (format == report::Format::table) {
+      // Why the default is what it is, and what to do when it cannot run on this model.
+      if (o.scenarios.empty())
+        std::cout << "\n32x500 and 1x16000 are the default scenarios: the same 16,000 tokens as 32 short requests "
+                     "and as one long one, the comparison that shows what reserving per sequence costs"
+                  << (result.max_model_len < 16000
+                          ? "; 1x16000 is longer than this model's max-model-len (" + std::to_string(result.max_model_len) +
+                                "), so give scenarios of your own (e.g. 8x" + std::to_string(result.max_model_len / 2) + ")"
+                          : "")
+                  << ".\n";
+      print_hints(o, result.all_fit, false);
+    }
   }
   return result.all_fit ? kOk : kDoesNotFit;
 }

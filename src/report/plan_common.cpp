@@ -110,6 +110,7 @@ json workload_json(const WorkloadFit& f) {
               {"exceeds_max_model_len", f.exceeds_max_model_len},
               {"shared_units", f.shared_units},
               {"units_needed", f.units_needed},
+              {"units_without_sharing", f.units_without_sharing},
               {"usable_units", f.usable_units},
               {"allowed_units", f.allowed_units},
               {"kv_bytes_needed_per_gpu", f.kv_bytes_needed},

@@ -32,12 +32,13 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
   }
   if (is_delimited(format)) {
     // docs/csv.md, "fit --engine": one record per workload, the plan's columns on each.
-    Records r(joined(plan_columns(), {"workload", "sequences", "shared_units", "units_needed", "usable_units",
+    Records r(joined(plan_columns(), {"workload", "sequences", "shared_units", "units_needed", "units_without_sharing",
+                                      "usable_units",
                                       "allowed_units", "kv_bytes_needed_per_gpu", "exceeds_max_model_len", "fits",
                                       "refusal"}));
     for (const auto& f : v.workloads)
       r.add(joined(plan_fields(p), {f.workload.label(), f.workload.sequences(), f.shared_units, f.units_needed,
-                                    f.usable_units, f.allowed_units, f.kv_bytes_needed, f.exceeds_max_model_len,
+                                    f.units_without_sharing, f.usable_units, f.allowed_units, f.kv_bytes_needed, f.exceeds_max_model_len,
                                     f.fits, f.refusal}));
     r.render(out, format);
     return;
@@ -56,6 +57,16 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
   }
   t.render(out, format);
   for (const auto& f : v.workloads) {
+    // Prefix caching: what holding the shared prefix once saves against a copy per sequence.
+    if (f.units_without_sharing > f.units_needed) {
+      const std::uint64_t saved = f.units_without_sharing - f.units_needed;
+      out << '\n'
+          << fmt::format("{}: the shared prefix ({} tokens) is held once: {} {} instead of {}, saving {} {} ({})",
+                         f.workload.label(), grouped(p.shared_prefix), grouped(f.units_needed), unit_name(p.capacity),
+                         grouped(f.units_without_sharing), grouped(saved), unit_name(p.capacity),
+                         human_bytes(saved * p.unit_bytes))
+          << '\n';
+    }
     if (!f.refusal.empty()) out << '\n' << f.workload.label() << ": " << f.refusal << '\n';
     if (f.engine_log.empty()) continue;
     // llama.cpp: its own lines for this workload's -np and -c.

@@ -134,3 +134,7 @@ kvplan_cli_test(check_vllm_sampler_wrong_engine EXIT 2
 kvplan_cli_test(check_vllm_sampler_sort EXIT 0
                 MATCH "x 38 B [(]PyTorch sort top-k/top-p: given"
                 ARGS check --format json ${DEPLOY_FIXTURES}/vllm_sampler_sort.yaml)
+# Prefix caching: the saving said in one line (1,000 shared tokens: 62 blocks held once, not 16 times).
+kvplan_cli_test(deploy_prefix_saving EXIT 0
+                MATCH "16x2000: the shared prefix [(]1,000 tokens[)] is held once: 1,070 blocks instead of 2,000, saving 930 blocks [(]1[.]82 GiB[)]"
+                ARGS fit --engine vllm --model llama-3-8b --gpu h100-sxm --shared-prefix 1000 16x2000)

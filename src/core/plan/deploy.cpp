@@ -1101,6 +1101,8 @@ WorkloadFit fit_workload(const DeployPlan& plan, const Workload& w, std::uint64_
     const std::uint64_t s = c.shared_units(plan.shared_prefix, t);
     f.shared_units = std::max(f.shared_units, s);
     own = checked_add(own, checked_mul(g.sequences, c.units_for(t) - s, "units needed"), "units needed");
+    f.units_without_sharing =
+        checked_add(f.units_without_sharing, checked_mul(g.sequences, c.units_for(t), "units needed"), "units needed");
   }
   f.units_needed = checked_add(own, f.shared_units, "units needed");
   f.usable_units = c.usable();

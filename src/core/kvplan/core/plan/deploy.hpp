@@ -264,6 +264,9 @@ struct WorkloadFit {
   bool exceeds_max_model_len = false;
   std::uint64_t shared_units = 0;   // prefix units held once
   std::uint64_t units_needed = 0;
+  // What the same workload would take with a copy of the prefix per sequence (= units_needed
+  // without --shared-prefix): the difference is what prefix caching saves.
+  std::uint64_t units_without_sharing = 0;
   std::uint64_t usable_units = 0;
   std::uint64_t allowed_units = 0;  // usable less the margin
   std::uint64_t kv_bytes_needed = 0;  // per GPU, on the limiting stage
