@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "html_output.hpp"
+#include "progress.hpp"
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/core/plan/fit.hpp"
@@ -188,10 +189,13 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   run.relative_tolerance = rep.relative_tolerance;
   std::uint64_t allocations = 0;
   const std::uint64_t interrupt_after = parse_whole_option(o.interrupt_after, "--interrupt-after");
-  if (interrupt_after != 0)
-    run.after_allocation = [&](std::uint64_t) {
-      if (++allocations == interrupt_after) std::raise(SIGINT);  // through the real handler
-    };
+  std::uint64_t buffers = 0;
+  for (const Planned& p : plans) buffers += p.plan.allocations;
+  Progress progress("probe", buffers, "buffers");
+  run.after_allocation = [&](std::uint64_t) {
+    progress.advance();
+    if (interrupt_after != 0 && ++allocations == interrupt_after) std::raise(SIGINT);  // through the real handler
+  };
   try {
     for (const Planned& p : plans) rep.rows.push_back(probe::measure_plan(*backend, p.label, p.plan, run));
     if (o.bandwidth) {

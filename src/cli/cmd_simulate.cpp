@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "html_output.hpp"
+#include "progress.hpp"
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/numbers/dtype.hpp"
@@ -197,9 +198,13 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
     timeline = std::make_unique<report::TimelineCsv>(timeline_file);
   }
   // Ctrl-C or SIGTERM stops the run between two steps (main says so and exits 130/143).
+  // Millions of events a second: the clock is read every 256 finished requests.
+  Progress progress("simulate", requests.size() * policies.size(), "requests", 256);
   struct Interruptible : SimObserver {
     std::vector<SimObserver*> inner;  // the timeline CSV, the HTML chart's recorder
+    Progress* progress = nullptr;
     void on_event(const SimEvent& e) override {
+      if (e.kind == SimEventKind::completion || e.kind == SimEventKind::refusal) progress->advance();
       for (SimObserver* o : inner) o->on_event(e);
     }
     void on_step(const SimSnapshot& s) override {
@@ -207,6 +212,7 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
       for (SimObserver* o : inner) o->on_step(s);
     }
   } observer;
+  observer.progress = &progress;
   std::vector<report::TimelineSeries> drawn;
   for (SimPolicy p : policies) {
     observer.inner.clear();

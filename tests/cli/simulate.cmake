@@ -78,3 +78,11 @@ kvplan_cli_test(simulate_bad_sigma EXIT 2 MATCH "sigma must be in .0, 10. .--sig
                 ARGS simulate --model gpt2 --synthetic lognormal --sigma 0)
 kvplan_cli_test(simulate_custom_means EXIT 0 MATCH "prompt fixed 100, output fixed 7"
                 ARGS simulate --model gpt2 --synthetic fixed --prompt-mean 100 --output-mean 7 --requests 5)
+# Progress on stderr on a terminal only (script(1) gives it one; the delay set to 0 so that a short
+# run draws), never in a pipe.
+add_test(NAME cli.progress_terminal_only
+         COMMAND bash -c "tty=$(KVPLAN_PROGRESS_DELAY_MS=0 script -qec '$<TARGET_FILE:kvplan> simulate --model gpt2 --gpu l4 --synthetic sharegpt --requests 5000 --format json >/dev/null' /dev/null); \
+pipe=$(KVPLAN_PROGRESS_DELAY_MS=0 $<TARGET_FILE:kvplan> simulate --model gpt2 --gpu l4 --synthetic sharegpt --requests 5000 --format json 2>&1 >/dev/null); \
+printf 'terminal: %s\\npipe: %s\\n' \"$tty\" \"$pipe\"; \
+printf '%s' \"$tty\" | grep -q 'kvplan simulate: [0-9]*/25000 requests .* s left' && [ -z \"$pipe\" ]")
+set_tests_properties(cli.progress_terminal_only PROPERTIES LABELS cli)
