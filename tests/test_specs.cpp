@@ -85,3 +85,21 @@ TEST_CASE("a bare family name that several cards share is refused with the list,
   CHECK(catalog.gpu("h200").name == "h200");
   CHECK_THROWS_WITH(catalog.gpu("rtx-4070"), Catch::Contains("unknown GPU"));
 }
+
+TEST_CASE("GPU catalog: datasheet peak tensor throughput, dense, with its source") {
+  const Catalog catalog;
+  // H100 SXM: 1,979 / 3,958 TFLOPS with sparsity in the datasheet, halved.
+  CHECK(catalog.gpu("h100-sxm").peak_bf16_flops_per_s == 989'500'000'000'000ULL);
+  CHECK(catalog.gpu("h100-sxm").peak_fp8_flops_per_s == 1'979'000'000'000'000ULL);
+  CHECK(catalog.gpu("a100-80gb").peak_fp8_flops_per_s == 0);  // Ampere has no FP8
+  // AMD's table lists dense peaks; rocm-smi's total in bytes.
+  CHECK(catalog.gpu("mi300x").peak_bf16_flops_per_s == 1'307'400'000'000'000ULL);
+  CHECK(catalog.gpu("mi300x").memory_bytes == 206'141'652'992ULL);
+  CHECK(catalog.gpu("gb200").memory_bytes == 189'471ULL << 20);
+  for (const GpuSpec& g : catalog.gpus()) {
+    INFO(g.name);
+    if (g.peak_bf16_flops_per_s || g.peak_fp8_flops_per_s) CHECK_FALSE(g.flops_source.empty());
+    // FP8 is twice BF16 wherever both are given (the tensor cores' rate), a check on the figures typed.
+    if (g.peak_fp8_flops_per_s) CHECK(g.peak_fp8_flops_per_s / 1'000'000'000ULL >= 2 * g.peak_bf16_flops_per_s / 1'000'000'000ULL - 100'000);
+  }
+}

@@ -176,10 +176,11 @@ TEST_CASE("GPU catalog: compute capability is CUDA's major.minor, refused at its
     CHECK_THROWS_WITH(parse_gpu_catalog(head + "    compute_capability: " + bad + "\n", "g.yaml"),
                       Catch::Contains("g.yaml:4:") && Catch::Contains("compute_capability") &&
                           Catch::Contains("major.minor"));
-  // Every shipped GPU says it: vLLM's MXFP4 layout depends on it.
+  // Every shipped NVIDIA GPU says it: vLLM's MXFP4 layout depends on it (AMD's have none).
   const Catalog catalog;
   for (const auto& g : catalog.gpus()) {
     INFO(g.name);
-    CHECK(g.compute_capability >= 70);
+    if (g.display_name.rfind("NVIDIA", 0) == 0) CHECK(g.compute_capability >= 70);
+    else CHECK(g.compute_capability == 0);
   }
 }

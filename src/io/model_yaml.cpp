@@ -269,7 +269,8 @@ std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::strin
   for (const auto& item : list) {
     const Reader g(item, origin, "gpus[" + std::to_string(out.size()) + "].");
     g.reject_unknown({"name", "display_name", "aliases", "memory_bytes", "cuda_memory_bytes", "cuda_memory_source",
-                      "marketed", "bandwidth_bytes_per_s", "nvlink", "compute_capability", "source"});
+                      "marketed", "bandwidth_bytes_per_s", "peak_bf16_flops_per_s", "peak_fp8_flops_per_s",
+                      "flops_source", "nvlink", "compute_capability", "source"});
     GpuSpec gpu;
     gpu.name = g.str("name");
     gpu.display_name = g.str_or("display_name", gpu.name);
@@ -283,6 +284,11 @@ std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::strin
       g.fail("cuda_memory_bytes", "needs 'cuda_memory_source' saying where the figure was read");
     gpu.marketed = g.str_or("marketed", "");
     gpu.bandwidth_bytes_per_s = g.u64_or("bandwidth_bytes_per_s", 0);
+    gpu.peak_bf16_flops_per_s = g.u64_or("peak_bf16_flops_per_s", 0);
+    gpu.peak_fp8_flops_per_s = g.u64_or("peak_fp8_flops_per_s", 0);
+    gpu.flops_source = g.str_or("flops_source", "");
+    if ((gpu.peak_bf16_flops_per_s || gpu.peak_fp8_flops_per_s) && gpu.flops_source.empty())
+      g.fail("peak_bf16_flops_per_s", "needs 'flops_source' naming the datasheet");
     gpu.nvlink = g.boolean_or("nvlink", false);
     if (g.has("compute_capability")) {
       // "9.0": the CUDA major.minor, kept as major x 10 + minor.

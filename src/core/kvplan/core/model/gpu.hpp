@@ -15,6 +15,11 @@ struct GpuSpec {
   std::uint64_t cuda_memory_bytes = 0;
   std::string cuda_memory_source;
   std::uint64_t bandwidth_bytes_per_s = 0;  // datasheet memory bandwidth
+  // Datasheet peak dense tensor throughput, FLOP/s (a "with sparsity" figure halved; GeForce: FP32
+  // accumulate); 0: no vendor figure (fp8: the card has no FP8). For the speed model.
+  std::uint64_t peak_bf16_flops_per_s = 0;
+  std::uint64_t peak_fp8_flops_per_s = 0;
+  std::string flops_source;
   // An SXM part on an NVLink/NVSwitch board: engines set up custom all-reduce buffers at tp > 1
   // (PCIe cards beyond two run plain NCCL).
   bool nvlink = false;
