@@ -139,10 +139,15 @@ Table rows_table(const ProbeReport& rep) {
           {false, false, true, true, true, true, true, true, true, true, true, true, false, false});
   for (const ProbeRow& r : rep.rows) {
     const AllocationPlan& p = r.plan;
+    // A row stopped before it was measured (the cap, out of memory) has no measurement to show:
+    // "-", not 0 and -100%.
+    const bool measured = r.status == ProbeStatus::ok || r.status == ProbeStatus::verify_failed;
+    const std::string none = "-";
     t.add_row({r.scenario, probe_policy_label(p), grouped(p.allocations), grouped(p.kv_bytes), grouped(r.predicted_bytes),
-               grouped(r.measured_bytes), signed_grouped(r.difference()), percent(relative(r.difference(), p.kv_bytes)),
-               grouped(r.granularity_bytes), grouped(p.table_bytes), grouped(p.rounding_bytes),
-               signed_grouped(r.unexplained()), r.within_tolerance ? "yes" : "NO",
+               measured ? grouped(r.measured_bytes) : none, measured ? signed_grouped(r.difference()) : none,
+               measured ? percent(relative(r.difference(), p.kv_bytes)) : none, grouped(r.granularity_bytes),
+               grouped(p.table_bytes), grouped(p.rounding_bytes), measured ? signed_grouped(r.unexplained()) : none,
+               measured ? (r.within_tolerance ? "yes" : "NO") : "not measured",
                r.status == ProbeStatus::ok && r.mismatched_bytes == 0 ? "verified" : to_string(r.status)});
   }
   return t;
@@ -155,8 +160,11 @@ Records rows_records(const ProbeReport& rep) {
              "tolerance_bytes", "within_tolerance", "status", "mismatched_bytes", "backend", "device"});
   for (const ProbeRow& row : rep.rows) {
     const AllocationPlan& p = row.plan;
-    r.add({row.scenario, probe_policy_label(p), p.allocations, p.kv_bytes, row.predicted_bytes, row.measured_bytes,
-           row.difference(), row.granularity_bytes, p.table_bytes, p.rounding_bytes, row.unexplained(),
+    // Empty where the row stopped before it was measured (the cap, out of memory).
+    const bool measured = row.status == ProbeStatus::ok || row.status == ProbeStatus::verify_failed;
+    r.add({row.scenario, probe_policy_label(p), p.allocations, p.kv_bytes, row.predicted_bytes,
+           measured ? Field(row.measured_bytes) : Field(), measured ? Field(row.difference()) : Field(),
+           row.granularity_bytes, p.table_bytes, p.rounding_bytes, measured ? Field(row.unexplained()) : Field(),
            row.tolerance_bytes, row.within_tolerance, std::string(to_string(row.status)), row.mismatched_bytes,
            rep.device.backend, rep.device.name});
   }
