@@ -51,19 +51,22 @@ void render_check(std::ostream& out, const std::vector<CheckEntry>& entries, std
     r.render(out, format);
     return;
   }
-  if (format == Format::table) {
+  if (format == Format::table || format == Format::markdown) {
     std::size_t failing = 0, invalid = 0;
     for (const auto& e : entries) {
       if (!e.valid) ++invalid;
       else if (!e.passes) ++failing;
     }
     const std::string of = fmt::format("{} config{}", entries.size(), entries.size() == 1 ? "" : "s");
-    if (invalid + failing == 0) out << paint(Verdict::fits, "PASS: every check holds in " + of) << "\n\n";
-    else
-      out << paint(Verdict::does_not_fit,
-                   fmt::format("{}: {} of {} {}", invalid ? "INVALID" : "FAIL", invalid + failing, of,
-                               invalid ? fmt::format("invalid or failing ({} invalid)", invalid) : "fail"))
-          << "\n\n";
+    const std::string text = invalid + failing == 0
+                                 ? "PASS: every check holds in " + of
+                                 : fmt::format("{}: {} of {} {}", invalid ? "INVALID" : "FAIL", invalid + failing, of,
+                                               invalid                   ? fmt::format("invalid or failing ({} invalid)", invalid)
+                                               : invalid + failing == 1 ? "fails"
+                                                                        : "fail");
+    // Markdown: a PR comment's first line, in bold.
+    if (format == Format::markdown) out << "**" << text << "**\n\n";
+    else out << paint(invalid + failing == 0 ? Verdict::fits : Verdict::does_not_fit, text) << "\n\n";
   }
   // Inside 80 columns: the file is named by the verdict lines below (and the CSV's config column).
   Table t({"config", "engine", "GPUs", "KV/GPU", "tokens", "max seqs", "verdict"},

@@ -132,6 +132,7 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
                  s.exceeds_max_model_len ? "too long" : f->fits ? "yes" : "no"});
     }
   }
+  if (format == Format::markdown) out << "**" << fit_headline(fit).text << "**\n\n";  // a PR comment's first line
   if (format == Format::table) {
     const Headline h = fit_headline(fit);
     out << paint(h.verdict, h.text) << "\n\n";

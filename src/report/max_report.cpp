@@ -73,6 +73,7 @@ void render_max(std::ostream& out, const MaxView& v, Format format) {
     const Headline h = max_headline(v);
     out << paint(h.verdict, h.text) << "\n\n";
   }
+  if (format == Format::markdown && !v.columns.empty()) out << "**" << max_headline(v).text << "**\n\n";
   if (v.columns.size() == 1 && format == Format::table) {
     const MaxColumn& c = v.columns.front();
     plan_text(out, v.model_display, c.plan);

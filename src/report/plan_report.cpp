@@ -49,6 +49,7 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
     t.add_row({f.workload.label(), grouped(f.workload.sequences()),
                grouped(f.units_needed) + (f.shared_units ? fmt::format(" ({} shared)", f.shared_units) : ""),
                human_bytes(f.kv_bytes_needed), grouped(f.allowed_units), verdict(p, f)});
+  if (format == Format::markdown) out << "**" << deploy_headline(v).text << "**\n\n";  // a PR comment's first line
   if (format == Format::table) {
     const Headline h = deploy_headline(v);
     out << paint(h.verdict, h.text) << "\n\n";
