@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "deploy_options.hpp"
 #include "html_output.hpp"
+#include "plot.hpp"
 #include "llamacpp_fit.hpp"
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/model/scenario.hpp"
@@ -56,7 +57,7 @@ void print_hints(const FitOptions& o, bool all_fit, bool engine) {
 }
 
 int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec& model, report::Format format,
-                   bool html, const DeployRequest* given) {
+                   bool html, const std::string& plot, const DeployRequest* given) {
   const DeployRequest req = given ? *given : make_deploy_request(catalog, model, o.target, o.deploy);
   report::DeployView view;
   view.model_display = model.display_name;
@@ -71,13 +72,16 @@ int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec&
   }
   // llama.cpp's own questions (-c, -np, -ngl) are its fit's; the serving engines get try lines.
   if (req.engine != Engine::llamacpp) view.suggestions = suggest_changes(model, req, workloads);
-  if (html) {
+  if (html || !plot.empty()) {
     std::ostringstream text;
     report::render_deploy(text, view, report::Format::table);
-    write_page(report::deploy_page(
+    const report::HtmlPage page = report::deploy_page(
         view, concurrency_series(catalog, model, o.target, o.deploy, {req.parallel.tp}, 0),
-        engine_budgets(catalog, model, o.target, o.deploy, req.engine), text.str()));
-  } else {
+        engine_budgets(catalog, model, o.target, o.deploy, req.engine), text.str());
+    if (html) write_page(page);
+    if (!plot.empty()) plot_page(page, plot);
+  }
+  if (!html) {
     report::render_deploy(std::cout, view, format);
     if (format == report::Format::table && req.engine != Engine::llamacpp) print_hints(o, view.all_fit, true);
   }
@@ -86,7 +90,7 @@ int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec&
 
 int run_fit(const FitOptions& o, const CommonOptions& common) {
   const bool html = html_requested(common);
-  const report::Format format = html ? report::Format::table : output_format(common);
+  const report::Format format = html ? report::Format::table : output_format(common, true);
   const Catalog catalog = make_catalog(common);
   check_scenario_count(o.scenarios.size(), "scenarios");
   const ModelSpec model = catalog.model(o.model);
@@ -110,14 +114,14 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
       if (!o.scenarios.empty())
         throw Error("llama.cpp's context options (-c, -np, -b, -ub, -fa, --swa-full, -kvu) describe the whole "
                     "cache, which llama.cpp allocates up front; give them or scenarios (NxT = -np N -c N*T), not both");
-      if (html)
-        throw Error("--format html: llama.cpp's -c/-np mode has no charts; give scenarios instead (NxT is -np N "
+      if (html || !common.plot.empty())
+        throw Error("--format html and --plot: llama.cpp's -c/-np mode has no charts; give scenarios instead (NxT is -np N "
                     "-c N*T) and the planner draws them");
       return run_llamacpp_fit(plan_deployment(model, req), o.llamacpp, common);
     }
-    return run_deploy_fit(o, catalog, model, format, html, &req);
+    return run_deploy_fit(o, catalog, model, format, html, common.plot, &req);
   }
-  if (o.deploy.engaged() || workloads) return run_deploy_fit(o, catalog, model, format, html, nullptr);
+  if (o.deploy.engaged() || workloads) return run_deploy_fit(o, catalog, model, format, html, common.plot, nullptr);
 
   // No engine: the generic engine's plan, with a contiguous max-model-len reservation beside it.
   const DeployRequest req = make_deploy_request(catalog, model, o.target, o.deploy);
@@ -128,7 +132,7 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
   for (const auto& s : o.scenarios.empty() ? std::vector<std::string>{"32x500", "1x16000"} : o.scenarios)
     scenarios.push_back(parse_scenario(s));
   const FitResult result = plan_fit(model, req, scenarios, deciding);
-  if (html) {
+  if (html || !common.plot.empty()) {
     std::ostringstream text;
     report::render_fit(text, result, report::Format::table);
     // Each scenario's batch size, drawn over every context up to max-model-len.
@@ -136,9 +140,13 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
     for (const auto& s : scenarios)
       if (std::find(batches.begin(), batches.end(), s.sequences) == batches.end()) batches.push_back(s.sequences);
     if (batches.size() > kMaxDrawnBatches) batches.resize(kMaxDrawnBatches);
-    write_page(report::fit_page(result, memory_vs_context(model, req, batches, kContextPoints),
-                                engine_budgets(catalog, model, o.target, o.deploy, Engine::generic), text.str()));
-  } else {
+    const report::HtmlPage page =
+        report::fit_page(result, memory_vs_context(model, req, batches, kContextPoints),
+                         engine_budgets(catalog, model, o.target, o.deploy, Engine::generic), text.str());
+    if (html) write_page(page);
+    if (!common.plot.empty()) plot_page(page, common.plot);
+  }
+  if (!html) {
     report::render_fit(std::cout, result, format);
     if (format == report::Format::table) {
       // Why the default is what it is, and what to do when it cannot run on this model.

@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "deploy_options.hpp"
 #include "html_output.hpp"
+#include "plot.hpp"
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/report/deploy.hpp"
@@ -42,7 +43,7 @@ std::vector<std::uint64_t> tp_list(const std::string& text) {
 
 int run_max(const MaxOptions& o, const CommonOptions& common) {
   const bool html = html_requested(common);
-  const report::Format format = html ? report::Format::table : output_format(common);
+  const report::Format format = html ? report::Format::table : output_format(common, true);
   const Catalog catalog = make_catalog(common);
   const ModelSpec model = catalog.model(o.model);
   report::MaxView view;
@@ -73,15 +74,18 @@ int run_max(const MaxOptions& o, const CommonOptions& common) {
                                         max_tp);
     if (!view.min_gpus->found) code = kDoesNotFit;
   }
-  if (html) {
+  if (html || !common.plot.empty()) {
     std::ostringstream text;
     report::render_max(text, view, report::Format::table);
     std::vector<std::uint64_t> tps;
     for (const auto& c : view.columns) tps.push_back(c.plan.parallel.tp);
-    write_page(report::max_page(view, concurrency_series(catalog, model, o.target, o.deploy, tps, view.margin_ppm),
-                                engine_budgets(catalog, model, o.target, o.deploy, engine_option(o.deploy.engine), tps.at(0)),
-                                text.str()));
-  } else {
+    const report::HtmlPage page = report::max_page(
+        view, concurrency_series(catalog, model, o.target, o.deploy, tps, view.margin_ppm),
+        engine_budgets(catalog, model, o.target, o.deploy, engine_option(o.deploy.engine), tps.at(0)), text.str());
+    if (html) write_page(page);
+    if (!common.plot.empty()) plot_page(page, common.plot);
+  }
+  if (!html) {
     report::render_max(std::cout, view, format);
   }
   return code;

@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "html_output.hpp"
+#include "plot.hpp"
 #include "progress.hpp"
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/numbers/error.hpp"
@@ -111,7 +112,7 @@ struct Planned {
 
 int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   const bool html = html_requested(common);
-  const report::Format format = html ? report::Format::table : output_format(common);
+  const report::Format format = html ? report::Format::table : output_format(common, true);
   const ModelSpec model = make_catalog(common).model(o.model);
   const KvDtypes kv = resolve_kv(model, o.kv);
 
@@ -239,11 +240,14 @@ int run_probe(const ProbeOptions& o, const CommonOptions& common) {
   backend->synchronize();
   const std::uint64_t now = backend->used_bytes();
   rep.residual_bytes = now > baseline ? now - baseline : 0;
-  if (html) {
+  if (html || !common.plot.empty()) {
     std::ostringstream text;
     report::render_probe(text, rep, report::Format::table);
-    write_page(report::probe_page(rep, text.str()));
-  } else {
+    const report::HtmlPage page = report::probe_page(rep, text.str());
+    if (html) write_page(page);
+    if (!common.plot.empty()) plot_page(page, common.plot);
+  }
+  if (!html) {
     report::render_probe(std::cout, rep, format);
   }
 

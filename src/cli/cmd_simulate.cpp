@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "html_output.hpp"
+#include "plot.hpp"
 #include "progress.hpp"
 #include "kvplan/core/numbers/checked.hpp"
 #include "kvplan/core/plan/deploy.hpp"
@@ -84,7 +85,7 @@ std::string describe_workload(const SimulateOptions& o, const SyntheticSpec& s, 
 
 int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   const bool html = html_requested(common);
-  const report::Format format = html ? report::Format::table : output_format(common);
+  const report::Format format = html ? report::Format::table : output_format(common, true);
   if (o.trace.empty() == o.synthetic.empty())
     throw Error("give either --trace FILE or --synthetic DIST (fixed, uniform, lognormal, sharegpt, alpaca)");
   const Catalog catalog = make_catalog(common);
@@ -221,7 +222,7 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
       observer.inner.push_back(timeline.get());
     }
     std::optional<report::TimelineRecorder> recorder;
-    if (html) observer.inner.push_back(&recorder.emplace(p));
+    if (html || !common.plot.empty()) observer.inner.push_back(&recorder.emplace(p));
     view.results.push_back(simulate(requests, config, p, &observer));
     if (recorder) drawn.push_back(recorder->finish());
   }
@@ -229,11 +230,14 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
     timeline_file.flush();
     if (!timeline_file) throw InputError(o.timeline, "write failed");
   }
-  if (html) {
+  if (html || !common.plot.empty()) {
     std::ostringstream text;
     report::render_simulate(text, view, report::Format::table);
-    write_page(report::simulate_page(view, drawn, text.str()));
-  } else {
+    const report::HtmlPage page = report::simulate_page(view, drawn, text.str());
+    if (html) write_page(page);
+    if (!common.plot.empty()) plot_page(page, common.plot);
+  }
+  if (!html) {
     report::render_simulate(std::cout, view, format);
   }
   return kOk;

@@ -17,6 +17,9 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
   app.add_option("--color", common.color,
                  "Colour the verdicts: auto (on a terminal, unless NO_COLOR is set), always, never")
       ->type_name("WHEN");
+  app.add_option("--plot", common.plot,
+                 "Also write the charts as images: FILE.svg or FILE.png (fit, max, simulate, probe; needs Chromium)")
+      ->type_name("FILE");
   app.add_option("--format", common.format, "Output format: table, json, csv, tsv, markdown; html (fit, max, simulate, probe: charts)")->type_name("FORMAT");
 }
 
@@ -44,7 +47,9 @@ Catalog make_catalog(const CommonOptions& common) {
   return Catalog(dirs);
 }
 
-report::Format output_format(const CommonOptions& common) {
+report::Format output_format(const CommonOptions& common, bool draws) {
+  if (!draws && !common.plot.empty())
+    throw Error("--plot: only fit, max, simulate and probe draw charts");
   if (common.format == "html")
     throw Error("--format html: only fit, max, simulate and probe draw charts; this command prints table, json, "
                 "csv, tsv or markdown");

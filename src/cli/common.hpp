@@ -26,6 +26,7 @@ struct CommonOptions {
   std::vector<std::string> models_dirs;
   std::string format = "table";
   std::string color = "auto";  // --color: auto, always, never
+  std::string plot;            // --plot FILE.svg|FILE.png (the commands that draw)
 };
 
 struct KvOptions {
@@ -43,7 +44,9 @@ void add_common_options(CLI::App& app, CommonOptions& common);
 void add_kv_options(CLI::App& app, KvOptions& kv);
 
 Catalog make_catalog(const CommonOptions& common);  // built-ins, KVPLAN_MODELS_DIR, --models-dir
-report::Format output_format(const CommonOptions& common);
+// --format; `draws`: the command has charts, so --plot is allowed (and --format html is checked
+// by the command itself, html_requested).
+report::Format output_format(const CommonOptions& common, bool draws = false);
 // "auto" means the model's own dtype, as in vLLM; K and V may be overridden separately.
 // The KV dtypes for `engine` (core's resolve_kv_dtypes); `dtype` is --dtype (the served dtype
 // that vLLM's "auto" follows).

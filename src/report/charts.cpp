@@ -218,7 +218,7 @@ Chart concurrency_chart(const std::vector<ConcurrencySeries>& series, const std:
   spec["scales"] = json::parse(R"vg([
     {"name": "x", "type": "log", "base": 2, "range": "width", "nice": false,
      "domain": {"data": "points", "field": "len"}},
-    {"name": "y", "type": "log", "range": "height", "nice": true, "zero": false, "padding": 16,
+    {"name": "y", "type": "log", "range": "height", "nice": false, "zero": false, "padding": 16,
      "domain": {"data": "served", "field": "sequences"}},
     {"name": "color", "type": "ordinal", "range": "category", "domain": {"data": "points", "field": "series"}}
   ])vg");
@@ -226,7 +226,7 @@ Chart concurrency_chart(const std::vector<ConcurrencySeries>& series, const std:
     {"orient": "bottom", "scale": "x", "title": "max-model-len (tokens, log scale)", "grid": true,
      "encode": {"labels": {"update": {"text": {"signal": "datum.value >= 1024 ? format(datum.value / 1024, '~g') + 'K' : format(datum.value, '~g')"}}}}},
     {"orient": "left", "scale": "y", "title": "most sequences of max-model-len at once (log scale)", "grid": true,
-     "format": "~s"}
+     "encode": {"labels": {"update": {"text": {"signal": "datum.value >= 1 ? format(datum.value, '~s') : ''"}}}}}
   ])vg");
   spec["legends"] = json::parse(R"vg([{"stroke": "color", "title": "deployment", "symbolType": "stroke",
                                       "symbolStrokeWidth": 3}])vg");

@@ -85,10 +85,21 @@ constexpr std::string_view kRender = R"js(
       var items = dataItems(view.scenegraph().root);
       if (items === 0) fail(chart.id + ' drew no data');
       document.getElementById(chart.id).dataset.items = items;
-      return Promise.all([view.toImageURL('svg'), view.toImageURL('png', 2)]).then(function (urls) {
+      var exported = !window.kvplanExport ? [] : [view.toSVG(), view.toCanvas(2).then(function (canvas) {
+        return canvas.toDataURL('image/png');
+      })];
+      return Promise.all([view.toImageURL('svg'), view.toImageURL('png', 2)].concat(exported)).then(function (urls) {
         var links = document.querySelector('#' + chart.id + ' .exports');
         links.children[0].href = urls[0];
         links.children[1].href = urls[1];
+        ['svg', 'png'].forEach(function (kind, i) {
+          if (!window.kvplanExport) return;
+          var pre = document.createElement('pre');
+          pre.id = 'kvplan-export-' + chart.id + '-' + kind;
+          pre.hidden = true;
+          pre.textContent = urls[2 + i];
+          document.body.appendChild(pre);
+        });
       });
     });
   });
@@ -173,6 +184,7 @@ void write_html(std::ostream& out, const HtmlPage& page) {
          "Hover a mark for its exact figures.</footer>\n"
       << "<script>" << vega << "</script>\n"
       << "<script type=\"application/json\" id=\"kvplan-charts\">" << script_json(charts) << "</script>\n"
+      << (page.export_images ? "<script>window.kvplanExport = true;</script>\n" : "")
       << "<script>" << kRender << "</script>\n</body>\n</html>\n";
 }
 

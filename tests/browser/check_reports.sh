@@ -81,6 +81,23 @@ check fit-engine 2 fit --engine vllm --model llama-3.1-8b --gpu h100-sxm 64x2000
 check max 2 max --engine sglang --model llama-3.1-8b --gpu l4 --tp 1,2
 check simulate 1 simulate --model llama-2-13b --gpu a100-40gb --synthetic sharegpt --requests 500
 check probe 1 probe --backend host --model gpt2 2x256 1x1024
+# --plot: every chart as SVG and PNG, drawn by the same page in this browser.
+plot() {  # plot EXT: kvplan fit --plot $out/plot.EXT must write both charts as real images
+  rm -f "$out"/plot-*."$1"
+  if ! "$kvplan" fit --model qwen2.5-7b --gpu l40s --plot "$out/plot.$1" >/dev/null 2>"$out/plot-$1.log"; then
+    echo "FAIL --plot $1: $(cat "$out/plot-$1.log")"; failed=1; return
+  fi
+  for chart in memory-vs-context budget-by-engine; do
+    local f="$out/plot-$chart.$1"
+    if [ "$1" = svg ] && head -c 4 "$f" 2>/dev/null | grep -q '<svg' && grep -q '</svg>' "$f"; then continue; fi
+    if [ "$1" = png ] && [ "$(head -c 8 "$f" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then continue; fi
+    echo "FAIL --plot $1: $f is not a $1 image"; failed=1; return
+  done
+  echo "ok   --plot $1: both charts written ($(du -ch "$out"/plot-*."$1" | tail -1 | cut -f1))"
+}
+plot svg
+plot png
+
 must_fail console-error 's#</body>#<script>console.error("injected by the test")</script></body>#'
 must_fail empty-charts '/id="kvplan-charts"/s/"values":\[/"values":[],"unused":[/g'
 must_fail network '/id="kvplan-charts"/s#</script>#</script><img src="http://127.0.0.1:9/x.png">#'

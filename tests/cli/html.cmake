@@ -18,3 +18,12 @@ kvplan_cli_test(html_refused_elsewhere EXIT 2 MATCH "--format html: only fit, ma
                 ARGS size --model llama-2-7b --format html)
 kvplan_cli_test(html_refused_llamacpp_context EXIT 2 MATCH "llama.cpp's -c/-np mode has no charts; give scenarios"
                 ARGS fit --engine llamacpp --model llama-2-7b -c 4096 --format html)
+# --plot: refused where nothing draws; without a browser it says what to install (exit 2).
+kvplan_cli_test(plot_refused_elsewhere EXIT 2 MATCH "--plot: only fit, max, simulate and probe draw charts"
+                ARGS size --model llama-2-7b --plot x.svg)
+kvplan_cli_test(plot_bad_extension EXIT 2 MATCH "--plot chart.jpg: the file must end in .svg or .png"
+                ARGS fit --plot chart.jpg)
+add_test(NAME cli.plot_without_browser
+         COMMAND bash -c "out=$(PATH=/nonexistent KVPLAN_CHROMIUM= $<TARGET_FILE:kvplan> fit --plot x.svg 2>&1 >/dev/null); rc=$?; \
+printf '%s\\n' \"$out\"; [ $rc -eq 2 ] && printf '%s' \"$out\" | grep -q 'which is not installed [(]apt-get install chromium'")
+set_tests_properties(cli.plot_without_browser PROPERTIES LABELS cli)

@@ -31,6 +31,9 @@ struct HtmlPage {
   std::vector<std::string> summary;  // a few lines under the headline
   std::vector<Chart> charts;
   std::string command_output;        // the command's table output, verbatim
+  // For --plot: each chart's SVG and PNG are also put into the page (<pre id="kvplan-export-ID-svg">
+  // and -png, a data URL) once drawn, for a headless browser to hand back.
+  bool export_images = false;
 };
 
 // Throws Error when the binary was built without Vega (names the package to install).
