@@ -126,10 +126,29 @@ TEST_CASE("budget parts sum to the GPU for every engine that starts, and the KV 
       INFO(name << " under " << to_string(e));
       const StagePlan& stage = plan.stages[plan.limiting_stage];
       CHECK(sum == plan.capacity_bytes);
-      CHECK(kv == std::min(stage.units * plan.unit_bytes, stage.kv_budget_bytes));
-      CHECK(kv <= stage.kv_budget_bytes);
+      if (e == Engine::llamacpp) {
+        CHECK(kv == llamacpp_context(plan, 1, plan.max_model_len).kv_bytes);  // its context's cache
+      } else {
+        CHECK(kv == std::min(stage.units * plan.unit_bytes, stage.kv_budget_bytes));
+        CHECK(kv <= stage.kv_budget_bytes);
+      }
     }
   }
+}
+
+TEST_CASE("budget parts: llama.cpp's cache is its context's, and runs past a GPU it does not fit") {
+  // Llama-3.1-8B at -c 131,072 -np 1: 131,072 cells x 128 KiB = 16 GiB of f16 KV, more than an
+  // L4-sized GPU has left after 15 GiB of weights.
+  DeployRequest r = l40s(Engine::llamacpp, 131072);
+  r.capacity_bytes = 24'152'899'584;
+  const DeployPlan plan = plan_deployment(shipped("llama-3.1-8b"), r);
+  std::uint64_t sum = 0, kv = 0;
+  for (const auto& p : budget_parts(plan)) {
+    sum += p.bytes;
+    if (p.kind == BudgetPart::Kind::kv_cache) kv = p.bytes;
+  }
+  CHECK(kv == 131072ULL * 131072);
+  CHECK(sum > r.capacity_bytes);
 }
 
 TEST_CASE("concurrency against max-model-len: max_sequences of the plan at each length, hand-computed") {

@@ -74,12 +74,21 @@ std::vector<BudgetPart> budget_parts(const DeployPlan& plan) {
     parts.push_back({line.item, line.bytes, BudgetPart::Kind::non_kv, line.basis});
     used = checked_add(used, line.bytes, "non-KV memory");
   }
-  // The cache the engine builds: its whole units (a pool never exceeds its budget).
-  const std::uint64_t kv = std::min(checked_mul(stage.units, plan.unit_bytes, "KV cache"), stage.kv_budget_bytes);
-  if (kv > 0) {
-    parts.push_back({"KV cache", kv, BudgetPart::Kind::kv_cache,
-                     grouped(stage.units) + " " + unit_name(plan.capacity) + " of " + grouped(plan.unit_bytes) + " B"});
-    used = checked_add(used, kv, "memory in use");
+  if (plan.llamacpp) {
+    // llama.cpp allocates the cache of its context up front, not a pool from what is left: at
+    // -c max-model-len -np 1 it may not fit, and then the bar runs past the GPU.
+    const llamacpp::Fit f = llamacpp_context(plan, 1, plan.max_model_len);
+    parts.push_back({"KV cache", f.kv_bytes, BudgetPart::Kind::kv_cache,
+                     "-c " + grouped(plan.max_model_len) + " -np 1, as llama.cpp allocates it"});
+    used = checked_add(used, f.kv_bytes, "memory in use");
+  } else {
+    // The pool the engine builds: its whole units (a pool never exceeds its budget).
+    const std::uint64_t kv = std::min(checked_mul(stage.units, plan.unit_bytes, "KV cache"), stage.kv_budget_bytes);
+    if (kv > 0) {
+      parts.push_back({"KV cache", kv, BudgetPart::Kind::kv_cache,
+                       grouped(stage.units) + " " + unit_name(plan.capacity) + " of " + grouped(plan.unit_bytes) + " B"});
+      used = checked_add(used, kv, "memory in use");
+    }
   }
   if (used < plan.capacity_bytes)
     parts.push_back({"unused", plan.capacity_bytes - used, BudgetPart::Kind::unused,

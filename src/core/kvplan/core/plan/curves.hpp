@@ -42,7 +42,9 @@ ContextCurves memory_vs_context(const ModelSpec& model, const DeployRequest& req
 // One GPU's memory under the plan, part by part, in the order the engine takes it (the limiting
 // stage's): each non-KV line, the KV cache the engine allocates, and what stays unused (outside
 // the engine's share, or left over by its rounding). The parts sum to the plan's capacity
-// whenever the engine starts; when the non-KV parts alone exceed it there is no KV and no unused part.
+// whenever the engine starts; when the non-KV parts alone exceed it there is no KV and no unused
+// part. llama.cpp allocates the cache of its context (-c max-model-len -np 1) whatever is left, so
+// its parts can sum to more than the GPU: that context does not fit.
 struct BudgetPart {
   enum class Kind { non_kv, kv_cache, unused };
   std::string item;
