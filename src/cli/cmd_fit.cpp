@@ -139,10 +139,14 @@ int run_fit(const FitOptions& o, const CommonOptions& common) {
     std::vector<std::uint64_t> batches;
     for (const auto& s : scenarios)
       if (std::find(batches.begin(), batches.end(), s.sequences) == batches.end()) batches.push_back(s.sequences);
-    if (batches.size() > kMaxDrawnBatches) batches.resize(kMaxDrawnBatches);
-    const report::HtmlPage page =
+    const bool cut = batches.size() > kMaxDrawnBatches;
+    if (cut) batches.resize(kMaxDrawnBatches);
+    report::HtmlPage page =
         report::fit_page(result, memory_vs_context(model, req, batches, kContextPoints),
                          engine_budgets(catalog, model, o.target, o.deploy, Engine::generic), text.str());
+    if (cut)
+      page.summary.push_back("The memory chart draws the first " + std::to_string(kMaxDrawnBatches) +
+                             " batch sizes; the table below has every scenario.");
     if (html) write_page(page);
     if (!common.plot.empty()) plot_page(page, common.plot);
   }

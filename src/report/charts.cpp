@@ -370,7 +370,7 @@ Chart timeline_chart(const std::vector<TimelineSeries>& series, double step_ms) 
       "The simulator's pool at every step with an event (at most {} points per policy): slots holding a token, "
       "slots handed to a sequence that hold none yet (a reservation's unused part), and free slots; a triangle "
       "marks refused or preempted requests.",
-      600);
+      kTimelineSteps);
   if (left_out > 0) c.caption += fmt::format(" {} more event steps are not marked.", grouped(left_out));
   c.spec = std::move(spec);
   return c;

@@ -46,9 +46,12 @@ Chart timeline_chart(const std::vector<TimelineSeries>& series, double step_ms);
 
 // Keeps at most `max_steps` snapshots of a run (every k-th, k doubling as the run grows) and at
 // most `max_marks` refusal/preemption steps: a chart's size is bounded whatever the workload.
+inline constexpr std::size_t kTimelineSteps = 600;
+inline constexpr std::size_t kTimelineMarks = 400;
 class TimelineRecorder : public SimObserver {
  public:
-  explicit TimelineRecorder(SimPolicy policy, std::size_t max_steps = 600, std::size_t max_marks = 400);
+  explicit TimelineRecorder(SimPolicy policy, std::size_t max_steps = kTimelineSteps,
+                            std::size_t max_marks = kTimelineMarks);
   void on_event(const SimEvent& e) override;
   void on_step(const SimSnapshot& s) override;
   TimelineSeries finish();
