@@ -215,7 +215,7 @@ TEST_CASE("the HTML page: self-contained, nothing fetched, text escaped, no scri
   }
   report::HtmlPage page;
   page.title = "model </script><b>x</b> & co";
-  page.headline = "Fits: \"quoted\"";
+  page.headline.text = "Fits: \"quoted\"";
   page.command_output = "a < b\n";
   report::Chart chart;
   chart.id = "c1";

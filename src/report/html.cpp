@@ -168,7 +168,8 @@ void write_html(std::ostream& out, const HtmlPage& page) {
       << "<title>" << html_escape(page.title) << "</title>\n<style>" << kStyle << "</style>\n"
       << "<script>" << kErrorCapture << "</script>\n</head>\n"
       << "<body data-kvplan-render=\"pending\">\n<header>\n<h1>" << html_escape(page.title) << "</h1>\n"
-      << "<p class=\"verdict " << verdict_class(page.verdict) << "\">" << html_escape(page.headline) << "</p>\n";
+      << "<p class=\"verdict " << verdict_class(page.headline.verdict) << "\">" << html_escape(page.headline.text)
+      << "</p>\n";
   for (const auto& line : page.summary) out << "<p class=\"summary\">" << html_escape(line) << "</p>\n";
   out << "</header>\n";
   for (const auto& c : page.charts) {

@@ -13,9 +13,7 @@ HtmlPage fit_page(const FitResult& fit, const ContextCurves& curves, const Engin
                   std::string command_output) {
   HtmlPage page;
   page.title = "kvplan fit: " + fit.model_name + " on " + fit.gpu_label;
-  const Headline h = fit_headline(fit);
-  page.verdict = h.verdict;
-  page.headline = h.text;
+  page.headline = fit_headline(fit);
   page.summary.push_back(fmt::format("{} on {} ({}); weights {}, KV {} per token ({})", fit.model_name, fit.gpu_label,
                                      human_bytes(fit.capacity_bytes), human_bytes(fit.weight_bytes),
                                      human_bytes(fit.bytes_per_token), fit.kv_dtype));
@@ -32,9 +30,7 @@ HtmlPage deploy_page(const DeployView& v, const std::vector<ConcurrencySeries>& 
   const std::string engine = engine_profile(p.engine).name;
   page.title = "kvplan fit --engine " + std::string(to_string(p.engine)) + ": " + v.model_display + " on " +
                p.gpu_label;
-  const Headline h = deploy_headline(v);
-  page.verdict = h.verdict;
-  page.headline = h.text;
+  page.headline = deploy_headline(v);
   page.summary.push_back(fmt::format("{} on {} × {}, tensor-parallel {}, pipeline {}; max-model-len {}",
                                      v.model_display, p.parallel.gpus(), p.gpu_label, p.parallel.tp, p.parallel.pp,
                                      grouped(p.max_model_len)));
@@ -50,9 +46,7 @@ HtmlPage max_page(const MaxView& v, const std::vector<ConcurrencySeries>& concur
   const DeployPlan& first = v.columns.at(0).plan;
   const std::string engine = engine_profile(first.engine).name;
   page.title = "kvplan max: " + v.model_display + " on " + first.gpu_label;
-  const Headline h = max_headline(v);
-  page.verdict = h.verdict;
-  page.headline = h.text;
+  page.headline = max_headline(v);
   page.summary.push_back(fmt::format("{} under {}, max-model-len {}", v.model_display, engine,
                                      grouped(first.max_model_len)));
   if (!concurrency.empty()) page.charts.push_back(concurrency_chart(concurrency, engine));
@@ -65,7 +59,6 @@ HtmlPage simulate_page(const SimulateView& v, const std::vector<TimelineSeries>&
                        std::string command_output) {
   HtmlPage page;
   page.title = "kvplan simulate: " + v.model + (v.gpu_label.empty() ? "" : " on " + v.gpu_label);
-  page.verdict = Verdict::info;
   const SimMetrics* best = nullptr;
   const SimMetrics* worst = nullptr;
   for (const SimMetrics& m : v.results) {
@@ -73,8 +66,9 @@ HtmlPage simulate_page(const SimulateView& v, const std::vector<TimelineSeries>&
     if (!worst || m.used_share < worst->used_share) worst = &m;
   }
   if (best && worst)
-    page.headline = fmt::format("{} keeps {} of the KV pool holding tokens; {} keeps {}", to_string(best->policy),
-                                percent(best->used_share), to_string(worst->policy), percent(worst->used_share));
+    page.headline.text =
+        fmt::format("{} keeps {} of the KV pool holding tokens; {} keeps {}", to_string(best->policy),
+                    percent(best->used_share), to_string(worst->policy), percent(worst->used_share));
   page.summary.push_back(fmt::format("{}; a pool of {} token slots ({} per token)", v.workload,
                                      grouped(v.capacity_tokens), human_bytes(v.bytes_per_token)));
   page.charts.push_back(timeline_chart(timeline, v.step_ms));
@@ -88,11 +82,11 @@ HtmlPage probe_page(const ProbeReport& report, std::string command_output) {
   std::size_t outside = 0;
   for (const ProbeRow& r : report.rows)
     if (!r.within_tolerance) ++outside;
-  page.verdict = outside == 0 && !report.interrupted ? Verdict::fits : Verdict::does_not_fit;
-  page.headline = outside == 0 ? fmt::format("Every row ({}) measured within tolerance", report.rows.size())
-                               : fmt::format("{} of {} rows outside tolerance or not measured", outside,
-                                             report.rows.size());
-  if (report.interrupted) page.headline += " (interrupted)";
+  page.headline.verdict = outside == 0 && !report.interrupted ? Verdict::fits : Verdict::does_not_fit;
+  page.headline.text = outside == 0
+                           ? fmt::format("Every row ({}) measured within tolerance", report.rows.size())
+                           : fmt::format("{} of {} rows outside tolerance or not measured", outside, report.rows.size());
+  if (report.interrupted) page.headline.text += " (interrupted)";
   page.summary.push_back(fmt::format("{} backend, {}; tolerance {} of the prediction plus a granule per allocation",
                                      report.device.backend, report.device.name, percent(report.relative_tolerance)));
   page.charts.push_back(probe_chart(report));

@@ -15,8 +15,6 @@ std::string md_cell(const std::string& s) {
   return out;
 }
 
-std::size_t width(const std::string& s) { return display_width(s); }
-
 }  // namespace
 
 Table::Table(std::vector<std::string> headers, std::vector<bool> right_aligned)
@@ -47,9 +45,9 @@ void Table::render(std::ostream& out, Format format) const {
     return;
   }
   std::vector<std::size_t> widths(n);
-  for (std::size_t i = 0; i < n; ++i) widths[i] = width(headers_[i]);
+  for (std::size_t i = 0; i < n; ++i) widths[i] = display_width(headers_[i]);
   for (const auto& row : rows_)
-    for (std::size_t i = 0; i < n; ++i) widths[i] = std::max(widths[i], width(row[i]));
+    for (std::size_t i = 0; i < n; ++i) widths[i] = std::max(widths[i], display_width(row[i]));
   std::size_t total = 2 * (n ? n - 1 : 0);
   for (std::size_t w : widths) total += w;
   // Wider than the terminal with a text column last: that column wraps inside the table.
@@ -60,14 +58,14 @@ void Table::render(std::ostream& out, Format format) const {
     // Wider than the terminal: one block per row, the first cell as its title, then each other
     // column as "header  value" (a long value is wrapped by the output below).
     std::size_t label = 0;
-    for (std::size_t i = 1; i < n; ++i) label = std::max(label, width(headers_[i]));
+    for (std::size_t i = 1; i < n; ++i) label = std::max(label, display_width(headers_[i]));
     for (std::size_t r = 0; r < rows_.size(); ++r) {
       const auto& row = rows_[r];
       if (r) out << '\n';
       out << (row[0].empty() ? "(continued)" : row[0]) << '\n';
       for (std::size_t i = 1; i < n; ++i) {
         if (row[i].empty()) continue;
-        out << "  " << headers_[i] << std::string(label - width(headers_[i]) + 2, ' ') << row[i] << '\n';
+        out << "  " << headers_[i] << std::string(label - display_width(headers_[i]) + 2, ' ') << row[i] << '\n';
       }
     }
     return;
@@ -75,7 +73,7 @@ void Table::render(std::ostream& out, Format format) const {
   auto line = [&](const std::vector<std::string>& given) {
     std::vector<std::string> cells = given;
     std::vector<std::string> more;  // the last cell's further lines, when it wraps
-    if (wrap_last && width(cells[n - 1]) > widths[n - 1]) {
+    if (wrap_last && display_width(cells[n - 1]) > widths[n - 1]) {
       std::string wrapped = wrap_line(cells[n - 1], widths[n - 1]);
       std::size_t start = 0;
       for (std::size_t nl = wrapped.find('\n'); ; nl = wrapped.find('\n', start)) {
@@ -88,7 +86,7 @@ void Table::render(std::ostream& out, Format format) const {
     }
     std::string text;
     for (std::size_t i = 0; i < n; ++i) {
-      const std::string pad(widths[i] - std::min(widths[i], width(cells[i])), ' ');
+      const std::string pad(widths[i] - std::min(widths[i], display_width(cells[i])), ' ');
       if (i) text += "  ";
       text += right_[i] ? pad + cells[i] : cells[i] + (i + 1 < n ? pad : "");
     }

@@ -34,15 +34,15 @@ Headline fit_headline(const FitResult& fit) {
     if (!fit.all_fit) {
       h.verdict = Verdict::does_not_fit;
       h.text = worst->exceeds_max_model_len
-                          ? fmt::format("Does not fit: {} is longer than max-model-len {}", worst->scenario.label(),
-                                        grouped(fit.max_model_len))
-                          : fmt::format("Does not fit: {} needs {} of {} ({})", worst->scenario.label(),
-                                        human_bytes(f.total_bytes), human_bytes(fit.capacity_bytes), policy);
+                   ? fmt::format("Does not fit: {} is longer than max-model-len {}", worst->scenario.label(),
+                                 grouped(fit.max_model_len))
+                   : fmt::format("Does not fit: {} needs {} of {} ({})", worst->scenario.label(),
+                                 human_bytes(f.total_bytes), human_bytes(fit.capacity_bytes), policy);
     } else {
       h.verdict = tight(f.headroom_bytes, fit.capacity_bytes) ? Verdict::tight : Verdict::fits;
       h.text = fmt::format("{}: every scenario fits ({}); the tightest, {}, leaves {} free",
-                                  h.verdict == Verdict::tight ? "Tight" : "Fits", policy, worst->scenario.label(),
-                                  human_bytes(static_cast<std::uint64_t>(f.headroom_bytes)));
+                           h.verdict == Verdict::tight ? "Tight" : "Fits", policy, worst->scenario.label(),
+                           human_bytes(static_cast<std::uint64_t>(f.headroom_bytes)));
     }
   }
   return h;
@@ -63,11 +63,11 @@ Headline deploy_headline(const DeployView& v) {
   if (failing > 0) {
     h.verdict = Verdict::does_not_fit;
     h.text = fmt::format("Does not fit: {} of {} under {}; the pool holds {}", failing,
-                                plural(v.workloads.size(), "workload", "workloads"), engine, pool);
+                         plural(v.workloads.size(), "workload", "workloads"), engine, pool);
   } else {
     h.verdict = any_tight ? Verdict::tight : Verdict::fits;
-    h.text = fmt::format("{}: every workload under {}; the pool holds {}", any_tight ? "Tight" : "Fits",
-                                engine, pool);
+    h.text = fmt::format("{}: every workload under {}; the pool holds {}", any_tight ? "Tight" : "Fits", engine,
+                         pool);
   }
   return h;
 }
@@ -81,10 +81,9 @@ Headline max_headline(const MaxView& v) {
   for (std::size_t i = 0; i < answers.size(); ++i) h.text += (i ? ", " : "") + answers[i];
   if (v.target && v.min_gpus) {
     h.verdict = v.min_gpus->found ? Verdict::fits : Verdict::does_not_fit;
-    h.text = v.min_gpus->found
-                        ? fmt::format("Fewest GPUs for {}: tensor-parallel {} ({} GPUs). {}", v.target->label(),
-                                      v.min_gpus->tp, v.min_gpus->gpus, h.text)
-                        : fmt::format("No tensor-parallel size serves {}. {}", v.target->label(), h.text);
+    h.text = v.min_gpus->found ? fmt::format("Fewest GPUs for {}: tensor-parallel {} ({} GPUs). {}", v.target->label(),
+                                             v.min_gpus->tp, v.min_gpus->gpus, h.text)
+                               : fmt::format("No tensor-parallel size serves {}. {}", v.target->label(), h.text);
   } else if (std::all_of(v.columns.begin(), v.columns.end(), [](const MaxColumn& c) { return c.max_sequences == 0; })) {
     h.verdict = Verdict::does_not_fit;
   }

@@ -7,23 +7,13 @@ any line wider than 80 columns (counted in code points, as a terminal shows them
 that COLUMNS is obeyed (a narrower terminal gets narrower lines), so the check is not vacuous.
 """
 import os
-import re
-import shlex
 import subprocess
 import sys
 
 kvplan, source, gguf, tmp = sys.argv[1:5]
-subs = {"GGUF": gguf, "FIXTURES": os.path.join(source, "tests", "fixtures"),
-        "EXAMPLES": os.path.join(source, "examples"), "TMP": tmp}
-runs = []
-with open(os.path.join(source, "tests", "json", "commands.txt")) as f:
-    for line in f:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        for key, value in subs.items():
-            line = line.replace("${" + key + "}", value)
-        runs.append(shlex.split(line)[1:])
+sys.path.insert(0, os.path.join(source, "tests", "json"))
+from commands import read_commands  # noqa: E402
+runs = [args for _, _, args in read_commands(source, gguf, tmp)]
 models = subprocess.run([kvplan, "models", "--format", "csv"], capture_output=True, text=True).stdout.splitlines()[1:]
 for model in [m.split(",")[0] for m in models]:
     runs += [["size", "--model", model, "--tokens", "8192", "--engine", "vllm"], ["fit", "--model", model],

@@ -13,13 +13,12 @@ import csv
 import io
 import os
 import re
-import shlex
 import subprocess
 import sys
 
 kvplan, source, gguf, tmp = sys.argv[1:5]
-subs = {"GGUF": gguf, "FIXTURES": os.path.join(source, "tests", "fixtures"),
-        "EXAMPLES": os.path.join(source, "examples"), "TMP": tmp}
+sys.path.insert(0, os.path.join(source, "tests", "json"))
+from commands import read_commands  # noqa: E402
 
 # docs/csv.md: "## NAME" then a table "| column | type | meaning |"; "*plan columns*" expands.
 sets = {}
@@ -91,13 +90,9 @@ def check(text, delimiter, columns, where):
     return problems
 
 
-with open(os.path.join(source, "tests", "json", "commands.txt")) as f:
-    lines = [(i + 1, l.strip()) for i, l in enumerate(f) if l.strip() and not l.lstrip().startswith("#")]
+lines = read_commands(source, gguf, tmp)
 seen = set()
-for number, line in lines:
-    for key, value in subs.items():
-        line = line.replace("${" + key + "}", value)
-    name, *args = shlex.split(line)
+for number, name, args in lines:
     where = f"commands.txt:{number} ({' '.join(args)[:80]})"
     if name not in sets:
         failures.append(f"{where}: no column set '## {name}' in docs/csv.md")

@@ -11,7 +11,6 @@ import copy
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 
@@ -22,8 +21,8 @@ except ImportError:
              "with KVPLAN_WITH_TESTS=1, as scripts/test.sh does)")
 
 kvplan, source, gguf, tmp = sys.argv[1:5]
-subs = {"GGUF": gguf, "FIXTURES": os.path.join(source, "tests", "fixtures"),
-        "EXAMPLES": os.path.join(source, "examples"), "TMP": tmp}
+sys.path.insert(0, os.path.join(source, "tests", "json"))
+from commands import read_commands  # noqa: E402
 schema_dir = os.path.join(source, "docs", "json")
 schemas = {}
 for name in sorted(os.listdir(schema_dir)):
@@ -36,12 +35,8 @@ for name in sorted(os.listdir(schema_dir)):
 failures = []
 first_doc = {}
 used_commands = set()
-with open(os.path.join(source, "tests", "json", "commands.txt")) as f:
-    lines = [(i + 1, l.strip()) for i, l in enumerate(f) if l.strip() and not l.lstrip().startswith("#")]
-for number, line in lines:
-    for key, value in subs.items():
-        line = line.replace("${" + key + "}", value)
-    name, *args = shlex.split(line)
+lines = read_commands(source, gguf, tmp)
+for number, name, args in lines:
     where = f"commands.txt:{number} ({' '.join(args)[:90]})"
     used_commands.add(args[0])
     if name not in schemas:

@@ -26,8 +26,7 @@ struct Chart {
 
 struct HtmlPage {
   std::string title;                 // "kvplan fit: Qwen2.5-7B on NVIDIA L40S"
-  Verdict verdict = Verdict::info;
-  std::string headline;              // the verdict and the one number that matters
+  Headline headline;                 // the verdict and the one number that matters
   std::vector<std::string> summary;  // a few lines under the headline
   std::vector<Chart> charts;
   std::string command_output;        // the command's table output, verbatim
