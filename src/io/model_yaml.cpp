@@ -270,7 +270,8 @@ std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::strin
     const Reader g(item, origin, "gpus[" + std::to_string(out.size()) + "].");
     g.reject_unknown({"name", "display_name", "aliases", "memory_bytes", "cuda_memory_bytes", "cuda_memory_source",
                       "marketed", "bandwidth_bytes_per_s", "peak_bf16_flops_per_s", "peak_fp8_flops_per_s",
-                      "flops_source", "nvlink", "compute_capability", "source"});
+                      "flops_source", "link_bandwidth_bytes_per_s", "link_source", "nvlink", "compute_capability",
+                      "source"});
     GpuSpec gpu;
     gpu.name = g.str("name");
     gpu.display_name = g.str_or("display_name", gpu.name);
@@ -289,6 +290,10 @@ std::vector<GpuSpec> parse_gpu_catalog(const std::string& text, const std::strin
     gpu.flops_source = g.str_or("flops_source", "");
     if ((gpu.peak_bf16_flops_per_s || gpu.peak_fp8_flops_per_s) && gpu.flops_source.empty())
       g.fail("peak_bf16_flops_per_s", "needs 'flops_source' naming the datasheet");
+    gpu.link_bandwidth_bytes_per_s = g.u64_or("link_bandwidth_bytes_per_s", 0);
+    gpu.link_source = g.str_or("link_source", "");
+    if (gpu.link_bandwidth_bytes_per_s && gpu.link_source.empty())
+      g.fail("link_bandwidth_bytes_per_s", "needs 'link_source' naming the datasheet");
     gpu.nvlink = g.boolean_or("nvlink", false);
     if (g.has("compute_capability")) {
       // "9.0": the CUDA major.minor, kept as major x 10 + minor.

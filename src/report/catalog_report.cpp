@@ -76,6 +76,9 @@ void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format for
                            g.peak_bf16_flops_per_s ? json(g.peak_bf16_flops_per_s) : json(nullptr)},
                           {"peak_fp8_flops_per_s", g.peak_fp8_flops_per_s ? json(g.peak_fp8_flops_per_s) : json(nullptr)},
                           {"flops_source", g.flops_source},
+                          {"link_bandwidth_bytes_per_s",
+                           g.link_bandwidth_bytes_per_s ? json(g.link_bandwidth_bytes_per_s) : json(nullptr)},
+                          {"link_source", g.link_source},
                           {"nvlink", g.nvlink},
                           {"compute_capability",
                            g.compute_capability ? json(fmt::format("{}.{}", g.compute_capability / 10,
@@ -89,12 +92,14 @@ void render_gpus(std::ostream& out, const std::vector<GpuSpec>& gpus, Format for
   if (is_delimited(format)) {
     // docs/csv.md, "gpus".
     Records t({"gpu", "name", "memory_bytes", "cuda_memory_bytes", "marketed", "bandwidth_bytes_per_s",
-               "peak_bf16_flops_per_s", "peak_fp8_flops_per_s", "compute_capability", "nvlink"});
+               "peak_bf16_flops_per_s", "peak_fp8_flops_per_s", "link_bandwidth_bytes_per_s", "compute_capability",
+               "nvlink"});
     for (const auto& g : gpus)
       t.add({g.name, g.display_name, g.memory_bytes, g.cuda_memory_bytes ? Field(g.cuda_memory_bytes) : Field(),
              g.marketed, g.bandwidth_bytes_per_s ? Field(g.bandwidth_bytes_per_s) : Field(),
              g.peak_bf16_flops_per_s ? Field(g.peak_bf16_flops_per_s) : Field(),
              g.peak_fp8_flops_per_s ? Field(g.peak_fp8_flops_per_s) : Field(),
+             g.link_bandwidth_bytes_per_s ? Field(g.link_bandwidth_bytes_per_s) : Field(),
              g.compute_capability ? Field(fmt::format("{}.{}", g.compute_capability / 10, g.compute_capability % 10))
                                   : Field(),
              g.nvlink});

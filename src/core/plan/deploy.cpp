@@ -610,6 +610,7 @@ void target_catalog_gpu(DeployRequest& req, const GpuSpec& g) {
   req.gpu_label = g.display_name;
   req.gpu_nvlink = g.nvlink;
   req.gpu_compute_capability = g.compute_capability;
+  req.gpu = g;
 }
 
 const DType& activation_dtype(const ModelSpec& m, const DType& served) {
@@ -742,6 +743,10 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   plan.parallel = req.parallel;
   plan.weight_dtype = req.weight_dtype.name;
   plan.kv_dtype = kv_label(req.kv);
+  plan.kv = req.kv;
+  plan.gpu = req.gpu;
+  plan.fp8_weights = req.weight_dtype.name.rfind("fp8", 0) == 0 ||
+                     (m.quant && m.quant->float_weights && m.quant->bits == 8);
   plan.max_model_len = resolve_max_model_len(m, req.max_model_len);
   plan.shared_prefix = req.shared_prefix;
   if (!m.mla) {

@@ -20,6 +20,11 @@ struct GpuSpec {
   std::uint64_t peak_bf16_flops_per_s = 0;
   std::uint64_t peak_fp8_flops_per_s = 0;
   std::string flops_source;
+  // Datasheet interconnect bandwidth one GPU sends at, per direction, bytes/s (NVLink: the total
+  // bidirectional figure halved; PCIe cards: their slot's x16 link): tensor-parallel all-reduces
+  // in the speed model. 0: not known.
+  std::uint64_t link_bandwidth_bytes_per_s = 0;
+  std::string link_source;
   // An SXM part on an NVLink/NVSwitch board: engines set up custom all-reduce buffers at tp > 1
   // (PCIe cards beyond two run plain NCCL).
   bool nvlink = false;
