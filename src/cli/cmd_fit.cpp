@@ -19,6 +19,7 @@
 #include "kvplan/core/plan/curves.hpp"
 #include "kvplan/core/plan/fit.hpp"
 #include "kvplan/core/plan/suggest.hpp"
+#include "kvplan/core/speed/step_time.hpp"
 #include "kvplan/core/numbers/units.hpp"
 #include "kvplan/report/deploy.hpp"
 #include "kvplan/report/reports.hpp"
@@ -70,6 +71,9 @@ int run_deploy_fit(const FitOptions& o, const Catalog& catalog, const ModelSpec&
     view.workloads.push_back(fit_workload(view.plan, workloads.back()));
     view.all_fit = view.all_fit && view.workloads.back().fits;
   }
+  std::vector<std::vector<SeqGroup>> groups;
+  for (const Workload& w : workloads) groups.push_back(speed_groups(w));
+  view.speed = speed_summary(model, view.plan, groups);
   // llama.cpp's own questions (-c, -np, -ngl) are its fit's; the serving engines get try lines.
   if (req.engine != Engine::llamacpp) view.suggestions = suggest_changes(model, req, workloads);
   if (html || !plot.empty()) {

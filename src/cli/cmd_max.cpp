@@ -11,6 +11,7 @@
 #include "plot.hpp"
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/speed/step_time.hpp"
 #include "kvplan/report/deploy.hpp"
 
 namespace kvplan::cli {
@@ -24,6 +25,7 @@ struct MaxOptions {
   std::string batch;
   std::string workload;
   std::string margin;
+  std::string tpot_ms, ttft_ms;
   std::string max_tp = "64";
   const CLI::Option* max_tp_option = nullptr;
 };
@@ -39,6 +41,38 @@ std::vector<std::uint64_t> tp_list(const std::string& text) {
     start = comma + 1;
   }
   return out;
+}
+
+double latency_option(const std::string& text, const char* option) {
+  double ms = 0;
+  std::size_t used = 0;
+  try {
+    ms = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !(ms > 0) || ms > 1e9)
+    throw Error(std::string(option) + ": expected milliseconds greater than 0, like 50 or 12.5, got '" + text + "'");
+  return ms / 1e3;
+}
+
+// The speed at the most sequences memory holds, and the largest batches that meet the latency
+// targets (searched up to 2^20 sequences, whatever memory holds: the report sets the two side by side).
+void add_speed(report::MaxColumn& c, const ModelSpec& model, const MaxOptions& o) {
+  c.speed = speed_summary(model, c.plan, c.max_sequences ? std::vector<std::vector<SeqGroup>>{{{c.max_sequences, c.context, 0}}}
+                                                         : std::vector<std::vector<SeqGroup>>{});
+  if (o.tpot_ms.empty() && o.ttft_ms.empty()) return;
+  if (!c.speed.missing.empty()) throw Error("--tpot-ms and --ttft-ms need the speed model: " + c.speed.missing);
+  const SpeedModel m = speed_model(model, c.plan, plan_efficiency(c.plan));
+  constexpr std::uint64_t kSearch = std::uint64_t{1} << 20;
+  if (!o.tpot_ms.empty()) {
+    c.tpot_target_s = latency_option(o.tpot_ms, "--tpot-ms");
+    c.tpot_batch = max_batch_for_tpot(m, c.context, 0, *c.tpot_target_s, kSearch);
+  }
+  if (!o.ttft_ms.empty()) {
+    c.ttft_target_s = latency_option(o.ttft_ms, "--ttft-ms");
+    c.ttft_batch = max_batch_for_ttft(m, c.context, *c.ttft_target_s, kSearch);
+  }
 }
 
 int run_max(const MaxOptions& o, const CommonOptions& common) {
@@ -64,6 +98,7 @@ int run_max(const MaxOptions& o, const CommonOptions& common) {
     c.max_sequences = max_sequences(c.plan, c.context, view.margin_ppm);
     c.batch = o.batch.empty() ? 0 : parse_count_option(o.batch, "--batch");
     if (c.batch) c.max_context = max_context(c.plan, c.batch, view.margin_ppm);
+    add_speed(c, model, o);
     view.columns.push_back(c);
   }
   int code = kOk;
@@ -103,6 +138,12 @@ Runner setup_max(CLI::App& app, CommonOptions& common) {
   app.add_option("--context", o->context, "Most sequences of this many tokens (default: max-model-len)")
       ->type_name("N");
   app.add_option("--batch", o->batch, "Longest context at which this many sequences fit")->type_name("N");
+  app.add_option("--tpot-ms", o->tpot_ms,
+                 "Speed: the most sequences of --context tokens whose time per output token is at most this")
+      ->type_name("MS");
+  app.add_option("--ttft-ms", o->ttft_ms,
+                 "Speed: the most sequences of --context tokens whose prompts all prefill within this")
+      ->type_name("MS");
   app.add_option("--target", o->workload,
                  "Fewest GPUs: the smallest tensor-parallel size serving this workload, e.g. 64x4096 or "
                  "32x500+200,4x8000")

@@ -19,6 +19,8 @@ struct TargetOptions {
   std::string dtype = "auto";
   std::string overhead;    // empty: 1 GiB for --engine generic, none otherwise
   KvOptions kv;
+  std::string compute_efficiency;    // the speed model's, e.g. 0.6 or 60%; empty: the GPU family's
+  std::string bandwidth_efficiency;
 };
 
 struct DeployOptions {

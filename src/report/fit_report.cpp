@@ -1,5 +1,6 @@
 // kvplan fit (no engine): contiguous against paged, with the Why lines.
 #include "kvplan/report/reports.hpp"
+#include "plan_common.hpp"
 
 #include <fmt/format.h>
 
@@ -79,7 +80,8 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
   const char* deciding = fit.deciding_policy == PolicyKind::contiguous ? "contiguous" : "paged";
   if (format == Format::json) {
     json scenarios = json::array();
-    for (const auto& s : fit.scenarios) {
+    for (std::size_t i = 0; i < fit.scenarios.size(); ++i) {
+      const ScenarioFit& s = fit.scenarios[i];
       scenarios.push_back(json{{"scenario", s.scenario.label()},
                                {"sequences", s.scenario.sequences},
                                {"tokens_per_sequence", s.scenario.tokens()},
@@ -88,7 +90,8 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
                                {"contiguous", policy_fit_json(s.contiguous)},
                                {"paged", policy_fit_json(s.paged)},
                                {"fits", s.fits},
-                               {"why", why(fit, s)}});
+                               {"why", why(fit, s)},
+                               {"speed", detail::speed_row_json(fit.speed, i)}});
     }
     json j{{"model", fit.model_name},
            {"gpu", fit.gpu_label},
@@ -102,21 +105,26 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
            {"deciding_policy", deciding},
            {"scenarios", scenarios},
            {"comparisons", comparisons(fit)},
+           {"speed", detail::speed_json(fit.speed)},
            {"all_fit", fit.all_fit}};
     write_json(out, "fit", j);
     return;
   }
   if (is_delimited(format)) {
     // docs/csv.md, "fit": one record per scenario and policy.
-    Records r({"scenario", "sequences", "tokens_per_sequence", "total_tokens", "policy", "token_slots", "kv_bytes",
-               "kv_bytes_needed", "total_bytes", "capacity_bytes", "headroom_bytes", "exceeds_max_model_len", "fits",
-               "deciding"});
-    for (const auto& s : fit.scenarios)
+    Records r(joined({"scenario", "sequences", "tokens_per_sequence", "total_tokens", "policy", "token_slots", "kv_bytes",
+                      "kv_bytes_needed", "total_bytes", "capacity_bytes", "headroom_bytes", "exceeds_max_model_len", "fits",
+                      "deciding"},
+                     detail::speed_columns()));
+    for (std::size_t i = 0; i < fit.scenarios.size(); ++i) {
+      const ScenarioFit& s = fit.scenarios[i];
       for (const PolicyFit* f : {&s.contiguous, &s.paged})
-        r.add({s.scenario.label(), s.scenario.sequences, s.scenario.tokens(), s.scenario.total_tokens(),
-               std::string(f->policy.kind == PolicyKind::contiguous ? "contiguous" : "paged"), f->token_slots,
-               f->kv_bytes, f->kv_bytes_needed, f->total_bytes, fit.capacity_bytes, f->headroom_bytes, s.exceeds_max_model_len,
-               f->fits, f->policy.kind == fit.deciding_policy});
+        r.add(joined({s.scenario.label(), s.scenario.sequences, s.scenario.tokens(), s.scenario.total_tokens(),
+                      std::string(f->policy.kind == PolicyKind::contiguous ? "contiguous" : "paged"), f->token_slots,
+                      f->kv_bytes, f->kv_bytes_needed, f->total_bytes, fit.capacity_bytes, f->headroom_bytes,
+                      s.exceeds_max_model_len, f->fits, f->policy.kind == fit.deciding_policy},
+                     detail::speed_fields(fit.speed, i)));
+    }
     r.render(out, format);
     return;
   }
@@ -148,6 +156,9 @@ void render_fit(std::ostream& out, const FitResult& fit, Format format) {
   out << "\nWhy:\n";
   for (const auto& s : fit.scenarios) out << "- " << why(fit, s) << '\n';
   for (const auto& c : comparisons(fit)) out << "- " << c << '\n';
+  std::vector<std::string> labels;
+  for (const auto& s : fit.scenarios) labels.push_back(s.scenario.label());
+  detail::speed_text(out, fit.speed, labels);
   out << '\n'
       << (fit.all_fit ? paint(Verdict::fits, fmt::format("All scenarios fit under {} (the deciding policy, --policy).", deciding))
                       : paint(Verdict::does_not_fit,

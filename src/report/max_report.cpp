@@ -17,6 +17,35 @@ namespace kvplan::report {
 using nlohmann::json;
 using namespace detail;
 
+namespace {
+
+// The speed at the most sequences memory holds, and each latency target's batch beside it: the
+// trade-off the cache imposes, in one line each.
+void speed_lines(std::ostream& out, const MaxColumn& c) {
+  if (!c.speed.missing.empty()) {
+    out << "Speed: " << c.speed.missing << '\n';
+    return;
+  }
+  if (!c.speed.rows.empty()) {
+    const ScenarioSpeed& s = c.speed.rows.front();
+    out << fmt::format("  at that batch: TPOT {}, {} tok/s per sequence, {} tok/s in all ({}-bound)\n",
+                       duration_text(s.tpot_s), rate_text(s.seq_tokens_per_s), rate_text(s.total_tokens_per_s),
+                       s.decode_compute_bound ? "compute" : "memory");
+  }
+  const auto limit = [&](const char* what, double target, std::uint64_t batch) {
+    const std::string who = batch < c.max_sequences ? "latency, not memory, limits the batch"
+                            : batch > c.max_sequences ? "memory, not latency, limits the batch"
+                                                      : "latency and memory agree";
+    out << fmt::format("{} at most {}: {} sequence(s) of {} tokens meet it; memory holds {}: {}\n", what,
+                       duration_text(target), grouped(batch), grouped(c.context), grouped(c.max_sequences), who);
+  };
+  if (c.tpot_target_s) limit("TPOT", *c.tpot_target_s, c.tpot_batch);
+  if (c.ttft_target_s) limit("TTFT", *c.ttft_target_s, c.ttft_batch);
+  for (const auto& n : c.speed.notes) out << "  " << n << '\n';
+}
+
+}  // namespace
+
 void render_max(std::ostream& out, const MaxView& v, Format format) {
   if (format == Format::json) {
     json cols = json::array();
@@ -27,6 +56,16 @@ void render_max(std::ostream& out, const MaxView& v, Format format) {
       if (c.batch) {
         j["batch"] = c.batch;
         j["max_context"] = c.max_context;
+      }
+      j["speed"] = speed_json(c.speed);
+      j["speed_at_max_sequences"] = speed_row_json(c.speed, 0);
+      if (c.tpot_target_s) {
+        j["tpot_target_s"] = *c.tpot_target_s;
+        j["max_sequences_for_tpot"] = c.tpot_batch;
+      }
+      if (c.ttft_target_s) {
+        j["ttft_target_s"] = *c.ttft_target_s;
+        j["max_sequences_for_ttft"] = c.ttft_batch;
       }
       cols.push_back(j);
     }
@@ -47,9 +86,13 @@ void render_max(std::ostream& out, const MaxView& v, Format format) {
   if (is_delimited(format)) {
     // docs/csv.md, "max": one record per tensor-parallel size; the --target answer on each.
     Records r(joined(plan_columns(), {"context", "max_sequences", "batch", "max_context", "target", "target_found",
-                                      "target_tensor_parallel_size", "target_gpus"}));
+                                      "target_tensor_parallel_size", "target_gpus", "tpot_s_at_max_sequences",
+                                      "max_sequences_for_tpot", "max_sequences_for_ttft"}));
     for (const auto& c : v.columns) {
-      std::vector<Field> answer(8);
+      std::vector<Field> answer(11);
+      if (!c.speed.rows.empty()) answer[8] = c.speed.rows.front().tpot_s;
+      if (c.tpot_target_s) answer[9] = c.tpot_batch;
+      if (c.ttft_target_s) answer[10] = c.ttft_batch;
       answer[0] = c.context;
       answer[1] = c.max_sequences;
       if (c.batch) {
@@ -79,6 +122,7 @@ void render_max(std::ostream& out, const MaxView& v, Format format) {
     plan_text(out, v.model_display, c.plan);
     out << '\n';
     out << fmt::format("Most concurrent sequences of {} tokens: {}\n", grouped(c.context), grouped(c.max_sequences));
+    speed_lines(out, c);
     if (c.batch)
       out << (c.max_context ? fmt::format("Longest context for {} sequence(s): {} tokens\n", grouped(c.batch),
                                           grouped(c.max_context))
@@ -113,6 +157,18 @@ void render_max(std::ostream& out, const MaxView& v, Format format) {
     if (first.batch)
       row(fmt::format("longest context for {}", grouped(first.batch)),
           [](const MaxColumn& c) { return c.max_context ? grouped(c.max_context) : std::string("none"); });
+    row("TPOT at max sequences", [](const MaxColumn& c) {
+      return c.speed.rows.empty() ? std::string("-") : duration_text(c.speed.rows.front().tpot_s);
+    });
+    row("tok/s at max sequences", [](const MaxColumn& c) {
+      return c.speed.rows.empty() ? std::string("-") : rate_text(c.speed.rows.front().total_tokens_per_s);
+    });
+    if (first.tpot_target_s)
+      row(fmt::format("sequences with TPOT <= {}", duration_text(*first.tpot_target_s)),
+          [](const MaxColumn& c) { return grouped(c.tpot_batch); });
+    if (first.ttft_target_s)
+      row(fmt::format("sequences with TTFT <= {}", duration_text(*first.ttft_target_s)),
+          [](const MaxColumn& c) { return grouped(c.ttft_batch); });
     if (format == Format::table)
       out << fmt::format("{} on {}, engine {}, {} KV, max-model-len {}\n\n", v.model_display, first.plan.gpu_label,
                          first.plan.engine_version.empty()

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 
@@ -236,6 +237,57 @@ std::vector<Field> plan_fields(const DeployPlan& p) {
 }
 
 std::vector<Field> plan_no_fields() { return std::vector<Field>(plan_columns().size()); }
+
+std::string duration_text(double seconds) {
+  if (seconds >= 1) return fmt::format("{:.2f} s", seconds);
+  if (seconds >= 0.1) return fmt::format("{:.0f} ms", seconds * 1e3);
+  return fmt::format("{:.1f} ms", seconds * 1e3);
+}
+
+std::string rate_text(double per_second) {
+  if (per_second >= 100) return grouped(static_cast<std::uint64_t>(std::llround(per_second)));
+  return fmt::format("{:.1f}", per_second);
+}
+
+nlohmann::json speed_row_json(const SpeedSummary& speed, std::size_t row) {
+  if (row >= speed.rows.size()) return nullptr;
+  const ScenarioSpeed& s = speed.rows[row];
+  return nlohmann::json{{"ttft_s", s.ttft_s},
+                        {"tpot_s", s.tpot_s},
+                        {"tokens_per_s_per_sequence", s.seq_tokens_per_s},
+                        {"tokens_per_s", s.total_tokens_per_s},
+                        {"decode_bound", s.decode_compute_bound ? "compute" : "memory"},
+                        {"prefill_bound", s.prefill_compute_bound ? "compute" : "memory"}};
+}
+
+nlohmann::json speed_json(const SpeedSummary& speed) {
+  return nlohmann::json{{"available", speed.missing.empty()}, {"missing", speed.missing}, {"notes", speed.notes}};
+}
+
+void speed_text(std::ostream& out, const SpeedSummary& speed, const std::vector<std::string>& labels) {
+  out << '\n';
+  if (!speed.missing.empty()) {
+    out << "Speed: " << speed.missing << '\n';
+    return;
+  }
+  out << "Speed, every sequence of a scenario running together (docs/speed.md):\n";
+  Table t({"scenario", "TTFT", "TPOT", "tok/s per seq", "tok/s", "decode"}, {false, true, true, true, true, false});
+  for (std::size_t i = 0; i < speed.rows.size() && i < labels.size(); ++i) {
+    const ScenarioSpeed& s = speed.rows[i];
+    t.add_row({labels[i], duration_text(s.ttft_s), duration_text(s.tpot_s), rate_text(s.seq_tokens_per_s),
+               rate_text(s.total_tokens_per_s), s.decode_compute_bound ? "compute" : "memory"});
+  }
+  t.render(out, Format::table);
+  for (const auto& n : speed.notes) out << "  " << n << '\n';
+}
+
+std::vector<std::string> speed_columns() { return {"ttft_s", "tpot_s", "tokens_per_s_per_sequence", "tokens_per_s"}; }
+
+std::vector<Field> speed_fields(const SpeedSummary& speed, std::size_t row) {
+  if (row >= speed.rows.size()) return {Field(), Field(), Field(), Field()};
+  const ScenarioSpeed& s = speed.rows[row];
+  return {Field(s.ttft_s), Field(s.tpot_s), Field(s.seq_tokens_per_s), Field(s.total_tokens_per_s)};
+}
 
 }  // namespace detail
 }  // namespace kvplan::report

@@ -9,6 +9,7 @@
 
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/plan/suggest.hpp"
+#include "kvplan/core/speed/step_time.hpp"
 #include "kvplan/report/records.hpp"
 
 namespace kvplan::report::detail {
@@ -24,6 +25,18 @@ std::string verdict(const DeployPlan& plan, const WorkloadFit& fit);
 std::string rules_text(const DeployPlan& plan);
 void plan_text(std::ostream& out, const std::string& display, const DeployPlan& plan);
 void notes_text(std::ostream& out, const DeployPlan& plan);
+
+// Speed (docs/speed.md): one row's JSON (null when there is no speed), the summary's JSON
+// {available, missing, notes}, and the text table of fit and fit --engine with its notes.
+nlohmann::json speed_row_json(const SpeedSummary& speed, std::size_t row);
+nlohmann::json speed_json(const SpeedSummary& speed);
+void speed_text(std::ostream& out, const SpeedSummary& speed, const std::vector<std::string>& labels);
+// "412 ms", "1.23 s"; tokens per second "42.7", "1,367".
+std::string duration_text(double seconds);
+std::string rate_text(double per_second);
+// Speed columns of the fit CSVs (docs/csv.md): ttft_s, tpot_s, tokens_per_s_per_sequence, tokens_per_s.
+std::vector<std::string> speed_columns();
+std::vector<Field> speed_fields(const SpeedSummary& speed, std::size_t row);
 
 // The plan's columns of every planner CSV (docs/csv.md, "The plan's columns"), and its fields;
 // an invalid config's record leaves them empty (plan_no_fields).

@@ -21,9 +21,13 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
   const DeployPlan& p = v.plan;
   if (format == Format::json) {
     json w = json::array();
-    for (const auto& f : v.workloads) w.push_back(workload_json(f));
+    for (std::size_t i = 0; i < v.workloads.size(); ++i) {
+      w.push_back(workload_json(v.workloads[i]));
+      w.back()["speed"] = speed_row_json(v.speed, i);
+    }
     json j = plan_json(p);
     j["workloads"] = w;
+    j["speed"] = speed_json(v.speed);
     j["margin"] = share_text(v.margin_ppm);
     j["all_fit"] = v.all_fit;
     j["suggestions"] = suggestions_json(v.suggestions);
@@ -32,14 +36,17 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
   }
   if (is_delimited(format)) {
     // docs/csv.md, "fit --engine": one record per workload, the plan's columns on each.
-    Records r(joined(plan_columns(), {"workload", "sequences", "shared_units", "units_needed", "units_without_sharing",
-                                      "usable_units",
-                                      "allowed_units", "kv_bytes_needed_per_gpu", "exceeds_max_model_len", "fits",
-                                      "refusal"}));
-    for (const auto& f : v.workloads)
-      r.add(joined(plan_fields(p), {f.workload.label(), f.workload.sequences(), f.shared_units, f.units_needed,
-                                    f.units_without_sharing, f.usable_units, f.allowed_units, f.kv_bytes_needed, f.exceeds_max_model_len,
-                                    f.fits, f.refusal}));
+    Records r(joined(joined(plan_columns(), {"workload", "sequences", "shared_units", "units_needed",
+                                             "units_without_sharing", "usable_units", "allowed_units",
+                                             "kv_bytes_needed_per_gpu", "exceeds_max_model_len", "fits", "refusal"}),
+                     speed_columns()));
+    for (std::size_t i = 0; i < v.workloads.size(); ++i) {
+      const WorkloadFit& f = v.workloads[i];
+      r.add(joined(joined(plan_fields(p), {f.workload.label(), f.workload.sequences(), f.shared_units, f.units_needed,
+                                           f.units_without_sharing, f.usable_units, f.allowed_units, f.kv_bytes_needed,
+                                           f.exceeds_max_model_len, f.fits, f.refusal}),
+                   speed_fields(v.speed, i)));
+    }
     r.render(out, format);
     return;
   }
@@ -84,6 +91,9 @@ void render_deploy(std::ostream& out, const DeployView& v, Format format) {
     for (const auto& x : v.suggestions) width = std::max(width, x.option.size());
     for (const auto& x : v.suggestions) out << fmt::format("  {:<{}}  {}\n", x.option, width, x.effect);
   }
+  std::vector<std::string> labels;
+  for (const auto& f : v.workloads) labels.push_back(f.workload.label());
+  speed_text(out, v.speed, labels);
   notes_text(out, p);
   out << '\n' << (v.all_fit ? paint(Verdict::fits, "Every workload fits.") : paint(Verdict::does_not_fit, "Not every workload fits."))
       << '\n';

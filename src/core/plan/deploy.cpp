@@ -745,6 +745,8 @@ DeployPlan plan_deployment(const ModelSpec& checkpoint, const DeployRequest& req
   plan.kv_dtype = kv_label(req.kv);
   plan.kv = req.kv;
   plan.gpu = req.gpu;
+  plan.compute_efficiency = req.compute_efficiency;
+  plan.bandwidth_efficiency = req.bandwidth_efficiency;
   plan.fp8_weights = req.weight_dtype.name.rfind("fp8", 0) == 0 ||
                      (m.quant && m.quant->float_weights && m.quant->bits == 8);
   plan.max_model_len = resolve_max_model_len(m, req.max_model_len);

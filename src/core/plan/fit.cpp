@@ -1,4 +1,5 @@
 #include "kvplan/core/plan/fit.hpp"
+#include "kvplan/core/speed/step_time.hpp"
 
 #include "kvplan/core/model/quantization.hpp"
 
@@ -109,6 +110,10 @@ FitResult plan_fit(const ModelSpec& model, const DeployRequest& req, const std::
     r.all_fit = r.all_fit && sf.fits;
     r.scenarios.push_back(sf);
   }
+  // Each scenario's speed on the same plan (the generic engine's paged blocks).
+  std::vector<std::vector<SeqGroup>> groups;
+  for (const Scenario& sc : scenarios) groups.push_back({{sc.sequences, sc.prompt_tokens, sc.output_tokens}});
+  r.speed = speed_summary(model, plan, groups);
   return r;
 }
 

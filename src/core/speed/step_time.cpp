@@ -114,7 +114,7 @@ Efficiency default_efficiency(const GpuSpec& gpu) {
   const std::string family = gpu_family(gpu);
   for (const FamilyEfficiency& f : kFamilies)
     if (family == f.family)
-      return {f.compute, f.bandwidth, "calibrated for " + family + " GPUs (docs/validation.md, \"Speed\")"};
+      return {f.compute, f.bandwidth, "calibrated for " + family + ", docs/speed.md"};
   return {0.5, 0.75, "stated"};
 }
 
@@ -132,6 +132,38 @@ Roofline roofline(const GpuSpec& gpu, bool fp8_compute) {
   r.link_bandwidth = to_d(gpu.link_bandwidth_bytes_per_s);
   r.allreduce_latency_s = kAllReduceLatencyS;
   return r;
+}
+
+Efficiency plan_efficiency(const DeployPlan& plan) {
+  Efficiency e = default_efficiency(plan.gpu);
+  if (plan.compute_efficiency || plan.bandwidth_efficiency) {
+    if (plan.compute_efficiency) e.compute = *plan.compute_efficiency;
+    if (plan.bandwidth_efficiency) e.bandwidth = *plan.bandwidth_efficiency;
+    e.source = std::string("given: ") + (plan.compute_efficiency ? "--compute-efficiency" : "") +
+               (plan.compute_efficiency && plan.bandwidth_efficiency ? ", " : "") +
+               (plan.bandwidth_efficiency ? "--bandwidth-efficiency" : "") + "; the rest " + e.source;
+  }
+  return e;
+}
+
+SpeedSummary speed_summary(const ModelSpec& model, const DeployPlan& plan, const std::vector<std::vector<SeqGroup>>& workloads) {
+  SpeedSummary out;
+  if (plan.gpu.name.empty()) {
+    out.missing = "not estimated: --gpu-memory names no card's bandwidth and FLOP/s (give --gpu)";
+    return out;
+  }
+  if (!speed_known(plan)) {
+    out.missing = "not estimated: the catalog has no " +
+                  std::string(plan.gpu.bandwidth_bytes_per_s == 0 ? "memory bandwidth"
+                              : plan.gpu.peak_bf16_flops_per_s == 0 ? "peak bf16 FLOP/s"
+                                                                      : "interconnect bandwidth") +
+                  " for " + plan.gpu.name;
+    return out;
+  }
+  const SpeedModel m = speed_model(model, plan, plan_efficiency(plan));
+  out.notes = m.notes;
+  for (const auto& w : workloads) out.rows.push_back(workload_speed(m, w));
+  return out;
 }
 
 bool speed_known(const DeployPlan& plan) {
@@ -333,6 +365,12 @@ ScenarioSpeed workload_speed(const SpeedModel& m, const std::vector<SeqGroup>& g
   s.seq_tokens_per_s = 1.0 / dec.seconds;
   s.total_tokens_per_s = to_d(n) / dec.seconds;
   return s;
+}
+
+std::vector<SeqGroup> speed_groups(const Workload& workload) {
+  std::vector<SeqGroup> out;
+  for (const Scenario& g : workload.groups) out.push_back({g.sequences, g.prompt_tokens, g.output_tokens});
+  return out;
 }
 
 ScenarioSpeed scenario_speed(const SpeedModel& m, std::uint64_t n, std::uint64_t prompt, std::uint64_t output) {

@@ -8,6 +8,7 @@
 
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/plan/suggest.hpp"
+#include "kvplan/core/speed/step_time.hpp"
 #include "kvplan/report/format.hpp"
 
 namespace kvplan::report {
@@ -17,6 +18,7 @@ struct DeployView {
   DeployPlan plan;
   std::vector<WorkloadFit> workloads;
   std::vector<Suggestion> suggestions;  // suggest_changes: empty when the workloads fit with room
+  SpeedSummary speed;                   // one row per workload (docs/speed.md), or why there is none
   std::uint64_t margin_ppm = 0;
   bool all_fit = true;
 };
@@ -32,6 +34,11 @@ struct MaxColumn {
   std::uint64_t max_sequences = 0;    // at `context`
   std::uint64_t batch = 0;            // the batch asked about (0: not asked)
   std::uint64_t max_context = 0;      // at `batch`
+  // Speed (docs/speed.md): one row, max_sequences of `context` tokens decoding together (none when
+  // no sequence fits); the largest batches meeting --tpot-ms and --ttft-ms when asked.
+  SpeedSummary speed;
+  std::optional<double> tpot_target_s, ttft_target_s;
+  std::uint64_t tpot_batch = 0, ttft_batch = 0;
 };
 struct MaxView {
   std::string model_display;

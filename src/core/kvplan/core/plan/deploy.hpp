@@ -47,6 +47,9 @@ struct DeployRequest {
   std::string gpu_label;
   bool gpu_nvlink = false;          // SXM/NVLink board (custom all-reduce buffers at tp > 1)
   std::uint32_t gpu_compute_capability = 0;  // major x 10 + minor (vLLM picks its MXFP4 kernel by it); 0: not known
+  // --compute-efficiency / --bandwidth-efficiency: the speed model's efficiencies in (0, 1]; unset:
+  // the pair calibrated for the GPU's family (docs/speed.md).
+  std::optional<double> compute_efficiency, bandwidth_efficiency;
   GpuSpec gpu;                      // the catalog's card (bandwidth, FLOP/s, link for the speed model); empty for --gpu-memory
   DType weight_dtype;
   std::string weight_dtype_rule;    // served_dtype's rule when "auto" changed the checkpoint's dtype
@@ -170,6 +173,7 @@ struct DeployPlan {
   std::string kv_dtype;
   KvDtypes kv;                           // the dtypes kv_dtype names
   GpuSpec gpu;                           // the request's catalog card (speed model); empty for --gpu-memory
+  std::optional<double> compute_efficiency, bandwidth_efficiency;  // as requested
   bool fp8_weights = false;              // fp8 weights, so fp8 matrix multiplies (W8A8)
   std::uint64_t max_model_len = 0;
   std::uint64_t kv_heads_total = 0;     // 0 for MLA

@@ -10,6 +10,7 @@
 #include "kvplan/core/model/model.hpp"
 #include "kvplan/core/model/scenario.hpp"
 #include "kvplan/core/sizing/sizing.hpp"
+#include "kvplan/core/speed/step_time.hpp"
 #include "kvplan/core/model/weights.hpp"
 
 namespace kvplan {
@@ -48,6 +49,7 @@ struct FitResult {
   std::string kv_dtype;
   PolicyKind deciding_policy = PolicyKind::paged;
   std::vector<ScenarioFit> scenarios;
+  SpeedSummary speed;  // one row per scenario (docs/speed.md), or why there is none
   bool all_fit = false;
 };
 

@@ -15,6 +15,7 @@
 namespace kvplan {
 
 struct DeployPlan;
+struct Workload;
 
 // The fractions of datasheet peaks an engine reaches: compute in prefill (model FLOPs
 // utilisation), memory bandwidth in decode. One stated pair per GPU family, calibrated against
@@ -80,6 +81,8 @@ struct SpeedModel {
 // GGUF), layers and KV heads per GPU, dtypes, block size and token budget. Throws Error when the
 // plan's GPU lacks a figure the model needs (--gpu-memory gives none).
 SpeedModel speed_model(const ModelSpec& model, const DeployPlan& plan, const Efficiency& eff);
+// The plan's efficiencies: those it was asked for, else default_efficiency of its GPU.
+Efficiency plan_efficiency(const DeployPlan& plan);
 // Whether the plan's GPU has what speed_model needs (bandwidth and peak FLOP/s; a link for tp > 1).
 bool speed_known(const DeployPlan& plan);
 
@@ -134,11 +137,22 @@ struct SeqGroup {
   std::uint64_t n = 0, prompt = 0, output = 0;
 };
 ScenarioSpeed workload_speed(const SpeedModel& model, const std::vector<SeqGroup>& groups);
+// A workload's groups as the speed model takes them (a group's shared prefix is still prefilled once
+// per sequence here: prefix caching's compute saving is not modelled).
+std::vector<SeqGroup> speed_groups(const Workload& workload);
 
 // The largest batch (<= limit) of sequences of `prompt` + `output` tokens whose TPOT (or TTFT) is at
 // most the target; 0 when even one sequence misses it. Monotone in n, so a binary search.
 std::uint64_t max_batch_for_tpot(const SpeedModel& model, std::uint64_t prompt, std::uint64_t output,
                                  double tpot_s, std::uint64_t limit);
+// The speed of each of a command's scenarios or workloads on a plan, or why there is none.
+struct SpeedSummary {
+  std::vector<ScenarioSpeed> rows;  // one per workload, in order; empty when `missing` is set
+  std::vector<std::string> notes;   // the model's inputs, stated
+  std::string missing;              // "" or why: "--gpu-memory names no card's bandwidth and FLOP/s"
+};
+SpeedSummary speed_summary(const ModelSpec& model, const DeployPlan& plan, const std::vector<std::vector<SeqGroup>>& workloads);
+
 std::uint64_t max_batch_for_ttft(const SpeedModel& model, std::uint64_t prompt, double ttft_s, std::uint64_t limit);
 
 }  // namespace kvplan
