@@ -22,5 +22,5 @@ shoot() {  # shoot NAME HEIGHT KVPLAN-ARGS...
   echo "$out/$name.png: kvplan $*"
 }
 shoot fit 1330 fit --model qwen2.5-7b --gpu l40s 32x500 1x16000
-shoot max 1250 max --engine vllm --model llama-3.1-8b --gpu l4 --tp 1,2
+shoot max 1750 max --engine vllm --model llama-3.1-8b --gpu l4 --tp 1,2 --context 4096
 shoot simulate 1500 simulate --model llama-2-13b --gpu a100-40gb --synthetic sharegpt --requests 1000

@@ -238,3 +238,28 @@ TEST_CASE("Speed: predictions against published measurements, one efficiency pai
   CHECK(mean <= 0.25);
   CHECK(worst <= 0.50);
 }
+
+TEST_CASE("Speed: the latency-throughput curve rises in both, with the memory limit marked once", "[speed]") {
+  const ModelSpec m = shipped("llama-3-8b");
+  const DeployPlan plan = plan_deployment(m, request(m, "h100-sxm-80gb", Engine::vllm, "bf16", "bf16", 1, 8192));
+  const SpeedModel s = speed_model(m, plan, plan_efficiency(plan));
+  const std::uint64_t held = max_sequences(plan, 4096);
+  REQUIRE(held > 8);
+  const std::vector<LatencyPoint> curve = latency_vs_batch(s, 4096, held);
+  std::size_t limits = 0;
+  for (std::size_t i = 0; i < curve.size(); ++i) {
+    CHECK(curve[i].fits == (curve[i].batch <= held));
+    if (curve[i].memory_limit) {
+      ++limits;
+      CHECK(curve[i].batch == held);
+    }
+    if (i == 0) continue;
+    CHECK(curve[i].batch > curve[i - 1].batch);
+    CHECK(curve[i].tpot_s >= curve[i - 1].tpot_s);            // a larger batch: each token comes slower
+    CHECK(curve[i].tokens_per_s > curve[i - 1].tokens_per_s);  // and more tokens in all
+  }
+  CHECK(limits == 1);
+  CHECK(curve.front().batch == 1);
+  CHECK(curve.back().batch <= 4 * held);
+  CHECK(curve.back().batch * 2 > 4 * held);
+}

@@ -114,9 +114,17 @@ int run_max(const MaxOptions& o, const CommonOptions& common) {
     report::render_max(text, view, report::Format::table);
     std::vector<std::uint64_t> tps;
     for (const auto& c : view.columns) tps.push_back(c.plan.parallel.tp);
+    // Speed against batch size per deployment, the memory limit marked (none without a catalog card).
+    std::vector<report::LatencySeries> latency;
+    for (const auto& c : view.columns)
+      if (c.speed.missing.empty())
+        latency.push_back({"tp " + std::to_string(c.plan.parallel.tp),
+                           latency_vs_batch(speed_model(model, c.plan, plan_efficiency(c.plan)), c.context,
+                                            c.max_sequences)});
     const report::HtmlPage page = report::max_page(
         view, concurrency_series(catalog, model, o.target, o.deploy, tps, view.margin_ppm),
-        engine_budgets(catalog, model, o.target, o.deploy, engine_option(o.deploy.engine), tps.at(0)), text.str());
+        engine_budgets(catalog, model, o.target, o.deploy, engine_option(o.deploy.engine), tps.at(0)), text.str(),
+        latency);
     if (html) write_page(page);
     if (!common.plot.empty()) plot_page(page, common.plot);
   }

@@ -256,6 +256,71 @@ Chart concurrency_chart(const std::vector<ConcurrencySeries>& series, const std:
   return c;
 }
 
+Chart latency_throughput_chart(const std::vector<LatencySeries>& series, std::uint64_t context) {
+  json points = json::array();
+  for (const LatencySeries& s : series)
+    for (const LatencyPoint& p : s.points)
+      points.push_back({{"series", s.label}, {"batch", p.batch}, {"tpot_ms", p.tpot_s * 1e3},
+                        {"tokens_per_s", p.tokens_per_s}, {"fits", p.fits}, {"limit", p.memory_limit}});
+  json spec = base_spec(680, 360);
+  spec["data"] = json::array({{{"name", "points"}, {"values", points}},
+                              {{"name", "held"}, {"source", "points"},
+                               {"transform", json::parse(R"vg([{"type": "filter", "expr": "datum.fits"}])vg")}},
+                              {{"name", "beyond"}, {"source", "points"},
+                               {"transform", json::parse(R"vg([{"type": "filter", "expr": "!datum.fits"}])vg")}},
+                              {{"name", "limit"}, {"source", "points"},
+                               {"transform", json::parse(R"vg([{"type": "filter", "expr": "datum.limit"}])vg")}}});
+  spec["scales"] = json::parse(R"vg([
+    {"name": "x", "type": "log", "range": "width", "nice": false, "zero": false,
+     "domain": {"data": "points", "field": "tokens_per_s"}},
+    {"name": "y", "type": "linear", "range": "height", "nice": true, "zero": true,
+     "domain": {"data": "points", "field": "tpot_ms"}},
+    {"name": "color", "type": "ordinal", "range": "category", "domain": {"data": "points", "field": "series"}}
+  ])vg");
+  spec["axes"] = json::parse(R"vg([
+    {"orient": "bottom", "scale": "x", "title": "tokens per second, all sequences (log scale)", "grid": true,
+     "labelOverlap": "greedy", "encode": {"labels": {"update": {"text": {"signal": "format(datum.value, '~s')"}}}}},
+    {"orient": "left", "scale": "y", "title": "time per output token (ms)", "grid": true}
+  ])vg");
+  spec["legends"] = json::parse(R"vg([{"stroke": "color", "title": "deployment", "symbolType": "stroke",
+                                      "symbolStrokeWidth": 3}])vg");
+  spec["marks"] = json::parse(R"vg([
+    {"type": "group", "from": {"facet": {"name": "line", "data": "points", "groupby": "series"}},
+     "marks": [
+       {"type": "line", "from": {"data": "line"},
+        "encode": {"enter": {"x": {"scale": "x", "field": "tokens_per_s"}, "y": {"scale": "y", "field": "tpot_ms"},
+                             "stroke": {"scale": "color", "field": "series"}, "strokeWidth": {"value": 2},
+                             "strokeOpacity": {"value": 0.6}}}}]},
+    {"type": "symbol", "from": {"data": "held"},
+     "encode": {"enter": {"x": {"scale": "x", "field": "tokens_per_s"}, "y": {"scale": "y", "field": "tpot_ms"},
+                          "fill": {"scale": "color", "field": "series"}, "size": {"value": 40},
+                          "tooltip": {"signal": "{'deployment': datum.series, 'sequences': format(datum.batch, ','), 'TPOT': format(datum.tpot_ms, '.1f') + ' ms', 'tokens/s': format(datum.tokens_per_s, ',.0f')}"}}}},
+    {"type": "symbol", "from": {"data": "beyond"},
+     "encode": {"enter": {"x": {"scale": "x", "field": "tokens_per_s"}, "y": {"scale": "y", "field": "tpot_ms"},
+                          "shape": {"value": "cross"}, "angle": {"value": 45}, "size": {"value": 60},
+                          "fill": {"value": "#9e9e9e"},
+                          "tooltip": {"signal": "{'deployment': datum.series, 'sequences': format(datum.batch, ','), 'TPOT': format(datum.tpot_ms, '.1f') + ' ms', 'beyond memory': 'the KV cache cannot hold this batch'}"}}}},
+    {"type": "symbol", "from": {"data": "limit"},
+     "encode": {"enter": {"x": {"scale": "x", "field": "tokens_per_s"}, "y": {"scale": "y", "field": "tpot_ms"},
+                          "shape": {"value": "diamond"}, "size": {"value": 160}, "fill": {"value": "#b3261e"},
+                          "tooltip": {"signal": "{'deployment': datum.series, 'memory limit': format(datum.batch, ',') + ' sequences', 'TPOT': format(datum.tpot_ms, '.1f') + ' ms', 'tokens/s': format(datum.tokens_per_s, ',.0f')}"}}}},
+    {"type": "text", "from": {"data": "limit"},
+     "encode": {"enter": {"x": {"scale": "x", "field": "tokens_per_s"}, "y": {"scale": "y", "field": "tpot_ms"},
+                          "dx": {"value": -8}, "dy": {"value": -10}, "align": {"value": "right"},
+                          "fontSize": {"value": 11}, "fill": {"value": "#b3261e"},
+                          "text": {"signal": "'memory limit: ' + format(datum.batch, ',')"}}}}
+  ])vg");
+  Chart c;
+  c.id = "latency-vs-throughput";
+  c.title = "Time per output token against throughput";
+  c.caption = "n sequences of " + grouped(context) +
+              " tokens decoding together, n = 1, 2, 4, ...: each step reads the weights once and every "
+              "sequence's KV (docs/speed.md). The red diamond is the most sequences the KV cache holds; grey "
+              "crosses, the batches it cannot hold.";
+  c.spec = std::move(spec);
+  return c;
+}
+
 TimelineRecorder::TimelineRecorder(SimPolicy policy, std::size_t max_steps, std::size_t max_marks)
     : max_steps_(std::max<std::size_t>(max_steps, 2)), max_marks_(max_marks) {
   series_.policy = policy;

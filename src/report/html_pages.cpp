@@ -41,7 +41,7 @@ HtmlPage deploy_page(const DeployView& v, const std::vector<ConcurrencySeries>& 
 }
 
 HtmlPage max_page(const MaxView& v, const std::vector<ConcurrencySeries>& concurrency, const EngineBudgets& budgets,
-                  std::string command_output) {
+                  std::string command_output, const std::vector<LatencySeries>& latency) {
   HtmlPage page;
   const DeployPlan& first = v.columns.at(0).plan;
   const std::string engine = engine_profile(first.engine).name;
@@ -50,6 +50,7 @@ HtmlPage max_page(const MaxView& v, const std::vector<ConcurrencySeries>& concur
   page.summary.push_back(fmt::format("{} under {}, max-model-len {}", v.model_display, engine,
                                      grouped(first.max_model_len)));
   if (!concurrency.empty()) page.charts.push_back(concurrency_chart(concurrency, engine));
+  if (!latency.empty()) page.charts.push_back(latency_throughput_chart(latency, v.columns.front().context));
   if (!budgets.engines.empty()) page.charts.push_back(engine_budget_chart(budgets.engines, budgets.skipped));
   page.command_output = std::move(command_output);
   return page;

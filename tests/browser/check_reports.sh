@@ -78,7 +78,7 @@ must_fail() {  # must_fail NAME SED-SCRIPT: the fit report, altered, must not pa
 
 check fit 2 fit --model qwen2.5-7b --gpu l40s 32x500 1x16000
 check fit-engine 2 fit --engine vllm --model llama-3.1-8b --gpu h100-sxm 64x2000 8x32000
-check max 2 max --engine sglang --model llama-3.1-8b --gpu l4 --tp 1,2
+check max 3 max --engine sglang --model llama-3.1-8b --gpu l4 --tp 1,2
 check simulate 1 simulate --model llama-2-13b --gpu a100-40gb --synthetic sharegpt --requests 500
 check probe 1 probe --backend host --model gpt2 2x256 1x1024
 # --plot: every chart as SVG and PNG, drawn by the same page in this browser.

@@ -391,6 +391,22 @@ std::uint64_t largest(std::uint64_t limit, Meets meets) {
 }
 }  // namespace
 
+std::vector<LatencyPoint> latency_vs_batch(const SpeedModel& m, std::uint64_t context, std::uint64_t memory_max) {
+  constexpr std::uint64_t kMost = std::uint64_t{1} << 20;
+  const std::uint64_t last = std::min(kMost, std::max<std::uint64_t>(2, memory_max > kMost / 4 ? kMost : 4 * memory_max));
+  std::vector<std::uint64_t> batches;
+  for (std::uint64_t n = 1; n <= last; n *= 2) batches.push_back(n);
+  if (memory_max >= 1 && memory_max <= kMost) batches.push_back(memory_max);
+  std::sort(batches.begin(), batches.end());
+  batches.erase(std::unique(batches.begin(), batches.end()), batches.end());
+  std::vector<LatencyPoint> out;
+  for (std::uint64_t n : batches) {
+    const StepTime t = decode_step(m, n, context);
+    out.push_back({n, t.seconds, to_d(n) / t.seconds, n <= memory_max, n == memory_max});
+  }
+  return out;
+}
+
 std::uint64_t max_batch_for_tpot(const SpeedModel& m, std::uint64_t prompt, std::uint64_t output, double tpot_s,
                                  std::uint64_t limit) {
   return largest(limit, [&](std::uint64_t n) { return scenario_speed(m, n, prompt, output).tpot_s <= tpot_s; });

@@ -8,6 +8,7 @@
 #include "kvplan/core/plan/curves.hpp"
 #include "kvplan/core/probe/probe_result.hpp"
 #include "kvplan/core/sim/simulator.hpp"
+#include "kvplan/core/speed/step_time.hpp"
 #include "kvplan/report/html.hpp"
 
 namespace kvplan::report {
@@ -28,6 +29,14 @@ struct ConcurrencySeries {
   std::vector<ConcurrencyPoint> points;
 };
 Chart concurrency_chart(const std::vector<ConcurrencySeries>& series, const std::string& engine);
+
+// Speed against batch size (docs/speed.md): TPOT over aggregate tokens/s, one line per deployment,
+// the most sequences memory holds marked, the batches past it drawn apart.
+struct LatencySeries {
+  std::string label;                  // "tp 2"
+  std::vector<LatencyPoint> points;
+};
+Chart latency_throughput_chart(const std::vector<LatencySeries>& series, std::uint64_t context);
 
 // The simulator's memory, step by step, per policy: tokens held, slots reserved and not holding a
 // token, free; refusals and preemptions marked.

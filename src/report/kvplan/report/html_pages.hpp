@@ -24,7 +24,8 @@ HtmlPage fit_page(const FitResult& fit, const ContextCurves& curves, const Engin
 HtmlPage deploy_page(const DeployView& view, const std::vector<ConcurrencySeries>& concurrency,
                      const EngineBudgets& budgets, std::string command_output);
 HtmlPage max_page(const MaxView& view, const std::vector<ConcurrencySeries>& concurrency,
-                  const EngineBudgets& budgets, std::string command_output);
+                  const EngineBudgets& budgets, std::string command_output,
+                  const std::vector<LatencySeries>& latency = {});
 HtmlPage simulate_page(const SimulateView& view, const std::vector<TimelineSeries>& timeline,
                        std::string command_output);
 HtmlPage probe_page(const ProbeReport& report, std::string command_output);

@@ -153,6 +153,18 @@ struct SpeedSummary {
 };
 SpeedSummary speed_summary(const ModelSpec& model, const DeployPlan& plan, const std::vector<std::vector<SeqGroup>>& workloads);
 
+// The latency–throughput curve: TPOT and tokens/s of n sequences of `context` tokens decoding
+// together, for n = 1, 2, 4, ... up to four times what memory holds (at most 2^20), and at the memory
+// limit itself; points past it are the speed the batch would have with memory to hold it.
+struct LatencyPoint {
+  std::uint64_t batch = 0;
+  double tpot_s = 0;
+  double tokens_per_s = 0;
+  bool fits = true;        // batch <= what memory holds
+  bool memory_limit = false;  // the most sequences memory holds
+};
+std::vector<LatencyPoint> latency_vs_batch(const SpeedModel& model, std::uint64_t context, std::uint64_t memory_max);
+
 std::uint64_t max_batch_for_ttft(const SpeedModel& model, std::uint64_t prompt, double ttft_s, std::uint64_t limit);
 
 }  // namespace kvplan
