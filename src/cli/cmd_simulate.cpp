@@ -18,6 +18,7 @@
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/numbers/dtype.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/speed/step_time.hpp"
 #include "kvplan/core/plan/fit.hpp"
 #include "kvplan/core/sim/simulator.hpp"
 #include "kvplan/core/numbers/units.hpp"
@@ -45,7 +46,8 @@ struct SimulateOptions {
   std::string synthetic;
   std::string requests = "1000";
   std::string rate = "10";
-  std::string step_ms = "20";
+  std::string allocator = "first-fit";
+  std::string step_ms;  // empty: the step-time model when the GPU is a catalog card, else 20 ms
   std::string arrivals = "poisson";
   // Empty: not given (the preset's value stays); given values are checked by the workload generator.
   std::string prompt_mean;
@@ -58,6 +60,7 @@ struct SimulateOptions {
   std::string export_trace;
   bool check_invariants = false;
   KvOptions kv;
+  std::string compute_efficiency, bandwidth_efficiency;
 };
 
 std::uint32_t narrow_u32(std::uint64_t v, const char* option) {
@@ -75,9 +78,11 @@ std::string describe_workload(const SimulateOptions& o, const SyntheticSpec& s, 
     }
     return std::string();
   };
-  std::string text = fmt::format("{}: {} requests, {} arrivals at {:g}/s ({:g} per {:g} ms step), prompt {}, output {}, seed {}",
-                                 o.synthetic, report::grouped(s.requests), o.arrivals, rate, s.rate_per_step,
-                                 step_ms, dist(s.prompt), dist(s.output), s.seed);
+  const std::string per_step =
+      step_ms > 0 ? fmt::format(" ({:g} per {:g} ms step)", s.rate_per_step, step_ms) : std::string();
+  std::string text = fmt::format("{}: {} requests, {} arrivals at {:g}/s{}, prompt {}, output {}, seed {}",
+                                 o.synthetic, report::grouped(s.requests), o.arrivals, rate, per_step,
+                                 dist(s.prompt), dist(s.output), s.seed);
   if (s.prefix_groups)
     text += fmt::format(", {} shared prefixes of {} tokens", s.prefix_groups, s.prefix_tokens);
   return text;
@@ -100,8 +105,10 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   view.max_model_len = resolve_max_model_len(
       model, o.max_model_len.empty() ? 0 : parse_count_option(o.max_model_len, "--max-model-len"));
   view.block_size = parse_count_option(o.block_size, "--block-size");
-  view.step_ms = parse_real_option(o.step_ms, "--step-ms");
-  if (!(view.step_ms > 0)) throw Error("--step-ms must be a positive number");
+  if (!o.step_ms.empty()) {
+    view.step_ms = parse_real_option(o.step_ms, "--step-ms");
+    if (!(view.step_ms > 0)) throw Error("--step-ms must be a positive number");
+  }
 
   // The KV budget from the same plan as `fit` (the generic engine): given directly, or what the
   // GPU has left after weights (a GGUF file's exact bytes when it has them) and overhead.
@@ -115,6 +122,8 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   req.max_model_len = view.max_model_len;
   req.block_size = view.block_size;
   req.budget.overhead_bytes = parse_size_option(o.overhead, "--overhead");
+  req.compute_efficiency = parse_efficiency_option(o.compute_efficiency, "--compute-efficiency");
+  req.bandwidth_efficiency = parse_efficiency_option(o.bandwidth_efficiency, "--bandwidth-efficiency");
   if (!o.kv_cache_memory.empty()) {
     req.budget.kv_cache_memory = parse_size_option(o.kv_cache_memory, "--kv-cache-memory");
     if (*req.budget.kv_cache_memory == 0) throw Error("--kv-cache-memory must be greater than zero");
@@ -132,6 +141,20 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
                               "or a larger GPU",
                               report::human_bytes(view.weight_bytes), report::human_bytes(view.overhead_bytes),
                               view.gpu_label, report::human_bytes(view.capacity_bytes)));
+  }
+  // The clock: each step from the step-time model of this plan (its GPU, weights and KV), unless
+  // --step-ms fixes it or the GPU is not a catalog card.
+  std::optional<SpeedModel> speed;
+  if (o.step_ms.empty()) {
+    if (speed_known(plan)) {
+      speed = speed_model(model, plan, plan_efficiency(plan));
+      view.clock_notes = speed->notes;
+      view.clock_notes.push_back("clock: the simulator reads each sequence's KV token by token, windows uncapped, "
+                                 "and prefills an admitted prompt in its step (docs/simulator.md, \"Time\")");
+    } else {
+      view.step_ms = 20;
+      view.clock_notes.push_back("clock: 20 ms per step (the step-time model needs a catalog --gpu; --step-ms sets it)");
+    }
   }
   view.capacity_tokens = view.kv_budget_bytes / view.bytes_per_token;
   if (view.capacity_tokens == 0)
@@ -168,7 +191,10 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
     spec.requests = parse_count_option(o.requests, "--requests");
     const double rate = parse_real_option(o.rate, "--rate");
     if (!(rate > 0)) throw Error("--rate must be a positive number of requests per second");
-    spec.rate_per_step = rate * view.step_ms / 1000.0;
+    // Arrivals per step on a fixed clock; per microsecond on the step-time clock.
+    spec.rate_per_step = speed ? rate * 1e-6 : rate * view.step_ms / 1000.0;
+    if (speed && !o.export_trace.empty())
+      throw Error("--export-trace writes arrivals in steps, which the step-time clock does not have; give --step-ms");
     // A finite --rate can still overflow per step (1e308 x 20 ms): say so, not "must be positive".
     if (!std::isfinite(spec.rate_per_step))
       throw Error("--rate is too high: requests per step (rate x --step-ms) overflow; every request arriving at "
@@ -186,10 +212,15 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   view.requests = requests.size();
 
   SimConfig config;
+  if (speed) config.speed = &*speed;
+  else config.step_s = view.step_ms / 1000.0;
+  config.arrivals_in_us = speed && o.trace.empty();
   config.capacity_tokens = view.capacity_tokens;
   config.max_model_len = view.max_model_len;
   config.block_size = view.block_size;
   config.check_invariants = o.check_invariants;
+  if (o.allocator == "buddy") config.buddy = true;
+  else if (o.allocator != "first-fit") throw Error("--allocator: expected first-fit or buddy, got '" + o.allocator + "'");
 
   std::ofstream timeline_file;
   std::unique_ptr<report::TimelineCsv> timeline;
@@ -224,7 +255,10 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
     std::optional<report::TimelineRecorder> recorder;
     if (html || !common.plot.empty()) observer.inner.push_back(&recorder.emplace(p));
     view.results.push_back(simulate(requests, config, p, &observer));
-    if (recorder) drawn.push_back(recorder->finish());
+    if (recorder) {
+      drawn.push_back(recorder->finish());
+      drawn.back().step_s = view.results.back().mean_step_s;
+    }
   }
   if (timeline) {
     timeline_file.flush();
@@ -267,15 +301,26 @@ Runner setup_simulate(CLI::App& app, CommonOptions& common) {
   app.add_option("--policy", o->policies,
                  "Policies to run, comma-separated: max-len, pow2, exact, paged, paged-prefix (default: all)")
       ->type_name("LIST");
+  app.add_option("--compute-efficiency", o->compute_efficiency,
+                 "Step-time clock: share of peak FLOP/s a prefill reaches (default: calibrated, docs/speed.md)")
+      ->type_name("SHARE");
+  app.add_option("--bandwidth-efficiency", o->bandwidth_efficiency,
+                 "Step-time clock: share of memory bandwidth a decode step reaches (default: calibrated)")
+      ->type_name("SHARE");
+  app.add_option("--allocator", o->allocator,
+                 "Contiguous policies: first-fit, or buddy (power-of-two blocks, as the vLLM paper's Orca)")
+      ->type_name("KIND")
+      ->capture_default_str();
   app.add_option("--trace", o->trace, "Request trace: CSV or JSON Lines (.jsonl); see docs/simulator.md")
       ->type_name("FILE");
   app.add_option("--synthetic", o->synthetic, "Synthetic workload: fixed, uniform, lognormal, sharegpt, alpaca")
       ->type_name("DIST");
   app.add_option("--requests", o->requests, "Synthetic: number of requests")->type_name("N")->capture_default_str();
   app.add_option("--rate", o->rate, "Synthetic: mean arrivals per second")->type_name("R")->capture_default_str();
-  app.add_option("--step-ms", o->step_ms, "Duration of one decode step in ms (converts --rate to steps)")
-      ->type_name("MS")
-      ->capture_default_str();
+  app.add_option("--step-ms", o->step_ms,
+                 "Every step this many ms instead of the step-time model's duration (docs/speed.md); the "
+                 "default without a catalog --gpu is 20")
+      ->type_name("MS");
   app.add_option("--arrivals", o->arrivals, "Synthetic: poisson or fixed spacing")->type_name("KIND")->capture_default_str();
   app.add_option("--prompt-mean", o->prompt_mean, "Synthetic: mean prompt tokens (overrides the preset)")
       ->type_name("N");

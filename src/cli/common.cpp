@@ -92,6 +92,15 @@ std::uint64_t parse_size_option(const std::string& text, const char* option) {
   }
 }
 
+std::optional<double> parse_efficiency_option(const std::string& text, const char* option) {
+  if (text.empty()) return std::nullopt;
+  try {
+    return static_cast<double>(parse_share_ppm(text)) / 1e6;
+  } catch (const Error& e) {
+    throw Error(std::string(option) + ": " + e.what());
+  }
+}
+
 GpuSpec resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory) {
   if (!gpu_memory.empty()) {
     GpuSpec g;

@@ -63,6 +63,8 @@ std::uint64_t parse_size_option(const std::string& text, const char* option);
 
 // The GPU a command plans against: the catalog's --gpu, or --gpu-memory (more than zero) as a GPU
 // of that much memory and nothing else known (no CUDA total, link or compute capability).
+// --compute-efficiency / --bandwidth-efficiency: "0.6" or "60%", in (0, 1]; empty: nullopt.
+std::optional<double> parse_efficiency_option(const std::string& text, const char* option);
 GpuSpec resolve_gpu(const Catalog& catalog, const std::string& gpu, const std::string& gpu_memory);
 // --dtype for the weights: "auto" is the engine's rule for the model's own torch_dtype (served_dtype).
 ServedDtype resolve_weight_dtype(const ModelSpec& model, const std::string& dtype, Engine engine = Engine::generic);

@@ -141,16 +141,8 @@ DeployRequest make_deploy_request(const Catalog& catalog, const ModelSpec& model
   r.weights_as_stored = t.dtype == "auto" && model.file_weights.has_value();
   r.kv = resolve_kv(model, t.kv, r.engine, t.dtype);
   r.max_model_len = t.max_model_len.empty() ? 0 : parse_count_option(t.max_model_len, "--max-model-len");
-  const auto efficiency = [](const std::string& text, const char* option) -> std::optional<double> {
-    if (text.empty()) return std::nullopt;
-    try {
-      return static_cast<double>(parse_share_ppm(text)) / 1e6;
-    } catch (const Error& e) {
-      throw Error(std::string(option) + ": " + e.what());
-    }
-  };
-  r.compute_efficiency = efficiency(t.compute_efficiency, "--compute-efficiency");
-  r.bandwidth_efficiency = efficiency(t.bandwidth_efficiency, "--bandwidth-efficiency");
+  r.compute_efficiency = parse_efficiency_option(t.compute_efficiency, "--compute-efficiency");
+  r.bandwidth_efficiency = parse_efficiency_option(t.bandwidth_efficiency, "--bandwidth-efficiency");
   r.block_size = t.block_size.empty() ? 0 : parse_count_option(t.block_size, "--block-size");
   r.parallel.tp = tp ? tp : parse_count_option(d.tp, "--tensor-parallel-size");
   r.parallel.pp = parse_count_option(d.pp, "--pipeline-parallel-size");

@@ -360,9 +360,9 @@ TimelineSeries TimelineRecorder::finish() {
 
 Chart timeline_chart(const std::vector<TimelineSeries>& series, double step_ms) {
   json rows = json::array(), marks = json::array(), policies = json::array();
-  const double seconds_per_step = step_ms / 1000.0;
   std::uint64_t left_out = 0;
   for (const TimelineSeries& s : series) {
+    const double seconds_per_step = s.step_s > 0 ? s.step_s : step_ms / 1000.0;
     const std::string policy = to_string(s.policy);
     policies.push_back(policy);
     for (const SimSnapshot& x : s.steps) {

@@ -20,8 +20,20 @@ std::string describe_policy(const SimMetrics& m, std::uint64_t max_model_len) {
     case SimPolicy::contiguous_exact: return "contiguous, exactly the final length (oracle)";
     case SimPolicy::paged: return fmt::format("paged, blocks of {} tokens", m.block_size);
     case SimPolicy::paged_prefix: return fmt::format("paged, blocks of {}, shared prefixes stored once", m.block_size);
+    case SimPolicy::contiguous_pow2_output: return "contiguous, the prompt + the next power of two of the output";
   }
   return "";
+}
+
+json latency_json(const SimMetrics::Latency& l) {
+  return json{{"mean", l.mean}, {"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99}, {"count", l.count}};
+}
+
+std::string seconds_text(double s) {
+  if (s >= 10) return fmt::format("{:.1f} s", s);
+  if (s >= 1) return fmt::format("{:.2f} s", s);
+  if (s >= 0.1) return fmt::format("{:.0f} ms", s * 1e3);
+  return fmt::format("{:.1f} ms", s * 1e3);
 }
 
 json metrics_json(const SimMetrics& m, const SimulateView& v) {
@@ -55,7 +67,15 @@ json metrics_json(const SimMetrics& m, const SimulateView& v) {
               {"blocked_while_free", m.blocked_while_free},
               {"shared_prefix_hits", m.shared_prefix_hits},
               {"events", m.events},
-              {"growth_events", m.growth_events}};
+              {"growth_events", m.growth_events},
+              {"timing",
+               {{"duration_s", m.duration_s},
+                {"mean_step_s", m.mean_step_s},
+                {"requests_per_s", m.requests_per_s},
+                {"output_tokens_per_s", m.output_tokens_per_s},
+                {"ttft_s", latency_json(m.ttft_s)},
+                {"tpot_s", latency_json(m.tpot_s)},
+                {"queue_s", latency_json(m.queue_s)}}}};
 }
 
 }  // namespace
@@ -73,7 +93,9 @@ void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
            {"capacity_tokens", v.capacity_tokens},
            {"max_model_len", v.max_model_len},
            {"block_size", v.block_size},
-           {"step_ms", v.step_ms},
+           {"step_ms", v.step_ms > 0 ? json(v.step_ms) : json(nullptr)},
+           {"clock", v.step_ms > 0 ? "fixed" : "step-time model"},
+           {"clock_notes", v.clock_notes},
            {"results", results}};
     if (!v.gpu_label.empty()) {
       j["gpu"] = v.gpu_label;
@@ -90,14 +112,16 @@ void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
                "internal_share", "free_share", "external_share", "used_of_reserved", "mean_running", "peak_running",
                "peak_waiting", "requests", "completed", "refused", "refused_too_long", "refused_too_large",
                "admissions", "preemptions", "preempted_requests", "recomputed_tokens", "blocked_while_free",
-               "shared_prefix_hits", "steps", "seconds"});
+               "shared_prefix_hits", "steps", "seconds", "requests_per_s", "output_tokens_per_s", "ttft_p50_s",
+               "ttft_p99_s", "tpot_p50_s", "tpot_p99_s", "queue_mean_s"});
     for (const auto& m : v.results)
       r.add({std::string(to_string(m.policy)), m.capacity_tokens, m.capacity_tokens * v.bytes_per_token, m.used_share,
              m.reserved_unused_share, m.ahead_share, m.internal_share, m.free_share, m.external_share,
              m.used_of_reserved, m.mean_running, m.peak_running, m.peak_waiting, m.requests, m.completed, m.refused,
              m.refused_too_long, m.refused_too_large, m.admissions, m.preemptions, m.preempted_requests,
-             m.recomputed_tokens, m.blocked_while_free, m.shared_prefix_hits, m.steps,
-             static_cast<double>(m.steps) * v.step_ms / 1000.0});
+             m.recomputed_tokens, m.blocked_while_free, m.shared_prefix_hits, m.steps, m.duration_s,
+             m.requests_per_s, m.output_tokens_per_s, m.ttft_s.p50, m.ttft_s.p99, m.tpot_s.p50, m.tpot_s.p99,
+             m.queue_s.mean});
     r.render(out, format);
     return;
   }
@@ -106,7 +130,12 @@ void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
           {false, true, true, true, true, true});
   Table q({"policy", "mean seqs", "peak seqs", "completed", "refused", "preempted", "steps"},
           {false, true, true, true, true, true, true});
+  Table l({"policy", "req/s", "tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "queued"},
+          {false, true, true, true, true, true, true, true});
   for (const auto& m : v.results) {
+    l.add_row({to_string(m.policy), fmt::format("{:.2f}", m.requests_per_s), fmt::format("{:.0f}", m.output_tokens_per_s),
+               seconds_text(m.ttft_s.p50), seconds_text(m.ttft_s.p99), seconds_text(m.tpot_s.p50),
+               seconds_text(m.tpot_s.p99), seconds_text(m.queue_s.mean)});
     t.add_row({to_string(m.policy), percent(m.used_share), percent(m.reserved_unused_share), percent(m.internal_share),
                percent(m.external_share), percent(m.free_share)});
     q.add_row({to_string(m.policy), fmt::format("{:.1f}", m.mean_running), grouped(m.peak_running),
@@ -129,12 +158,18 @@ void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
   out << '\n';
   q.render(out, format);
   out << '\n';
+  if (format == Format::table || format == Format::markdown)
+    out << (v.step_ms > 0 ? fmt::format("on a clock of {} ms per step (--step-ms); queued: mean wait for a first admission\n", v.step_ms)
+                          : std::string("each step timed by the step-time model (docs/speed.md); queued: mean wait for a first admission\n"));
+  l.render(out, format);
+  for (const auto& n : v.clock_notes) out << "  " << n << '\n';
+  out << '\n';
   for (const auto& m : v.results) {
     std::string line = fmt::format("- {}: {}; {} of what it hands out holds tokens", to_string(m.policy),
                                    describe_policy(m, v.max_model_len), percent(m.used_of_reserved));
-    if (m.steps > 0 && v.step_ms > 0)
-      line += fmt::format("; {} steps ≈ {:.1f} s at {} ms/step", grouped(m.steps),
-                          static_cast<double>(m.steps) * v.step_ms / 1000.0, v.step_ms);
+    if (m.steps > 0)
+      line += fmt::format("; {} steps in {:.1f} s ({:.1f} ms a step)", grouped(m.steps), m.duration_s,
+                          m.mean_step_s * 1e3);
     if (m.refused_too_long) line += fmt::format("; {} longer than max-model-len", grouped(m.refused_too_long));
     if (m.refused_too_large) line += fmt::format("; {} larger than the whole pool", grouped(m.refused_too_large));
     if (m.blocked_while_free)

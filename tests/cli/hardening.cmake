@@ -78,7 +78,7 @@ set_tests_properties(cli.limit_json_depth cli.limit_yaml_depth cli.limit_trace_j
 
 # A finite --rate whose requests per step overflow a double: said so, not "must be positive".
 kvplan_cli_test(simulate_rate_too_high EXIT 2 MATCH "--rate is too high: requests per step"
-                ARGS simulate -m gpt2 --synthetic sharegpt --requests 10 --rate 1e308)
+                ARGS simulate -m gpt2 --synthetic sharegpt --requests 10 --rate 1e308 --step-ms 20)
 
 # Dense YAML above 1 MiB (a 16 MiB one took 3.9 GB in yaml-cpp) is refused by its size.
 add_test(NAME cli.limit_yaml_dense

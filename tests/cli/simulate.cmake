@@ -25,7 +25,7 @@ kvplan_cli_test(simulate_timeline EXIT 0 MATCH "exact"
                 ARGS simulate --model gpt2 --gpu l4 --synthetic alpaca --requests 20 --timeline ${CMAKE_CURRENT_BINARY_DIR}/timeline.csv)
 # --export-trace writes the workload; a second test replays it and gets the same table.
 kvplan_cli_test(simulate_export_trace EXIT 0 MATCH "max-len"
-                ARGS simulate --model gpt2 --gpu l4 --synthetic sharegpt --requests 200 --seed 5
+                ARGS simulate --model gpt2 --gpu l4 --synthetic sharegpt --requests 200 --seed 5 --step-ms 20
                      --export-trace ${CMAKE_CURRENT_BINARY_DIR}/exported.csv)
 kvplan_cli_test(simulate_replay_export EXIT 0 MATCH "trace .*exported[.]csv [(]200 requests[)]"
                 ARGS simulate --model gpt2 --gpu l4 --trace ${CMAKE_CURRENT_BINARY_DIR}/exported.csv)
@@ -86,3 +86,21 @@ pipe=$(KVPLAN_PROGRESS_DELAY_MS=0 $<TARGET_FILE:kvplan> simulate --model gpt2 --
 printf 'terminal: %s\\npipe: %s\\n' \"$tty\" \"$pipe\"; \
 printf '%s' \"$tty\" | grep -q 'kvplan simulate: [0-9]*/25000 requests .* s left' && [ -z \"$pipe\" ]")
 set_tests_properties(cli.progress_terminal_only PROPERTIES LABELS cli)
+
+# The clock (docs/simulator.md, "Time"): the step-time model on a catalog GPU, --step-ms fixed,
+# and the vLLM paper's Orca baselines on the buddy allocator.
+kvplan_cli_test(simulate_clock_model EXIT 0 MATCH "each step timed by the step-time model"
+                ARGS simulate --model llama-2-13b --gpu a100-40gb --synthetic sharegpt --requests 200 --rate 2)
+kvplan_cli_test(simulate_clock_fixed EXIT 0 MATCH "on a clock of 20 ms per step"
+                ARGS simulate --model llama-2-13b --gpu a100-40gb --synthetic sharegpt --requests 200 --step-ms 20)
+kvplan_cli_test(simulate_clock_no_card EXIT 0 MATCH "clock: 20 ms per step [(]the step-time model needs a catalog --gpu"
+                ARGS simulate --model llama-2-13b --gpu-memory 40GiB --synthetic sharegpt --requests 200)
+kvplan_cli_test(simulate_clock_export EXIT 2 MATCH "--export-trace writes arrivals in steps"
+                ARGS simulate --model llama-2-13b --gpu a100-40gb --synthetic sharegpt --requests 20 --export-trace x.csv)
+kvplan_cli_test(simulate_buddy_fig13 EXIT 0 MATCH "pow2-output +10[.]3 +[0-9]+ +7,076"
+                ARGS simulate --model ../fixtures/models/opt-13b.yaml --gpu a100-40gb --kv-cache-memory 12GiB --max-model-len 2048
+                     --synthetic sharegpt --rate 2 --requests 7200 --allocator buddy --policy max-len,pow2-output,exact,paged)
+kvplan_cli_test(simulate_bad_allocator EXIT 2 MATCH "--allocator: expected first-fit or buddy"
+                ARGS simulate --model llama-2-13b --gpu a100-40gb --synthetic sharegpt --requests 20 --allocator slab)
+kvplan_cli_test(simulate_bad_efficiency EXIT 2 MATCH "--bandwidth-efficiency: "
+                ARGS simulate --model llama-2-13b --gpu a100-40gb --synthetic sharegpt --requests 20 --bandwidth-efficiency 2)

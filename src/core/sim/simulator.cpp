@@ -1,6 +1,8 @@
 #include "kvplan/core/sim/simulator.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <deque>
 #include <limits>
 #include <optional>
@@ -9,6 +11,7 @@
 #include "kvplan/core/numbers/error.hpp"
 #include "kvplan/core/sim/arena.hpp"
 #include "kvplan/core/sizing/sizing.hpp"
+#include "kvplan/core/speed/step_time.hpp"
 
 namespace kvplan {
 
@@ -19,6 +22,7 @@ const char* to_string(SimPolicy policy) {
     case SimPolicy::contiguous_exact: return "exact";
     case SimPolicy::paged: return "paged";
     case SimPolicy::paged_prefix: return "paged-prefix";
+    case SimPolicy::contiguous_pow2_output: return "pow2-output";
   }
   return "?";
 }
@@ -31,7 +35,9 @@ std::vector<SimPolicy> all_sim_policies() {
 SimPolicy sim_policy_by_name(std::string_view name) {
   for (SimPolicy p : all_sim_policies())
     if (name == to_string(p)) return p;
-  throw Error("unknown policy '" + std::string(name) + "' (valid: max-len, pow2, exact, paged, paged-prefix)");
+  if (name == to_string(SimPolicy::contiguous_pow2_output)) return SimPolicy::contiguous_pow2_output;
+  throw Error("unknown policy '" + std::string(name) +
+              "' (valid: max-len, pow2, exact, paged, paged-prefix, pow2-output)");
 }
 
 bool is_paged(SimPolicy policy) { return policy == SimPolicy::paged || policy == SimPolicy::paged_prefix; }
@@ -48,7 +54,16 @@ const char* to_string(SimEventKind kind) {
   return "?";
 }
 
+std::uint64_t reservation_slots(SimPolicy policy, const SimRequest& r, const SimConfig& config) {
+  if (policy != SimPolicy::contiguous_pow2_output) return reservation_slots(policy, r.final_tokens(), config);
+  std::uint64_t out = 1;
+  while (out < r.output_tokens) out <<= 1;
+  return std::min<std::uint64_t>(r.prompt_tokens + out, std::max(config.max_model_len, r.final_tokens()));
+}
+
 std::uint64_t reservation_slots(SimPolicy policy, std::uint64_t final_tokens, const SimConfig& config) {
+  if (policy == SimPolicy::contiguous_pow2_output)
+    throw Error("internal: pow2-output reserves by the prompt and output lengths, not the final length");
   if (is_paged(policy)) return round_up(final_tokens, config.block_size, "paged reservation");
   // Contiguous: sizing's reservation rule, the one `size --policy` and `fit` use.
   const Reservation r = policy == SimPolicy::contiguous_max_len ? Reservation::max_model_len
@@ -107,6 +122,7 @@ struct Seq {
   std::uint64_t held = 0;       // private slots
   std::uint64_t offset = 0;     // contiguous placement
   std::uint64_t internal = 0;   // held slots no token of this sequence will fill
+  double first_token = 0;       // on the clock: the end of its request's first admission step
   std::uint64_t length_at(std::uint64_t step) const { return l0 + (step - admit_step) + 1; }
 };
 
@@ -190,6 +206,60 @@ class EventQueue {
 struct Waiting {
   std::uint32_t req;
   std::uint32_t done;  // output tokens produced before a preemption
+  double at;           // on the clock: its arrival, or (preempted) when its first token came
+};
+
+// Latency percentiles in bounded memory: 128 linear buckets per octave (each under 1.6% wide) from
+// 2^-20 s (about 1 us) to 2^20 s (12 days), indexed by the exponent and mantissa (frexp, no log);
+// the mean is exact.
+class LatencyHistogram {
+ public:
+  void add(double seconds) {
+    sum_ += seconds;
+    ++count_;
+    ++buckets_[index(seconds)];
+  }
+  SimMetrics::Latency summary() const {
+    SimMetrics::Latency l;
+    l.count = count_;
+    if (count_ == 0) return l;
+    l.mean = sum_ / static_cast<double>(count_);
+    l.p50 = quantile(0.50);
+    l.p90 = quantile(0.90);
+    l.p99 = quantile(0.99);
+    return l;
+  }
+
+ private:
+  static constexpr int kMinExp = -19, kMaxExp = 21;  // frexp exponents kept: [2^-20, 2^20)
+  static constexpr int kSub = 128;
+  static constexpr std::size_t kBuckets = static_cast<std::size_t>(kMaxExp - kMinExp) * kSub;
+  static std::size_t index(double s) {
+    if (!(s > 0)) return 0;
+    int e = 0;
+    const double m = std::frexp(s, &e);  // s = m·2^e, m in [0.5, 1)
+    if (e < kMinExp) return 0;
+    if (e >= kMaxExp) return kBuckets - 1;
+    const auto sub = std::min(kSub - 1, static_cast<int>((m - 0.5) * 2 * kSub));
+    return static_cast<std::size_t>(e - kMinExp) * kSub + static_cast<std::size_t>(sub);
+  }
+  static double middle(std::size_t i) {  // the bucket's middle
+    const int e = static_cast<int>(i / kSub) + kMinExp;
+    const double m = 0.5 + (static_cast<double>(i % kSub) + 0.5) / (2.0 * kSub);
+    return std::ldexp(m, e);
+  }
+  double quantile(double q) const {
+    const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_))));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < kBuckets; ++i) {
+      seen += buckets_[i];
+      if (seen >= rank) return middle(i);
+    }
+    return middle(kBuckets - 1);
+  }
+  std::array<std::uint64_t, kBuckets> buckets_{};
+  double sum_ = 0;
+  std::uint64_t count_ = 0;
 };
 
 struct Group {
@@ -197,13 +267,14 @@ struct Group {
   std::uint64_t slots = 0;  // whole shared blocks, in slots
 };
 
-enum : std::uint8_t { kBlockedCounted = 1, kPreemptedCounted = 2 };
+enum : std::uint8_t { kBlockedCounted = 1, kPreemptedCounted = 2, kAdmittedOnce = 4 };
 
 class Simulation {
  public:
   Simulation(const std::vector<SimRequest>& requests, const SimConfig& config, SimPolicy policy, SimObserver* observer)
       : reqs_(requests), cfg_(config), policy_(policy), paged_(is_paged(policy)), observer_(observer),
-        arena_(paged_ ? 0 : config.capacity_tokens), flags_(requests.size(), 0) {
+        arena_(paged_ || config.buddy ? 0 : config.capacity_tokens), flags_(requests.size(), 0) {
+    if (!paged_ && config.buddy) buddy_.emplace(config.capacity_tokens);
     if (config.block_size == 0) throw Error("block size must be at least 1");
     if (config.max_model_len == 0) throw Error("max-model-len must be at least 1");
     if (config.capacity_tokens == 0) throw Error("the KV budget holds no token");
@@ -216,6 +287,8 @@ class Simulation {
       groups_.resize(std::size_t{max_group} + 1);
     }
     events_.init(paged_ && block_ <= 65536, block_);  // larger blocks: the heap (the wheel would be huge)
+    speed_ = config.speed;
+    if (!speed_ && !(config.step_s > 0)) throw Error("the step duration must be positive");
     m_.policy = policy;
     m_.capacity_tokens = capacity_;
     m_.block_size = paged_ ? block_ : 0;
@@ -225,20 +298,24 @@ class Simulation {
   SimMetrics run() {
     validate_requests(reqs_);
     if (reqs_.empty()) return m_;
-    m_.first_step = reqs_.front().arrival;
+    // On a microsecond clock the steps start at the first arrival; on steps, at its step.
+    m_.first_step = cfg_.arrivals_in_us ? 0 : reqs_.front().arrival;
+    now_ = start_ = cfg_.arrivals_in_us ? static_cast<double>(reqs_.front().arrival) * 1e-6 : 0;
     std::uint64_t unaccounted = m_.first_step;
     std::size_t next_req = 0;
     std::uint64_t pending_admit = kNever;
     for (;;) {
+      if (speed_) set_quiet_rate();  // (the clock's helpers stay out of line: this loop is the hot path)
       std::uint64_t t = pending_admit;
-      if (next_req < reqs_.size()) t = std::min(t, reqs_[next_req].arrival);
+      if (next_req < reqs_.size()) t = std::min(t, arrival_step(reqs_[next_req], unaccounted));
       t = std::min(t, events_.next_time(m_.last_step));
       if (t == kNever) break;
-      account(unaccounted, t);  // quiet steps [unaccounted, t)
+      if (speed_) now_ += quiet_seconds(unaccounted, t - unaccounted);  // the clock over quiet steps [unaccounted, t)
+      account(unaccounted, t);
       pending_admit = kNever;
       freed_ = false;
       // (a) arrivals join the back of the queue, or are refused
-      while (next_req < reqs_.size() && reqs_[next_req].arrival == t) arrive(static_cast<std::uint32_t>(next_req++), t);
+      while (next_req < reqs_.size() && arrives_by(reqs_[next_req], t)) arrive(static_cast<std::uint32_t>(next_req++), t);
       // (b) growth: running sequences that need a new block for this step's token, oldest
       // first, preempting the most recently admitted when no block is free
       preempted_ = false;
@@ -248,11 +325,12 @@ class Simulation {
       // (c) first-come first-served admission while memory allows; none in a step that had to
       // preempt (vLLM v1 schedules waiting requests only when it preempted nobody)
       if (!preempted_) admit(t);
-      // (d) the state at the end of step t
+      // (d) the state at the end of step t, and the step's duration
       sample(t);
       account(t, t + 1);
       unaccounted = t + 1;
       m_.last_step = t;
+      end_step(t);
       // (e) sequences that produced their last token free their memory
       events_.take(t, true, batch_);
       for (const Ev& e : batch_)
@@ -261,11 +339,111 @@ class Simulation {
       if (events_.empty() && next_req == reqs_.size() && pending_admit == kNever && !waiting_.empty())
         throw Error("simulator: requests wait with nothing running (internal error)");
     }
+    m_.duration_s = speed_ ? now_ - start_ : static_cast<double>(m_.last_step + 1 - m_.first_step) * cfg_.step_s;
     finish();
     return m_;
   }
 
  private:
+  // ---- contiguous placement: first fit, or the buddy allocator's power-of-two blocks
+  std::uint64_t placed_slots(std::uint64_t reservation) const {
+    return buddy_ ? BuddyArena::block_for(reservation) : reservation;
+  }
+  std::uint64_t largest_placeable() const { return buddy_ ? buddy_->largest_block() : capacity_; }
+  std::uint64_t arena_free() const { return buddy_ ? buddy_->free_slots() : arena_.free_slots(); }
+  std::uint64_t arena_largest() const { return buddy_ ? buddy_->largest_hole() : arena_.largest_hole(); }
+
+  // ---- the clock (docs/simulator.md, "Time")
+  // Tokens the running sequences read in step k of a quiet stretch: each its context, its shared
+  // prefix included (one copy is held, every reader reads it).
+  std::uint64_t context_at(std::uint64_t k) const {
+    return used_at(k) + reader_shared_ - group_shared_ - running_;
+  }
+  // A quiet step of `running_` sequences is affine in their context c on each side of the roofline:
+  // max(a_c + b_c·c, a_m + b_m·c) + comm. Taken from the step-time model at c = 0 and c = 10^6.
+  [[gnu::noinline]] void set_quiet_rate() {
+    if (quiet_.running == running_) return;
+    quiet_.running = running_;
+    if (!speed_) {
+      quiet_ = {running_, cfg_.step_s, 0, 0, 0, 0};
+      return;
+    }
+    StepLoad load;
+    load.decode_seqs = running_;
+    const StepTime t0 = step_time(*speed_, load);
+    load.decode_context = 1'000'000;
+    const StepTime t1 = step_time(*speed_, load);
+    quiet_ = {running_, t0.compute_s, (t1.compute_s - t0.compute_s) / 1e6, t0.memory_s,
+              (t1.memory_s - t0.memory_s) / 1e6, t0.comm_s};
+  }
+  // Seconds of the n quiet steps from step `from` on (the context grows by running_ per step).
+  [[gnu::noinline]] double quiet_seconds(std::uint64_t from, std::uint64_t n) const {
+    if (n == 0) return 0;
+    if (!speed_) return cfg_.step_s * static_cast<double>(n);
+    const double c0 = static_cast<double>(context_at(from)), r = static_cast<double>(running_);
+    return sum_max_affine(quiet_.a_c + quiet_.b_c * c0, quiet_.b_c * r, quiet_.a_m + quiet_.b_m * c0,
+                          quiet_.b_m * r, static_cast<double>(n)) +
+           quiet_.comm * static_cast<double>(n);
+  }
+  // The step a request joins: its own on a step clock; on microseconds, the first quiet step from
+  // `from` that starts at or after its arrival (a binary search over the closed-form sum).
+  std::uint64_t arrival_step(const SimRequest& r, std::uint64_t from) const {
+    return cfg_.arrivals_in_us ? arrival_step_us(r, from) : r.arrival;
+  }
+  [[gnu::noinline]] std::uint64_t arrival_step_us(const SimRequest& r, std::uint64_t from) const {
+    const double x = static_cast<double>(r.arrival) * 1e-6;
+    if (x <= now_) return from;
+    const double first = std::max(quiet_seconds(from, 1), 1e-12);
+    std::uint64_t lo = 0, hi = static_cast<std::uint64_t>(std::min(std::ceil((x - now_) / first) + 1, 9e15));
+    while (lo < hi) {  // the smallest j with now_ + quiet_seconds(from, j) >= x
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      if (now_ + quiet_seconds(from, mid) >= x) hi = mid;
+      else lo = mid + 1;
+    }
+    return from + lo;
+  }
+  // When step t starts: the running clock on the model's; on a fixed one, t steps of step_s (kept
+  // implicit, so that a fixed clock costs nothing per step).
+  double step_start(std::uint64_t t) const {
+    return speed_ ? now_ : start_ + static_cast<double>(t - m_.first_step) * cfg_.step_s;
+  }
+  bool arrives_by(const SimRequest& r, std::uint64_t t) const {
+    return cfg_.arrivals_in_us ? static_cast<double>(r.arrival) * 1e-6 <= now_ : r.arrival == t;
+  }
+  // Closes step t: its duration (its decoding sequences and the prompts admitted in it), then the
+  // first tokens of the requests admitted for the first time.
+  void end_step(std::uint64_t t) {
+    if (speed_) end_model_step(t);
+    else if (!first_adm_.empty()) first_tokens(step_start(t), step_start(t) + cfg_.step_s);
+  }
+  [[gnu::noinline]] void end_model_step(std::uint64_t t) {
+    double seconds = cfg_.step_s;
+    {
+      StepLoad load;
+      load.decode_seqs = running_ - adm_seqs_;
+      const std::uint64_t held = used_at(t) + reader_shared_ - group_shared_;
+      load.decode_context = held - adm_final_ - load.decode_seqs;
+      load.prefill_tokens = adm_tokens_;
+      load.prefill_seqs = adm_seqs_;
+      load.prefill_pairs = adm_pairs_;
+      seconds = step_time(*speed_, load).seconds;
+    }
+    const double end = now_ + seconds;
+    first_tokens(now_, end);
+    adm_seqs_ = adm_tokens_ = adm_final_ = 0;
+    adm_pairs_ = 0;
+    now_ = end;
+  }
+  // The requests admitted for the first time in a step from `start` to `end` got their first token.
+  [[gnu::noinline]] void first_tokens(double start, double end) {
+    for (const auto& [slot, arrived] : first_adm_) {
+      ttft_.add(end - arrived);
+      queue_.add(start - arrived);
+      seqs_[slot].first_token = end;
+    }
+    first_adm_.clear();
+  }
+
   // ---- bookkeeping of token states: used(t) = used_base_ + running_·(t − base_step_)
   void rebase(std::uint64_t t) {
     used_base_ += running_ * (t - base_step_);
@@ -275,7 +453,7 @@ class Simulation {
 
   std::uint64_t external_now() const {
     if (paged_) return 0;
-    return arena_.free_slots() - arena_.largest_hole();
+    return arena_free() - arena_largest();
   }
 
   // Adds the steps [from, to) at the current state to the time-weighted sums.
@@ -315,7 +493,7 @@ class Simulation {
     if (f > cfg_.max_model_len) {
       ++m_.refused_too_long;
       refuse = true;
-    } else if (reservation_slots(policy_, f, cfg_) > capacity_) {
+    } else if (placed_slots(reservation_slots(policy_, r, cfg_)) > largest_placeable()) {
       ++m_.refused_too_large;
       refuse = true;
     }
@@ -325,7 +503,7 @@ class Simulation {
       emit(SimEvent{t, SimEventKind::refusal, i, 0, 0, 0, 0, 0, 0});
       return;
     }
-    waiting_.push_back(Waiting{i, 0});
+    waiting_.push_back(Waiting{i, 0, cfg_.arrivals_in_us ? static_cast<double>(r.arrival) * 1e-6 : step_start(t)});
     m_.peak_waiting = std::max<std::uint64_t>(m_.peak_waiting, waiting_.size());
   }
 
@@ -355,10 +533,10 @@ class Simulation {
         if (need > free_blocks_) break;  // paged: any free block is usable, so never "blocked while free"
         free_blocks_ -= need;
       } else {
-        held = reservation_slots(policy_, f, cfg_);
-        const std::optional<std::uint64_t> at = arena_.allocate(held);
+        held = placed_slots(reservation_slots(policy_, r, cfg_));
+        const std::optional<std::uint64_t> at = buddy_ ? buddy_->allocate(held) : arena_.allocate(held);
         if (!at) {
-          if (arena_.free_slots() >= held && !(flags_[w.req] & kBlockedCounted)) {
+          if (arena_free() >= held && !(flags_[w.req] & kBlockedCounted)) {
             flags_[w.req] |= kBlockedCounted;
             ++m_.blocked_while_free;
           }
@@ -368,17 +546,31 @@ class Simulation {
       }
       waiting_.pop_front();
       rebase(t);
+      std::uint64_t cached = 0;  // prompt tokens whose KV the shared prefix already holds
       if (shared > 0) {
         Group& g = groups_[r.prefix_group];
         if (g.refcount == 0) {
           g.slots = shared;
           reserved_ += shared;
           used_base_ += shared;
+          group_shared_ += shared;
         } else {
           ++m_.shared_prefix_hits;
+          cached = shared;
         }
         ++g.refcount;
+        reader_shared_ += shared;
       }
+      // The step prefills what the cache does not hold yet: tokens cached+1 .. l0, each attending
+      // to the tokens before it.
+      if (speed_) {
+        ++adm_seqs_;
+        adm_tokens_ += l0 - cached;
+        adm_final_ += l0 + 1;
+        adm_pairs_ += (static_cast<double>(l0) * static_cast<double>(l0 + 1) -
+                       static_cast<double>(cached) * static_cast<double>(cached + 1)) / 2;
+      }
+      const bool first = !(flags_[w.req] & kAdmittedOnce);
       const std::uint32_t slot = new_slot();
       Seq& s = seqs_[slot];
       s.req = w.req;
@@ -391,6 +583,11 @@ class Simulation {
       s.held = held;
       s.offset = offset;
       s.internal = internal_of(s);
+      s.first_token = w.at;  // resumed: its first token's time; first admission: set by end_step
+      if (first) {
+        flags_[w.req] |= kAdmittedOnce;
+        first_adm_.push_back({slot, w.at});
+      }
       reserved_ += held;
       internal_ += s.internal;
       used_base_ += l0 + 1 - shared;
@@ -462,11 +659,14 @@ class Simulation {
     reserved_ -= s.held;
     internal_ -= s.internal;
     if (paged_) free_blocks_ += s.held / block_;
+    else if (buddy_) buddy_->release(s.offset, s.held);
     else arena_.release(s.offset, s.held);
     std::uint64_t shared_freed = 0;
     if (s.shared > 0) {
       Group& g = groups_[r.prefix_group];
+      reader_shared_ -= s.shared;
       if (--g.refcount == 0) {
+        group_shared_ -= g.slots;
         shared_freed = g.slots;
         reserved_ -= g.slots;
         used_base_ -= g.slots;
@@ -489,7 +689,7 @@ class Simulation {
     const std::uint64_t kept = s.length_at(t) - 1;
     const std::uint64_t shared_freed = release(slot, t);
     preempted_ = true;
-    waiting_.push_front(Waiting{s.req, static_cast<std::uint32_t>(kept - r.prompt_tokens)});
+    waiting_.push_front(Waiting{s.req, static_cast<std::uint32_t>(kept - r.prompt_tokens), s.first_token});
     m_.peak_waiting = std::max<std::uint64_t>(m_.peak_waiting, waiting_.size());
     ++m_.preemptions;
     ++m_.events;
@@ -503,6 +703,11 @@ class Simulation {
   void complete(std::uint32_t slot, std::uint64_t t) {
     const Seq s = seqs_[slot];
     const std::uint64_t shared_freed = release(slot, t);
+    const SimRequest& r = reqs_[s.req];
+    output_tokens_ += r.output_tokens;
+    // Completions come after end_step: on the model's clock now_ is the end of step t.
+    const double done = speed_ ? now_ : step_start(t) + cfg_.step_s;
+    if (r.output_tokens > 1) tpot_.add((done - s.first_token) / static_cast<double>(r.output_tokens - 1));
     ++m_.completed;
     ++m_.events;
     emit(SimEvent{t, SimEventKind::completion, s.req, s.final_len, s.held, 0, s.offset, shared_freed, s.shared});
@@ -520,7 +725,7 @@ class Simulation {
     snap.reserved_tokens = reserved_;
     snap.internal_tokens = internal_;
     snap.capacity_tokens = capacity_;
-    snap.largest_free_tokens = paged_ ? free_blocks_ * block_ : arena_.largest_hole();
+    snap.largest_free_tokens = paged_ ? free_blocks_ * block_ : arena_largest();
     observer_->on_step(snap);
   }
 
@@ -548,7 +753,7 @@ class Simulation {
     if (reserved != reserved_) throw Error("invariant: reserved count drifted");
     if (internal != internal_) throw Error("invariant: internal fragmentation drifted");
     if (!(used <= reserved && reserved <= capacity_)) throw Error("invariant: tokens <= reserved <= capacity broken");
-    const std::uint64_t free = paged_ ? free_blocks_ * block_ : arena_.free_slots();
+    const std::uint64_t free = paged_ ? free_blocks_ * block_ : arena_free();
     if (free + reserved != capacity_) throw Error("invariant: free + reserved != capacity");
   }
 
@@ -564,6 +769,14 @@ class Simulation {
     m_.external_share = sum_external_ / cap;
     m_.used_of_reserved = sum_reserved_ > 0 ? sum_used_ / sum_reserved_ : 0;
     m_.mean_running = sum_running_ / static_cast<double>(steps_);
+    m_.mean_step_s = m_.duration_s / static_cast<double>(steps_);
+    if (m_.duration_s > 0) {
+      m_.requests_per_s = static_cast<double>(m_.completed) / m_.duration_s;
+      m_.output_tokens_per_s = output_tokens_ / m_.duration_s;
+    }
+    m_.ttft_s = ttft_.summary();
+    m_.tpot_s = tpot_.summary();
+    m_.queue_s = queue_.summary();
   }
 
   const std::vector<SimRequest>& reqs_;
@@ -572,6 +785,7 @@ class Simulation {
   bool paged_;
   SimObserver* observer_;
   FirstFitArena arena_;
+  std::optional<BuddyArena> buddy_;
   std::vector<std::uint8_t> flags_;
   std::uint64_t block_ = 16;
   std::uint64_t capacity_ = 0;
@@ -593,6 +807,21 @@ class Simulation {
   bool preempted_ = false;
   double sum_used_ = 0, sum_reserved_ = 0, sum_internal_ = 0, sum_external_ = 0, sum_running_ = 0;
   std::uint64_t steps_ = 0;
+  // The clock
+  const SpeedModel* speed_ = nullptr;
+  double now_ = 0;    // the model's clock: the start of the next step (the end of the last one run)
+  double start_ = 0;  // when the first step starts
+  struct QuietRate {
+    std::uint64_t running = ~std::uint64_t{0};
+    double a_c = 0, b_c = 0, a_m = 0, b_m = 0, comm = 0;
+  } quiet_;
+  std::uint64_t reader_shared_ = 0;  // Σ shared prefix slots the running sequences read
+  std::uint64_t group_shared_ = 0;   // Σ shared prefix slots held (once per group)
+  std::uint64_t adm_seqs_ = 0, adm_tokens_ = 0, adm_final_ = 0;  // this step's admissions
+  double adm_pairs_ = 0;
+  std::vector<std::pair<std::uint32_t, double>> first_adm_;  // (slot, arrival) of first admissions this step
+  double output_tokens_ = 0;
+  LatencyHistogram ttft_, tpot_, queue_;
   SimMetrics m_;
 };
 

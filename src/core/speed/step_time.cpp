@@ -100,6 +100,21 @@ StageCost base_cost(const SpeedModel& m, const StageWork& s, std::uint64_t token
 
 }  // namespace
 
+// Σ_{j<n} max(a + b·j, c + d·j): two affine lines, summed in closed form on each side of their crossing.
+double sum_max_affine(double a, double b, double c, double d, double n) {
+  if (n <= 0) return 0;
+  const auto line = [](double a0, double b0, double from, double to) {  // Σ_{j=from}^{to-1} a0 + b0·j
+    const double k = to - from;
+    return k <= 0 ? 0 : k * a0 + b0 * (from + to - 1) * k / 2;
+  };
+  // f(j) = (a - c) + (b - d)·j: where the first line stops or starts being the larger.
+  if (b == d) return a >= c ? line(a, b, 0, n) : line(c, d, 0, n);
+  const double cross = std::clamp(std::ceil((c - a) / (b - d)), 0.0, n);
+  // Before `cross` the sign of f is that of -(b - d) (for b > d the second line leads first).
+  if (b > d) return line(c, d, 0, cross) + line(a, b, cross, n);
+  return line(a, b, 0, cross) + line(c, d, cross, n);
+}
+
 std::string gpu_family(const GpuSpec& gpu) {
   if (gpu.name.rfind("mi", 0) == 0) return "cdna3";
   const std::uint32_t cc = gpu.compute_capability;

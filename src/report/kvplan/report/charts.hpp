@@ -42,6 +42,7 @@ Chart latency_throughput_chart(const std::vector<LatencySeries>& series, std::ui
 // token, free; refusals and preemptions marked.
 struct TimelineSeries {
   SimPolicy policy = SimPolicy::paged;
+  double step_s = 0;                  // this run's mean step (the step-time clock), 0: the chart's step_ms
   std::vector<SimSnapshot> steps;     // thinned to a bounded number (TimelineRecorder)
   struct Mark {
     std::uint64_t step = 0;

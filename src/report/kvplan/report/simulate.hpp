@@ -25,7 +25,8 @@ struct SimulateView {
   std::uint64_t max_model_len = 0;
   std::uint64_t block_size = 0;
   std::uint64_t requests = 0;
-  double step_ms = 0;            // duration of one decode step, for converting steps to seconds
+  double step_ms = 0;            // --step-ms: every step's duration; 0: the step-time model's clock
+  std::vector<std::string> clock_notes;  // the step-time model's inputs (docs/speed.md)
   std::vector<SimMetrics> results;
 };
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <vector>
 
 namespace kvplan {
 
@@ -34,6 +35,40 @@ class FirstFitArena {
   std::uint64_t free_ = 0;
   std::map<std::uint64_t, std::uint64_t> holes_;  // offset -> length, disjoint, never adjacent
   std::multiset<std::uint64_t> sizes_;             // lengths of holes_
+};
+
+// Binary buddy placement (Knuth, TAOCP 2.5), as the vLLM paper assumes Orca allocates its KV
+// cache: every reservation takes a block of the next power of two of its length, split from the
+// smallest free block that holds it (the lowest address among those), and a freed block merges
+// with its buddy while the buddy is free. A pool that is not a power of two is a row of top-level
+// blocks, its binary digits from the largest down (15,728 = 8,192 + 4,096 + 2,048 + ...); no block
+// crosses from one to the next.
+class BuddyArena {
+ public:
+  explicit BuddyArena(std::uint64_t capacity);
+  static std::uint64_t block_for(std::uint64_t length);  // the power of two a reservation takes
+
+  // Offset of a block of block_for(length) slots; nullopt when no free block is large enough.
+  std::optional<std::uint64_t> allocate(std::uint64_t length);
+  // Frees the block allocate(length) returned at `offset`. Throws Error on a double free.
+  void release(std::uint64_t offset, std::uint64_t length);
+
+  std::uint64_t capacity() const { return capacity_; }
+  std::uint64_t free_slots() const { return free_; }
+  std::uint64_t largest_hole() const;       // the largest free block
+  std::uint64_t largest_block() const { return largest_block_; }  // the largest block there is
+
+ private:
+  struct Region {
+    std::uint64_t base = 0;
+    unsigned order = 0;
+  };
+  const Region& region_of(std::uint64_t offset) const;
+  std::uint64_t capacity_ = 0;
+  std::uint64_t free_ = 0;
+  std::uint64_t largest_block_ = 0;
+  std::vector<Region> regions_;                  // by base
+  std::vector<std::set<std::uint64_t>> blocks_;  // free block offsets by order
 };
 
 }  // namespace kvplan

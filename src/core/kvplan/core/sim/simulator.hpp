@@ -11,6 +11,10 @@
 #include "kvplan/core/sim/workload.hpp"
 
 namespace kvplan {
+struct SpeedModel;
+}
+
+namespace kvplan {
 
 enum class SimPolicy {
   contiguous_max_len,  // one contiguous reservation of max-model-len slots per sequence
@@ -18,10 +22,14 @@ enum class SimPolicy {
   contiguous_exact,    // exactly the final length (an oracle that knows the output length)
   paged,               // blocks of block_size slots, allocated as the sequence grows
   paged_prefix,        // paged, with full blocks of a shared prefix stored once (ref-counted)
+  // prompt + the next power of two of the output (at most max-model-len): the vLLM paper's
+  // Orca (Pow2), "over-reserves the space for outputs by at most 2x". Run when asked for.
+  contiguous_pow2_output,
 };
-const char* to_string(SimPolicy policy);  // "max-len", "pow2", "exact", "paged", "paged-prefix"
+// "max-len", "pow2", "exact", "paged", "paged-prefix", "pow2-output"
+const char* to_string(SimPolicy policy);
 SimPolicy sim_policy_by_name(std::string_view name);  // throws Error listing the valid names
-std::vector<SimPolicy> all_sim_policies();
+std::vector<SimPolicy> all_sim_policies();  // the default set (pow2-output runs when named)
 bool is_paged(SimPolicy policy);
 
 struct SimConfig {
@@ -32,6 +40,16 @@ struct SimConfig {
   // if they disagree with the running totals or break tokens <= reserved <= capacity. O(running)
   // per step: for tests, not for production runs.
   bool check_invariants = false;
+  // The clock (docs/simulator.md, "Time"): each step's duration from the step-time model of the
+  // deployment (docs/speed.md) when `speed` is set, else `step_s` for every step.
+  const SpeedModel* speed = nullptr;
+  double step_s = 0.02;
+  // Contiguous policies place reservations first fit (false) or in a binary buddy allocator, each
+  // taking the next power of two of its slots (the vLLM paper's Orca baselines).
+  bool buddy = false;
+  // Arrivals are microseconds (a synthetic workload at a rate per second on the step-time clock):
+  // a request joins the first step that starts at or after its arrival. Otherwise they are steps.
+  bool arrivals_in_us = false;
 };
 
 enum class SimEventKind {
@@ -107,6 +125,19 @@ struct SimMetrics {
   std::uint64_t events = 0;              // arrivals + refusals + admissions + preemptions + completions
   std::uint64_t growth_events = 0;       // paged block allocations after admission
   std::uint64_t shared_prefix_hits = 0;  // admissions that found their prefix blocks already held
+  // On the clock (docs/simulator.md, "Time"): from the first step's start to the last step's end.
+  double duration_s = 0;
+  double mean_step_s = 0;
+  double requests_per_s = 0;       // completed / duration
+  double output_tokens_per_s = 0;  // output tokens of completed requests / duration
+  // Time to first token (arrival to the end of the first admission's step), time per output token
+  // ((completion - first token) / (output - 1), output > 1) and queueing (arrival to the start of
+  // the first admission's step): mean and percentiles, the percentiles to 1.6% (128 buckets an octave).
+  struct Latency {
+    double mean = 0, p50 = 0, p90 = 0, p99 = 0;
+    std::uint64_t count = 0;
+  };
+  Latency ttft_s, tpot_s, queue_s;
 };
 
 // Checks every request (lengths >= 1, prefix <= prompt, the same prefix length within a group,
@@ -120,7 +151,9 @@ SimMetrics simulate(const std::vector<SimRequest>& requests, const SimConfig& co
 std::vector<SimEvent> allocation_events(const std::vector<SimRequest>& requests, const SimConfig& config,
                                         SimPolicy policy);
 
-// Slots a contiguous policy reserves for a final length (the paged policies: ceil to blocks).
+// Slots a contiguous policy reserves for a final length (the paged policies: ceil to blocks);
+// pow2-output needs the request (the next form). Before the buddy allocator's rounding.
 std::uint64_t reservation_slots(SimPolicy policy, std::uint64_t final_tokens, const SimConfig& config);
+std::uint64_t reservation_slots(SimPolicy policy, const SimRequest& request, const SimConfig& config);
 
 }  // namespace kvplan

@@ -86,6 +86,10 @@ Efficiency plan_efficiency(const DeployPlan& plan);
 // Whether the plan's GPU has what speed_model needs (bandwidth and peak FLOP/s; a link for tp > 1).
 bool speed_known(const DeployPlan& plan);
 
+// Σ_{j<n} max(a + b·j, c + d·j) in closed form: n steps whose compute and memory times each grow
+// linearly (a quiet stretch of the simulator's clock, the context growing by one token a sequence).
+double sum_max_affine(double a, double b, double c, double d, double n);
+
 // What one step computes.
 struct StepLoad {
   std::uint64_t decode_seqs = 0;
