@@ -25,6 +25,7 @@ struct Script {
   std::uint64_t used = 0;
   std::uint64_t allocations = 0;
   std::uint64_t machine_free = 0;     // 0: unknown; else free memory before the probe took any
+  int gather = 0;                     // sum_blocks: 0 not supported, 1 right, 2 wrong (counts offsets too)
 };
 
 class FakeBuffer final : public probe::Buffer {
@@ -41,6 +42,15 @@ class FakeBuffer final : public probe::Buffer {
     std::uint64_t bad = 0;
     for (std::uint64_t i = offset; i < offset + bytes; ++i) bad += data_[i] != static_cast<unsigned char>(seed + i);
     return bad + (offset == 0 ? std::min(s_.corrupt_bytes, bytes) : 0);
+  }
+  std::optional<std::uint64_t> sum_blocks(const std::vector<std::uint64_t>& offsets, std::uint64_t block) override {
+    if (s_.gather == 0) return std::nullopt;
+    std::uint64_t sum = 0;
+    for (std::uint64_t o : offsets) {
+      for (std::uint64_t i = o; i < o + block; ++i) sum += data_[i];
+      if (s_.gather == 2) sum += o;  // a gather that reads from the wrong place
+    }
+    return sum;
   }
 
  private:
@@ -173,4 +183,22 @@ TEST_CASE("Scripted backend: an allocation past the memory available now stops t
   CHECK(r.allocations_done <= 6);
   CHECK_THAT(r.detail, Catch::Contains("available now"));
   CHECK(s.used == 0);
+}
+
+TEST_CASE("KV read: a backend without a gather reports none, and a gather whose sum differs is an error") {
+  Script s;
+  FakeProbe none(s);
+  CHECK(probe::measure_bandwidth(none, 2 << 20, 1).kv_reads.empty());
+  s.gather = 1;
+  FakeProbe right(s);
+  const BandwidthResult b = probe::measure_bandwidth(right, 2 << 20, 1);
+  REQUIRE(b.kv_reads.size() == 4);  // contiguous, then blocks of 16, 32 and 256 tokens
+  CHECK(b.kv_reads[0].block_tokens == 0);
+  CHECK(b.kv_reads[1].block_tokens == 16);
+  CHECK(b.kv_reads[3].block_tokens == 256);
+  CHECK(b.kv_bytes_per_token == 4096);
+  CHECK(b.kv_reads[2].bytes == (2u << 20));  // whole blocks of 256 tokens of 4,096 B
+  s.gather = 2;
+  FakeProbe wrong(s);
+  CHECK_THROWS_WITH(probe::measure_bandwidth(wrong, 2 << 20, 1), Catch::Contains("summed to a different value"));
 }

@@ -220,6 +220,14 @@ TEST_CASE("Host bandwidth: copy and fill-and-verify measured on the same buffers
   CHECK(b.copy_bytes_per_second() > 0);
   CHECK(b.fill_verify_bytes_per_second() > 0);
   CHECK(b.ratio() > 0);
+  // One layer's KV read contiguously and through shuffled block tables of 16, 32 and 256 tokens:
+  // the same 8 MiB each time (the gather's sum checked against the contiguous read's).
+  REQUIRE(b.kv_reads.size() == 4);
+  for (const KvReadResult& k : b.kv_reads) {
+    CHECK(k.bytes == 8ULL << 20);
+    CHECK(k.seconds > 0);
+  }
+  CHECK(b.kv_reads[0].slowdown == 0);
 }
 
 TEST_CASE("CUDA backend: unavailable here is a clear Unavailable, never a crash", "[gpu]") {

@@ -141,6 +141,21 @@ class HostBuffer final : public Buffer {
     }
     return pages * page;
   }
+  std::optional<std::uint64_t> sum_blocks(const std::vector<std::uint64_t>& offsets, std::uint64_t block_bytes) override {
+    std::uint64_t sum = 0;
+    for (std::uint64_t off : offsets) {
+      if (block_bytes % 8 != 0 || off % 8 != 0 || off > size_ || block_bytes > size_ - off)
+        throw DeviceError("sum_blocks: block [" + std::to_string(off) + ", +" + std::to_string(block_bytes) +
+                          ") outside the buffer or unaligned");
+      const unsigned char* p = base_ + off;
+      for (std::uint64_t i = 0; i < block_bytes; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        sum += w;
+      }
+    }
+    return sum;
+  }
   unsigned char* data() { return base_; }
 
  private:

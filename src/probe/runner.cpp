@@ -2,9 +2,11 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 #include "kvplan/core/numbers/checked.hpp"
+#include "kvplan/core/sim/workload.hpp"
 #include "kvplan/probe/probe.hpp"
 
 namespace kvplan::probe {
@@ -157,6 +159,50 @@ std::uint64_t measure_granularity(Probe& probe, std::string* method) {
   return g == 0 ? 1 : g;
 }
 
+namespace {
+
+// The decode-like read of one layer's KV cache, contiguous and paged (docs/speed.md): the same
+// bytes either way, so the sums agree and only the access pattern differs.
+void measure_kv_reads(Buffer& kv, BandwidthResult& r, int repeats) {
+  constexpr std::uint64_t kBytesPerToken = 2 * 8 * 128 * 2;  // K and V, 8 heads x 128, fp16
+  constexpr std::uint64_t kLargestBlock = 256;
+  const std::uint64_t tokens = r.bytes / kBytesPerToken / kLargestBlock * kLargestBlock;
+  if (tokens == 0) return;
+  const std::uint64_t bytes = tokens * kBytesPerToken;
+  const auto best = [&](const std::vector<std::uint64_t>& offsets, std::uint64_t block_bytes, std::uint64_t* sum) {
+    double t = 1e300;
+    for (int i = 0; i < repeats; ++i) {
+      check_interrupt();
+      const auto t0 = Clock::now();
+      const std::optional<std::uint64_t> s = kv.sum_blocks(offsets, block_bytes);
+      t = std::min(t, since(t0));
+      if (!s) return -1.0;
+      *sum = *s;
+    }
+    return t;
+  };
+  std::uint64_t contiguous_sum = 0;
+  const double contiguous = best({0}, bytes, &contiguous_sum);
+  if (contiguous < 0) return;  // this backend cannot time a gather
+  r.kv_bytes_per_token = kBytesPerToken;
+  r.kv_reads.push_back({0, bytes, contiguous, 0});
+  for (std::uint64_t block : {16, 32, 256}) {
+    // A block table as a pool hands it out after churn: every block once, in a seeded shuffle.
+    std::vector<std::uint64_t> offsets(tokens / block);
+    for (std::uint64_t i = 0; i < offsets.size(); ++i) offsets[i] = i * block * kBytesPerToken;
+    Xoshiro256 rng(block);
+    for (std::uint64_t i = offsets.size(); i > 1; --i) std::swap(offsets[i - 1], offsets[rng.next() % i]);
+    std::uint64_t sum = 0;
+    const double t = best(offsets, block * kBytesPerToken, &sum);
+    if (sum != contiguous_sum)
+      throw DeviceError("KV read: the paged gather of " + std::to_string(block) +
+                        "-token blocks summed to a different value than the contiguous read");
+    r.kv_reads.push_back({block, bytes, t, contiguous > 0 ? t / contiguous - 1 : 0});
+  }
+}
+
+}  // namespace
+
 BandwidthResult measure_bandwidth(Probe& probe, std::uint64_t bytes, int repeats) {
   BandwidthResult r;
   r.bytes = bytes;
@@ -181,6 +227,7 @@ BandwidthResult measure_bandwidth(Probe& probe, std::uint64_t bytes, int repeats
   r.copy_seconds = copy;
   r.fill_seconds = fill;
   r.verify_seconds = verify;
+  measure_kv_reads(*src, r, repeats);
   return r;
 }
 

@@ -11,6 +11,20 @@
 #include "kvplan/report/table.hpp"
 
 namespace kvplan::report {
+
+namespace {
+nlohmann::json kv_reads_json(const BandwidthResult& b) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const KvReadResult& k : b.kv_reads)
+    a.push_back({{"layout", k.block_tokens == 0 ? "contiguous" : "paged"},
+                 {"block_tokens", k.block_tokens},
+                 {"bytes", k.bytes},
+                 {"seconds", k.seconds},
+                 {"bytes_per_second", k.bytes_per_second()},
+                 {"slowdown", k.slowdown}});
+  return a;
+}
+}  // namespace
 namespace {
 
 using nlohmann::json;
@@ -114,7 +128,9 @@ void render_json(std::ostream& out, const ProbeReport& rep) {
                       {"verify_seconds", b.verify_seconds},
                       {"copy_bytes_per_second", b.copy_bytes_per_second()},
                       {"fill_verify_bytes_per_second", b.fill_verify_bytes_per_second()},
-                      {"ratio", b.ratio()}};
+                      {"ratio", b.ratio()},
+                      {"kv_bytes_per_token", b.kv_bytes_per_token},
+                      {"kv_reads", kv_reads_json(b)}};
   }
   if (rep.fragmentation) {
     const FragmentationRun& f = *rep.fragmentation;
@@ -244,6 +260,18 @@ void render_probe(std::ostream& out, const ProbeReport& rep, Format format) {
                        human_bytes(b.bytes), gbps(b.copy_bytes_per_second()), b.copy_seconds * 1e3,
                        gbps(b.fill_verify_bytes_per_second()), b.fill_seconds * 1e3, b.verify_seconds * 1e3,
                        percent(b.ratio()));
+    if (b.kv_reads.empty()) {
+      out << bullet << "KV read, paged against contiguous: not measured on this backend\n";
+    } else {
+      out << bullet
+          << fmt::format("KV read of one layer ({} B a token, {}), decode-like:", grouped(b.kv_bytes_per_token),
+                         human_bytes(b.kv_reads.front().bytes));
+      for (const KvReadResult& k : b.kv_reads)
+        out << (k.block_tokens == 0 ? fmt::format(" contiguous {}", gbps(k.bytes_per_second()))
+                                    : fmt::format("; paged {} {} ({:+.0f}% time)", k.block_tokens,
+                                                  gbps(k.bytes_per_second()), k.slowdown * 100));
+      out << '\n';
+    }
   }
   if (rep.fragmentation) {
     const FragmentationRun& f = *rep.fragmentation;

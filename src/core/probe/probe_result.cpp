@@ -40,6 +40,8 @@ double BandwidthResult::fill_verify_bytes_per_second() const {
   const double t = fill_seconds + verify_seconds;
   return t > 0 ? 2.0 * static_cast<double>(bytes) / t : 0.0;
 }
+double KvReadResult::bytes_per_second() const { return seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0; }
+
 double BandwidthResult::ratio() const {
   const double c = copy_bytes_per_second();
   return c > 0 ? fill_verify_bytes_per_second() / c : 0.0;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -51,6 +52,13 @@ class Buffer {
   virtual std::uint64_t verify(std::uint64_t offset, std::uint64_t bytes, std::uint64_t seed) = 0;
   // Host: bytes of this buffer's pages that are resident (mincore); CUDA: not measurable.
   virtual std::optional<std::uint64_t> resident_bytes() const { return std::nullopt; }
+  // Reads the blocks of `block_bytes` (a multiple of 8) at `offsets`, in that order, and returns the
+  // sum of their 8-byte words: a decode step's gather through a block table. nullopt where the
+  // backend cannot (CUDA has no gather kernel yet).
+  virtual std::optional<std::uint64_t> sum_blocks(const std::vector<std::uint64_t>& /*offsets*/,
+                                                  std::uint64_t /*block_bytes*/) {
+    return std::nullopt;
+  }
 };
 
 class Probe {
@@ -107,7 +115,10 @@ ProbeRow measure_plan(Probe& probe, const std::string& scenario, const Allocatio
 // greatest common divisor of the footprint's positive steps.
 std::uint64_t measure_granularity(Probe& probe, std::string* method = nullptr);
 
-// Copy against fill-and-verify on two buffers of `bytes` each, best of `repeats`.
+// Copy against fill-and-verify on two buffers of `bytes` each, best of `repeats`; then one layer's
+// KV cache (8 KV heads x 128 x fp16, K and V: 4,096 B a token) in the first buffer read
+// contiguously and through a shuffled block table of 16, 32 and 256 tokens a block, whose sums
+// must agree (every block read once).
 BandwidthResult measure_bandwidth(Probe& probe, std::uint64_t bytes, int repeats = 5);
 
 // The fragmentation experiment in one arena: both placements, replayed into real memory (every

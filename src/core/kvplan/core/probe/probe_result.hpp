@@ -67,6 +67,16 @@ struct ProbeRow {
 // The acceptance rule: within `relative` of the prediction plus one granule per allocation.
 std::uint64_t probe_tolerance(const AllocationPlan& plan, std::uint64_t granule, double relative);
 
+// One decode-like read of a KV cache (docs/speed.md, "The KV read, measured"): every token's K and
+// V of one layer read once, contiguously or gathered block by block through a shuffled block table.
+struct KvReadResult {
+  std::uint64_t block_tokens = 0;  // tokens per block; 0: contiguous
+  std::uint64_t bytes = 0;         // bytes read
+  double seconds = 0;              // best of the repeats
+  double bytes_per_second() const;
+  double slowdown = 0;             // seconds / the contiguous read's - 1
+};
+
 struct BandwidthResult {
   std::uint64_t bytes = 0;      // buffer size
   double copy_seconds = 0;      // best device-to-device (or memcpy) copy of `bytes`
@@ -76,6 +86,10 @@ struct BandwidthResult {
   double copy_bytes_per_second() const;
   double fill_verify_bytes_per_second() const;
   double ratio() const;  // fill-and-verify over copy
+  // The KV read, contiguous first, then paged for each block size; empty where the backend cannot
+  // time a gather (CUDA, until a GPU session adds its kernel).
+  std::uint64_t kv_bytes_per_token = 0;
+  std::vector<KvReadResult> kv_reads;
 };
 
 struct FragmentationRun {
