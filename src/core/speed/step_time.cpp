@@ -208,8 +208,13 @@ SpeedModel speed_model(const ModelSpec& model, const DeployPlan& plan, const Eff
   const CapacityRule rule = plan.capacity.rule;
   if (rule == CapacityRule::paged_floor || rule == CapacityRule::paged_ceil) m.block_size = plan.capacity.unit_tokens;
   if (rule == CapacityRule::static_max_len) m.reserved_read_tokens = plan.max_model_len;
-  m.chunk_tokens = plan.engine == Engine::llamacpp && plan.llamacpp ? plan.llamacpp->options.n_ubatch
-                                                                    : plan.max_num_batched_tokens;
+  // The engine's prefill chunk: llama.cpp's physical batch, SGLang's chunked prefill, vLLM's and
+  // TensorRT-LLM's token budget per step; HF transformers prefills whole prompts, and so does the
+  // generic engine unless a token budget is given.
+  if (plan.engine == Engine::llamacpp && plan.llamacpp) m.chunk_tokens = plan.llamacpp->options.n_ubatch;
+  else if (plan.engine == Engine::sglang) m.chunk_tokens = plan.chunked_prefill_size;
+  else if (plan.engine == Engine::vllm || plan.engine == Engine::trtllm) m.chunk_tokens = plan.max_num_batched_tokens;
+  else if (plan.engine == Engine::generic) m.chunk_tokens = plan.max_num_batched_tokens;
 
   const std::uint64_t q_heads = model.num_attention_heads / std::max<std::uint64_t>(1, m.tp);
   for (std::size_t i = 0; i < plan.stages.size(); ++i) {
