@@ -65,7 +65,7 @@ void BM_simulate_clocked(benchmark::State& state, kvplan::SimPolicy policy) {
   r.kv = kvplan::kv_dtypes(kvplan::dtype_by_name("fp16"));
   r.max_model_len = 4096;
   const kvplan::DeployPlan plan = kvplan::plan_deployment(model, r);
-  const kvplan::SpeedModel speed = kvplan::speed_model(model, plan, kvplan::plan_efficiency(plan));
+  const kvplan::SpeedModel speed = kvplan::speed_model(model, plan);
   kvplan::SimConfig c;
   c.capacity_tokens = 64382;
   c.max_model_len = 4096;

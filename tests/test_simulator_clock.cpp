@@ -81,7 +81,7 @@ TEST_CASE("Clock: a fixed step gives latencies by hand", "[simulator][clock]") {
 TEST_CASE("Clock: the step-time model times each step by what it holds", "[simulator][clock]") {
   const ModelSpec m = opt13b();
   const DeployPlan plan = opt13b_plan();
-  const SpeedModel speed = speed_model(m, plan, plan_efficiency(plan));
+  const SpeedModel speed = speed_model(m, plan);
   SimConfig c = config(15'728, 2048);
   c.speed = &speed;
   // One request of 200 + 51 tokens alone: step 0 prefills 200 tokens and samples one; steps 1..50
@@ -159,7 +159,7 @@ struct Fig13 {
 Fig13 run_fig13(std::optional<double> bandwidth_efficiency) {
   const ModelSpec m = opt13b();
   const DeployPlan plan = opt13b_plan(bandwidth_efficiency);
-  const SpeedModel speed = speed_model(m, plan, plan_efficiency(plan));
+  const SpeedModel speed = speed_model(m, plan);
   REQUIRE(plan.stages[0].kv_budget_bytes / bytes_per_token(m, plan.kv) == 15'728);  // Table 1: 15.7K slots
   SyntheticSpec w;
   apply_preset("sharegpt", w);

@@ -242,7 +242,7 @@ TEST_CASE("Speed: predictions against published measurements, one efficiency pai
 TEST_CASE("Speed: the latency-throughput curve rises in both, with the memory limit marked once", "[speed]") {
   const ModelSpec m = shipped("llama-3-8b");
   const DeployPlan plan = plan_deployment(m, request(m, "h100-sxm-80gb", Engine::vllm, "bf16", "bf16", 1, 8192));
-  const SpeedModel s = speed_model(m, plan, plan_efficiency(plan));
+  const SpeedModel s = speed_model(m, plan);
   const std::uint64_t held = max_sequences(plan, 4096);
   REQUIRE(held > 8);
   const std::vector<LatencyPoint> curve = latency_vs_batch(s, 4096, held);

@@ -11,6 +11,7 @@
 #include "plot.hpp"
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/numbers/error.hpp"
+#include "kvplan/core/numbers/units.hpp"
 #include "kvplan/core/speed/step_time.hpp"
 #include "kvplan/report/deploy.hpp"
 
@@ -44,14 +45,13 @@ std::vector<std::uint64_t> tp_list(const std::string& text) {
 }
 
 double latency_option(const std::string& text, const char* option) {
-  double ms = 0;
-  std::size_t used = 0;
+  double ms = 0;  // the project's number grammar (numbers/units.hpp), then the option's bounds
   try {
-    ms = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
+    ms = parse_real(text);
+  } catch (const Error&) {
+    ms = 0;
   }
-  if (used != text.size() || !(ms > 0) || ms > 1e9)
+  if (!(ms > 0) || ms > 1e9)
     throw Error(std::string(option) + ": expected milliseconds greater than 0, like 50 or 12.5, got '" + text + "'");
   return ms / 1e3;
 }
@@ -63,7 +63,7 @@ void add_speed(report::MaxColumn& c, const ModelSpec& model, const MaxOptions& o
                                                          : std::vector<std::vector<SeqGroup>>{});
   if (o.tpot_ms.empty() && o.ttft_ms.empty()) return;
   if (!c.speed.missing.empty()) throw Error("--tpot-ms and --ttft-ms need the speed model: " + c.speed.missing);
-  const SpeedModel m = speed_model(model, c.plan, plan_efficiency(c.plan));
+  const SpeedModel m = speed_model(model, c.plan);
   constexpr std::uint64_t kSearch = std::uint64_t{1} << 20;
   if (!o.tpot_ms.empty()) {
     c.tpot_target_s = latency_option(o.tpot_ms, "--tpot-ms");
@@ -119,7 +119,7 @@ int run_max(const MaxOptions& o, const CommonOptions& common) {
     for (const auto& c : view.columns)
       if (c.speed.missing.empty())
         latency.push_back({"tp " + std::to_string(c.plan.parallel.tp),
-                           latency_vs_batch(speed_model(model, c.plan, plan_efficiency(c.plan)), c.context,
+                           latency_vs_batch(speed_model(model, c.plan), c.context,
                                             c.max_sequences)});
     const report::HtmlPage page = report::max_page(
         view, concurrency_series(catalog, model, o.target, o.deploy, tps, view.margin_ppm),

@@ -147,7 +147,7 @@ int run_simulate(const SimulateOptions& o, const CommonOptions& common) {
   std::optional<SpeedModel> speed;
   if (o.step_ms.empty()) {
     if (speed_known(plan)) {
-      speed = speed_model(model, plan, plan_efficiency(plan));
+      speed = speed_model(model, plan);
       view.clock_notes = speed->notes;
       view.clock_notes.push_back("clock: the simulator reads each sequence's KV token by token, windows uncapped, "
                                  "and prefills an admitted prompt in its step (docs/simulator.md, \"Time\")");

@@ -239,6 +239,7 @@ std::vector<Field> plan_fields(const DeployPlan& p) {
 std::vector<Field> plan_no_fields() { return std::vector<Field>(plan_columns().size()); }
 
 std::string duration_text(double seconds) {
+  if (seconds >= 10) return fmt::format("{:.1f} s", seconds);
   if (seconds >= 1) return fmt::format("{:.2f} s", seconds);
   if (seconds >= 0.1) return fmt::format("{:.0f} ms", seconds * 1e3);
   return fmt::format("{:.1f} ms", seconds * 1e3);

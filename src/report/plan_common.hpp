@@ -31,7 +31,7 @@ void notes_text(std::ostream& out, const DeployPlan& plan);
 nlohmann::json speed_row_json(const SpeedSummary& speed, std::size_t row);
 nlohmann::json speed_json(const SpeedSummary& speed);
 void speed_text(std::ostream& out, const SpeedSummary& speed, const std::vector<std::string>& labels);
-// "412 ms", "1.23 s"; tokens per second "42.7", "1,367".
+// "12.5 ms", "412 ms", "1.23 s", "2044.0 s" (fit, max and simulate alike); tokens per second "42.7", "1,367".
 std::string duration_text(double seconds);
 std::string rate_text(double per_second);
 // Speed columns of the fit CSVs (docs/csv.md): ttft_s, tpot_s, tokens_per_s_per_sequence, tokens_per_s.

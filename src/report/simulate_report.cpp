@@ -7,6 +7,7 @@
 #include "kvplan/report/json_out.hpp"
 #include "kvplan/report/records.hpp"
 #include "kvplan/report/table.hpp"
+#include "plan_common.hpp"
 
 namespace kvplan::report {
 namespace {
@@ -27,13 +28,6 @@ std::string describe_policy(const SimMetrics& m, std::uint64_t max_model_len) {
 
 json latency_json(const SimMetrics::Latency& l) {
   return json{{"mean", l.mean}, {"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99}, {"count", l.count}};
-}
-
-std::string seconds_text(double s) {
-  if (s >= 10) return fmt::format("{:.1f} s", s);
-  if (s >= 1) return fmt::format("{:.2f} s", s);
-  if (s >= 0.1) return fmt::format("{:.0f} ms", s * 1e3);
-  return fmt::format("{:.1f} ms", s * 1e3);
 }
 
 json metrics_json(const SimMetrics& m, const SimulateView& v) {
@@ -134,8 +128,9 @@ void render_simulate(std::ostream& out, const SimulateView& v, Format format) {
           {false, true, true, true, true, true, true, true});
   for (const auto& m : v.results) {
     l.add_row({to_string(m.policy), fmt::format("{:.2f}", m.requests_per_s), fmt::format("{:.0f}", m.output_tokens_per_s),
-               seconds_text(m.ttft_s.p50), seconds_text(m.ttft_s.p99), seconds_text(m.tpot_s.p50),
-               seconds_text(m.tpot_s.p99), seconds_text(m.queue_s.mean)});
+               detail::duration_text(m.ttft_s.p50), detail::duration_text(m.ttft_s.p99),
+               detail::duration_text(m.tpot_s.p50), detail::duration_text(m.tpot_s.p99),
+               detail::duration_text(m.queue_s.mean)});
     t.add_row({to_string(m.policy), percent(m.used_share), percent(m.reserved_unused_share), percent(m.internal_share),
                percent(m.external_share), percent(m.free_share)});
     q.add_row({to_string(m.policy), fmt::format("{:.1f}", m.mean_running), grouped(m.peak_running),

@@ -364,10 +364,6 @@ class Simulation {
   [[gnu::noinline]] void set_quiet_rate() {
     if (quiet_.running == running_) return;
     quiet_.running = running_;
-    if (!speed_) {
-      quiet_ = {running_, cfg_.step_s, 0, 0, 0, 0};
-      return;
-    }
     StepLoad load;
     load.decode_seqs = running_;
     const StepTime t0 = step_time(*speed_, load);
@@ -417,18 +413,14 @@ class Simulation {
     else if (!first_adm_.empty()) first_tokens(step_start(t), step_start(t) + cfg_.step_s);
   }
   [[gnu::noinline]] void end_model_step(std::uint64_t t) {
-    double seconds = cfg_.step_s;
-    {
-      StepLoad load;
-      load.decode_seqs = running_ - adm_seqs_;
-      const std::uint64_t held = used_at(t) + reader_shared_ - group_shared_;
-      load.decode_context = held - adm_final_ - load.decode_seqs;
-      load.prefill_tokens = adm_tokens_;
-      load.prefill_seqs = adm_seqs_;
-      load.prefill_pairs = adm_pairs_;
-      seconds = step_time(*speed_, load).seconds;
-    }
-    const double end = now_ + seconds;
+    StepLoad load;
+    load.decode_seqs = running_ - adm_seqs_;
+    const std::uint64_t held = used_at(t) + reader_shared_ - group_shared_;
+    load.decode_context = held - adm_final_ - load.decode_seqs;
+    load.prefill_tokens = adm_tokens_;
+    load.prefill_seqs = adm_seqs_;
+    load.prefill_pairs = adm_pairs_;
+    const double end = now_ + step_time(*speed_, load).seconds;
     first_tokens(now_, end);
     adm_seqs_ = adm_tokens_ = adm_final_ = 0;
     adm_pairs_ = 0;

@@ -141,7 +141,6 @@ Roofline roofline(const GpuSpec& gpu, bool fp8_compute) {
   if (gpu.peak_bf16_flops_per_s == 0)
     throw Error("GPU " + gpu.name + ": the catalog has no peak bf16 FLOP/s for it, which the speed model needs");
   Roofline r;
-  r.gpu = gpu.name;
   r.bandwidth = to_d(gpu.bandwidth_bytes_per_s);
   const bool fp8 = fp8_compute && gpu.peak_fp8_flops_per_s > 0;
   r.peak_flops = to_d(fp8 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s);
@@ -177,10 +176,14 @@ SpeedSummary speed_summary(const ModelSpec& model, const DeployPlan& plan, const
                   " for " + plan.gpu.name;
     return out;
   }
-  const SpeedModel m = speed_model(model, plan, plan_efficiency(plan));
+  const SpeedModel m = speed_model(model, plan);
   out.notes = m.notes;
   for (const auto& w : workloads) out.rows.push_back(workload_speed(m, w));
   return out;
+}
+
+SpeedModel speed_model(const ModelSpec& model, const DeployPlan& plan) {
+  return speed_model(model, plan, plan_efficiency(plan));
 }
 
 bool speed_known(const DeployPlan& plan) {
@@ -195,7 +198,6 @@ SpeedModel speed_model(const ModelSpec& model, const DeployPlan& plan, const Eff
   if (eff.bandwidth <= 0 || eff.bandwidth > 1) throw Error("bandwidth efficiency must lie in (0, 1]");
   const bool fp8 = plan.fp8_weights;
   SpeedModel m;
-  m.model_name = plan.model_name;
   m.gpu = roofline(gpu, fp8);
   m.efficiency = eff;
   m.tp = plan.parallel.tp;
@@ -213,8 +215,8 @@ SpeedModel speed_model(const ModelSpec& model, const DeployPlan& plan, const Eff
   // generic engine unless a token budget is given.
   if (plan.engine == Engine::llamacpp && plan.llamacpp) m.chunk_tokens = plan.llamacpp->options.n_ubatch;
   else if (plan.engine == Engine::sglang) m.chunk_tokens = plan.chunked_prefill_size;
-  else if (plan.engine == Engine::vllm || plan.engine == Engine::trtllm) m.chunk_tokens = plan.max_num_batched_tokens;
-  else if (plan.engine == Engine::generic) m.chunk_tokens = plan.max_num_batched_tokens;
+  else if (plan.engine == Engine::vllm || plan.engine == Engine::trtllm || plan.engine == Engine::generic)
+    m.chunk_tokens = plan.max_num_batched_tokens;
 
   const std::uint64_t q_heads = model.num_attention_heads / std::max<std::uint64_t>(1, m.tp);
   for (std::size_t i = 0; i < plan.stages.size(); ++i) {
@@ -223,7 +225,6 @@ SpeedModel speed_model(const ModelSpec& model, const DeployPlan& plan, const Eff
     const ParamCount& p = sh.params;
     const bool last = i + 1 == plan.stages.size();
     StageWork w;
-    w.layers = sh.layers;
     // Bytes per parameter as this GPU stores its weights (quantized checkpoints and GGUF files
     // included), applied to every part alike.
     const double bpp = p.total ? to_d(sp.weight_bytes) / to_d(p.total) : 0;
@@ -299,7 +300,7 @@ StepTime step_time(const SpeedModel& m, const StepLoad& load) {
     StageCost c = base_cost(m, s, tokens, load.decode_seqs + load.prefill_seqs);
     for (const StageWork::KvGroup& g : s.kv) {
       // Uncapped here: the caller's context sum (windows are capped in decode_step).
-      c.bytes += g.bytes_per_token * to_d(load.decode_context + load.prefill_context + load.prefill_tokens);
+      c.bytes += g.bytes_per_token * to_d(load.decode_context + load.prefill_tokens);
       c.flops += g.flops_per_pair * (to_d(load.decode_context + load.decode_seqs) + load.prefill_pairs);
     }
     c.bytes += s.state_bytes_per_seq * to_d(load.decode_seqs + load.prefill_seqs);
@@ -363,27 +364,29 @@ StepTime prefill(const SpeedModel& m, const std::vector<SeqGroup>& groups) {
   return one;
 }
 
+// The mean decode step over the groups' outputs: contexts prompt .. prompt + output - 1, and the
+// step is affine in the context, so its mean is the step at the mean context (windows and blocks
+// make it piecewise; the middle is close).
+StepTime mean_decode_step(const SpeedModel& m, const std::vector<SeqGroup>& groups) {
+  std::vector<DecodeGroup> decoding;
+  for (const SeqGroup& q : groups) decoding.push_back({q.n, q.prompt + (q.output > 1 ? (q.output - 1) / 2 : 0)});
+  return decode_step(m, decoding);
+}
+
 }  // namespace
 
 ScenarioSpeed workload_speed(const SpeedModel& m, const std::vector<SeqGroup>& groups) {
   std::uint64_t n = 0;
-  std::vector<DecodeGroup> decoding;
-  for (const SeqGroup& q : groups) {
-    n += q.n;
-    // Contexts prompt .. prompt + output - 1: the step is affine in the context, so its mean is the
-    // step at the mean context (windows and blocks make it piecewise; the middle is close).
-    decoding.push_back({q.n, q.prompt + (q.output > 1 ? (q.output - 1) / 2 : 0)});
-  }
+  for (const SeqGroup& q : groups) n += q.n;
   if (n == 0) throw Error("a scenario needs at least one sequence");
   ScenarioSpeed s;
   const StepTime pre = prefill(m, groups);
   s.ttft_s = pre.seconds;
   s.prefill_compute_bound = pre.compute_bound;
-  const StepTime dec = decode_step(m, decoding);
+  const StepTime dec = mean_decode_step(m, groups);
   s.tpot_s = dec.seconds;
   s.decode_compute_bound = dec.compute_bound;
   s.decode_bytes = dec.bytes;
-  s.decode_flops = dec.flops;
   s.seq_tokens_per_s = 1.0 / dec.seconds;
   s.total_tokens_per_s = to_d(n) / dec.seconds;
   return s;
@@ -431,7 +434,8 @@ std::vector<LatencyPoint> latency_vs_batch(const SpeedModel& m, std::uint64_t co
 
 std::uint64_t max_batch_for_tpot(const SpeedModel& m, std::uint64_t prompt, std::uint64_t output, double tpot_s,
                                  std::uint64_t limit) {
-  return largest(limit, [&](std::uint64_t n) { return scenario_speed(m, n, prompt, output).tpot_s <= tpot_s; });
+  // The decode step alone: a TPOT target needs no prefill.
+  return largest(limit, [&](std::uint64_t n) { return mean_decode_step(m, {{n, prompt, output}}).seconds <= tpot_s; });
 }
 
 std::uint64_t max_batch_for_ttft(const SpeedModel& m, std::uint64_t prompt, double ttft_s, std::uint64_t limit) {

@@ -32,7 +32,6 @@ Efficiency default_efficiency(const GpuSpec& gpu);
 
 // What one GPU can do, from the catalog.
 struct Roofline {
-  std::string gpu;
   double peak_flops = 0;           // FLOP/s for the step's matrix multiplies (fp8 weights: fp8 peak)
   double bandwidth = 0;            // HBM bytes/s (datasheet)
   double link_bandwidth = 0;       // bytes/s one GPU sends in an all-reduce (datasheet, per direction)
@@ -44,15 +43,11 @@ Roofline roofline(const GpuSpec& gpu, bool fp8_compute);
 
 // One pipeline stage as one of its GPUs runs a step.
 struct StageWork {
-  std::uint64_t layers = 0;
   double dense_weight_bytes = 0;   // read every step: every weight but the experts and the embedding
   double expert_bytes = 0;         // one expert of one MoE layer on this GPU
   std::uint64_t moe_layers = 0;
   double linear_flops_per_token = 0;  // 2 × active parameters of the layers (head excluded)
   double head_flops_per_token = 0;    // 2 × the LM head's parameters on this GPU (last stage)
-  // Attention FLOPs for one query token against one cached token, all layers of the stage that
-  // attend to every token (windowed layers apart: their context is capped).
-  double attention_flops_per_pair = 0;
   struct KvGroup {
     double bytes_per_token = 0;      // all layers of the group, this GPU's heads
     double flops_per_pair = 0;       // attention FLOPs per (query, cached token) in these layers
@@ -65,7 +60,6 @@ struct StageWork {
 };
 
 struct SpeedModel {
-  std::string model_name;
   Roofline gpu;
   Efficiency efficiency;
   std::uint64_t tp = 1;
@@ -83,6 +77,8 @@ struct SpeedModel {
 SpeedModel speed_model(const ModelSpec& model, const DeployPlan& plan, const Efficiency& eff);
 // The plan's efficiencies: those it was asked for, else default_efficiency of its GPU.
 Efficiency plan_efficiency(const DeployPlan& plan);
+// speed_model at plan_efficiency: what every command runs.
+SpeedModel speed_model(const ModelSpec& model, const DeployPlan& plan);
 // Whether the plan's GPU has what speed_model needs (bandwidth and peak FLOP/s; a link for tp > 1).
 bool speed_known(const DeployPlan& plan);
 
@@ -100,7 +96,6 @@ struct StepLoad {
   // Σ over prefill tokens of the tokens each attends to (causal: for a chunk of n after c cached,
   // n·c + n(n+1)/2).
   double prefill_pairs = 0;
-  std::uint64_t prefill_context = 0;  // cached tokens the prefill chunks read (chunked prefill)
 };
 
 struct StepTime {
@@ -132,7 +127,6 @@ struct ScenarioSpeed {
   bool decode_compute_bound = false;
   bool prefill_compute_bound = false;
   double decode_bytes = 0;        // per GPU, one step at the mean context
-  double decode_flops = 0;
 };
 ScenarioSpeed scenario_speed(const SpeedModel& model, std::uint64_t n, std::uint64_t prompt, std::uint64_t output);
 // Several groups served together (a workload "32x500+200,4x8000"): every prompt prefilled, then all
