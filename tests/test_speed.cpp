@@ -16,6 +16,7 @@
 #include "kvplan/core/plan/deploy.hpp"
 #include "kvplan/core/speed/step_time.hpp"
 #include "kvplan/io/catalog.hpp"
+#include "kvplan/io/model_yaml.hpp"
 
 using namespace kvplan;
 using kvplan::test::shipped;
@@ -262,4 +263,24 @@ TEST_CASE("Speed: the latency-throughput curve rises in both, with the memory li
   CHECK(curve.front().batch == 1);
   CHECK(curve.back().batch <= 4 * held);
   CHECK(curve.back().batch * 2 > 4 * held);
+}
+
+TEST_CASE("GPU catalog: interconnect per direction, sourced, and refused without its source", "[speed][catalog]") {
+  const Catalog catalog;
+  // NVLink's bidirectional datasheet figure halved; PCIe cards their x16 slot.
+  CHECK(catalog.gpu("a100-80gb").link_bandwidth_bytes_per_s == 300'000'000'000ULL);      // 600 GB/s NVLink 3
+  CHECK(catalog.gpu("h100-sxm-80gb").link_bandwidth_bytes_per_s == 450'000'000'000ULL);  // 900 GB/s NVLink 4
+  CHECK(catalog.gpu("b200").link_bandwidth_bytes_per_s == 900'000'000'000ULL);           // 1.8 TB/s NVLink 5
+  CHECK(catalog.gpu("l40s").link_bandwidth_bytes_per_s == 32'000'000'000ULL);            // PCIe Gen4 x16
+  for (const GpuSpec& g : catalog.gpus()) {
+    INFO(g.name);
+    CHECK(g.link_bandwidth_bytes_per_s > 0);
+    CHECK_FALSE(g.link_source.empty());
+  }
+  const std::string head = "gpus:\n  - name: g\n    memory_bytes: 1000\n";
+  CHECK(parse_gpu_catalog(head + "    link_bandwidth_bytes_per_s: 64\n    link_source: \"x\"\n", "g.yaml")
+            .front()
+            .link_bandwidth_bytes_per_s == 64);
+  CHECK_THROWS_WITH(parse_gpu_catalog(head + "    link_bandwidth_bytes_per_s: 64\n", "g.yaml"),
+                    Catch::Contains("g.yaml:4:") && Catch::Contains("needs 'link_source'"));
 }
